@@ -1,0 +1,429 @@
+//! Command glue: turns parsed arguments into settings, calls the library, prints results
+//! (data to stdout, progress and warnings to stderr) and picks the exit status.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use serde_json::json;
+
+use crate::cli::{Command, EstimateArgs, ImportArgs, PlanArgs, RunArgs, TableFormat};
+use crate::estimate::{scale_totals, Estimate, OutputModel, SizeEstimate, TokenTotals};
+use crate::medec::{self, ImportSummary, Pair, ReadOptions};
+use crate::pricing::PricingTable;
+use crate::prompts::LoadedPrompts;
+use crate::report::{self, PlanView};
+use crate::request::{RequestBuilder, RequestKind, ShardLimits, MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
+use crate::run::{self, Manifest, PlanOutcome, PlanSettings};
+use crate::ExitStatus;
+
+/// Prices older than this get a warning.
+const PRICING_STALE_DAYS: i64 = 180;
+
+pub fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Import(args) => import(&args),
+        Command::Plan(args) => plan(&args).map(|(status, _)| status),
+        Command::Estimate(args) => estimate(&args),
+        Command::Run(args) => run_job(&args),
+    }
+}
+
+fn stdout_text(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn stdout_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    stdout_text(&text)
+}
+
+/// Warnings about the input that do not stop the work.
+fn warn_about_import(summary: &ImportSummary) {
+    for row in &summary.invalid_rows {
+        eprintln!("warning: skipped {row}");
+    }
+    if !summary.corrected_text_other.is_empty() {
+        eprintln!(
+            "warning: {} pair(s) whose `Corrected Text` is not `Text` with the error sentence swapped (kept as released): {}",
+            summary.corrected_text_other.len(),
+            summary.corrected_text_other.join(", ")
+        );
+    }
+}
+
+fn write_pairs(path: &Path, pairs: &[Pair]) -> anyhow::Result<()> {
+    run::write_atomic(path, |writer| {
+        for pair in pairs {
+            serde_json::to_writer(&mut *writer, pair)?;
+            writer.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
+fn import(args: &ImportArgs) -> anyhow::Result<ExitStatus> {
+    let options = ReadOptions {
+        skip_invalid: args.skip_invalid,
+    };
+    let (pairs, summary) = medec::read_all_pairs(&args.input, options)?;
+    warn_about_import(&summary);
+    let mut written = Vec::new();
+    if let Some(fraction) = args.val_fraction {
+        let (train, val) = medec::split_pairs(pairs, fraction, args.seed);
+        for (name, part) in [("pairs_train.jsonl", &train), ("pairs_val.jsonl", &val)] {
+            let path = args.output_dir.join(name);
+            write_pairs(&path, part)?;
+            written.push(json!({"path": path, "pairs": part.len()}));
+        }
+    } else {
+        let path = args.output_dir.join("pairs.jsonl");
+        write_pairs(&path, &pairs)?;
+        written.push(json!({"path": path, "pairs": pairs.len()}));
+    }
+    if args.json {
+        stdout_json(&json!({
+            "input": args.input,
+            "summary": summary,
+            "written": written,
+            "split": args.val_fraction.map(|f| json!({"val_fraction": f, "seed": args.seed})),
+        }))?;
+    } else {
+        let mut text = report::import_summary_text(&args.input, &summary);
+        for file in &written {
+            text.push_str(&format!(
+                "wrote {} ({} pairs)\n",
+                file["path"].as_str().unwrap_or_default(),
+                file["pairs"]
+            ));
+        }
+        stdout_text(&text)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn load_prompts(path: &Path) -> anyhow::Result<LoadedPrompts> {
+    LoadedPrompts::load(path).map_err(|error| {
+        anyhow::Error::new(error).context(format!(
+            "the prompt config `{}` is not usable",
+            path.display()
+        ))
+    })
+}
+
+fn load_pricing(path: &Path) -> anyhow::Result<PricingTable> {
+    PricingTable::load(path).map_err(|error| {
+        anyhow::Error::new(error).context(format!("the pricing table `{}` is not usable", path.display()))
+    })
+}
+
+/// Warns when the prices used were checked long ago. Uses the clock: glue only.
+fn warn_if_prices_stale(model_family: &str, checked: &str) {
+    let date = chrono::NaiveDate::parse_from_str(checked, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(&format!("{checked}-01"), "%Y-%m-%d"));
+    if let Ok(date) = date {
+        let age = chrono::Utc::now().date_naive() - date;
+        if age.num_days() > PRICING_STALE_DAYS {
+            eprintln!(
+                "warning: the prices of `{model_family}` were checked {checked}, {} days ago\nhint: compare them with OpenAI's price list and update `checked` in the pricing table",
+                age.num_days()
+            );
+        }
+    }
+}
+
+fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} planning: {human_pos} pairs ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar
+}
+
+fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
+    if args.max_requests_per_shard == 0 || args.max_requests_per_shard > MAX_REQUESTS_PER_FILE {
+        bail!(
+            "`--max-requests-per-shard` must be from 1 to {MAX_REQUESTS_PER_FILE} (the Batch API's limit)"
+        );
+    }
+    if args.max_shard_bytes == 0 || args.max_shard_bytes > MAX_BYTES_PER_FILE {
+        bail!("`--max-shard-bytes` must be from 1 to {MAX_BYTES_PER_FILE} (the Batch API's limit)");
+    }
+    if args.enqueued_token_limit == Some(0) {
+        bail!("`--enqueued-token-limit` must be above 0");
+    }
+    let prompts = load_prompts(&args.prompts)?;
+    let pricing = load_pricing(&args.pricing)?;
+    let model = args.model.clone().unwrap_or_else(|| prompts.config.model.clone());
+    let run = args
+        .run
+        .clone()
+        .unwrap_or_else(|| run::default_run_name(&args.input, &model, args.num_pairs));
+    Ok(PlanSettings {
+        input: args.input.clone(),
+        read_options: ReadOptions {
+            skip_invalid: args.skip_invalid,
+        },
+        prompts_path: args.prompts.clone(),
+        prompts,
+        pricing_path: args.pricing.clone(),
+        pricing,
+        model,
+        reasoning: args.reasoning.enabled(),
+        num_pairs: args.num_pairs,
+        limits: ShardLimits {
+            max_requests: args.max_requests_per_shard,
+            max_bytes: args.max_shard_bytes,
+            max_prompt_tokens: args.enqueued_token_limit,
+        },
+        budget: args.budget_usd,
+        output_model: OutputModel::default(),
+        batches_dir: args.batches_dir.clone(),
+        run,
+        force: args.force,
+    })
+}
+
+fn manifest_view(manifest: &Manifest) -> PlanView<'_> {
+    PlanView {
+        run: &manifest.run,
+        model: &manifest.model,
+        encoding: manifest.encoding.as_str(),
+        pairs_planned: manifest.input.pairs_planned,
+        pairs_available: manifest.input.pairs_available,
+        shards: manifest.shards.len(),
+        reasoning: manifest.reasoning,
+        schema_allowance_tokens: manifest.schema_allowance_tokens,
+        budget: manifest.budget_usd,
+        estimate: &manifest.estimate,
+    }
+}
+
+/// Plans a run; returns the exit status and the run folder when a plan is in place.
+fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
+    let settings = plan_settings(args)?;
+    let family = crate::model::family_of(&settings.model)?;
+    if let Ok(pricing) = settings.pricing.for_model(family.name, &settings.pricing_path) {
+        warn_if_prices_stale(family.name, &pricing.checked);
+    }
+    if family.reasoning_model
+        && (settings.prompts.config.paraphrase.max_output_tokens < 4096
+            || settings.reasoning && settings.prompts.config.reasoning.max_output_tokens < 4096)
+    {
+        eprintln!(
+            "warning: `{}` spends hidden reasoning tokens inside `max_completion_tokens`: caps under 4096 may truncate answers\nhint: raise `max_output_tokens` in the prompt config for this model",
+            settings.model
+        );
+    }
+    let bar = progress_bar(args.quiet);
+    let outcome = run::plan(&settings, &|pairs| bar.set_position(pairs));
+    bar.finish_and_clear();
+    let run_dir = settings.batches_dir.join(&settings.run);
+    match outcome? {
+        PlanOutcome::Planned(manifest) | PlanOutcome::Unchanged(manifest)
+            if args.json =>
+        {
+            warn_about_import(&manifest.input.import);
+            stdout_json(&json!({
+                "status": "planned",
+                "run_dir": run_dir,
+                "manifest": manifest,
+            }))?;
+            Ok((ExitStatus::Success, Some(run_dir)))
+        }
+        PlanOutcome::Planned(manifest) => {
+            warn_about_import(&manifest.input.import);
+            let mut text = report::plan_table(&manifest_view(&manifest));
+            text.push_str(&format!("\nPlanned into {}\n", run_dir.display()));
+            stdout_text(&text)?;
+            Ok((ExitStatus::Success, Some(run_dir)))
+        }
+        PlanOutcome::Unchanged(manifest) => {
+            let mut text = report::plan_table(&manifest_view(&manifest));
+            text.push_str(&format!(
+                "\nAlready planned, identical: {} is unchanged\n",
+                run_dir.display()
+            ));
+            stdout_text(&text)?;
+            Ok((ExitStatus::Success, Some(run_dir)))
+        }
+        PlanOutcome::OverBudget {
+            estimate,
+            budget,
+            over,
+            import,
+        } => {
+            warn_about_import(&import);
+            if args.json {
+                stdout_json(&json!({
+                    "status": "over_budget",
+                    "run_dir": null,
+                    "budget_usd": budget,
+                    "over_budget_usd": over,
+                    "estimate": estimate,
+                }))?;
+            } else {
+                let view = PlanView {
+                    run: &settings.run,
+                    model: &settings.model,
+                    encoding: family.encoding.as_str(),
+                    pairs_planned: estimate.pairs,
+                    pairs_available: import.pairs,
+                    shards: 0,
+                    reasoning: settings.reasoning,
+                    schema_allowance_tokens: 0,
+                    budget: Some(budget),
+                    estimate: &estimate,
+                };
+                stdout_text(&report::plan_table(&view))?;
+            }
+            eprintln!(
+                "error: the worst case {} is over the budget {budget} by {over}: nothing was written\nhint: plan fewer pairs (`--num-pairs`), drop reasoning (`--no-reasoning`), pick a cheaper model (`--model gpt-4o-mini`) or lower the output caps",
+                estimate.total.batch.worst
+            );
+            Ok((ExitStatus::Failure, None))
+        }
+    }
+}
+
+fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
+    let (status, run_dir) = plan(&args.plan)?;
+    let Some(run_dir) = run_dir else {
+        return Ok(status);
+    };
+    let has_key = std::env::var_os("OPENAI_API_KEY").is_some_and(|k| !k.is_empty());
+    if args.dry_run || !has_key {
+        let reason = if args.dry_run {
+            "--dry-run"
+        } else {
+            "no OPENAI_API_KEY in the environment"
+        };
+        eprintln!(
+            "\nstopped after the plan ({reason}): nothing was sent, nothing was spent.\nTo generate for real: export OPENAI_API_KEY, then run the same command without --dry-run (it resumes from {}).",
+            run_dir.display()
+        );
+        return Ok(status);
+    }
+    bail!(
+        "the plan is ready in `{}`, but this version cannot submit it yet: submit, wait, reconcile and report are still to be built\nhint: use `--dry-run` to stop after the plan",
+        run_dir.display()
+    )
+}
+
+/// Per-kind token totals of the first `sizes` pairs, for one model.
+fn size_estimates(
+    pairs: &[Pair],
+    prompts: &LoadedPrompts,
+    pricing: &PricingTable,
+    pricing_path: &Path,
+    model: &str,
+    reasoning: bool,
+    sizes: &[u64],
+) -> anyhow::Result<Vec<SizeEstimate>> {
+    let family = crate::model::family_of(model)?;
+    let model_pricing = pricing.for_model(family.name, pricing_path)?;
+    let output_model = OutputModel::default();
+    let builder = RequestBuilder::new(prompts, model, family, output_model.clone(), reasoning);
+    let available = pairs.len() as u64;
+    let largest = sizes.iter().copied().max().unwrap_or(0).min(available);
+    let mut totals: BTreeMap<RequestKind, TokenTotals> = builder
+        .kinds()
+        .iter()
+        .map(|&k| (k, TokenTotals::default()))
+        .collect();
+    let mut at_size: BTreeMap<u64, BTreeMap<RequestKind, TokenTotals>> = BTreeMap::new();
+    for (counted, pair) in (1u64..).zip(pairs.iter().take(usize::try_from(largest)?)) {
+        for (_, request) in builder.build(pair, counted == 1) {
+            totals.entry(request.kind).or_default().add(&request);
+        }
+        if sizes.contains(&counted) {
+            at_size.insert(counted, totals.clone());
+        }
+    }
+    Ok(sizes
+        .iter()
+        .map(|&size| {
+            let (measured, kinds) = match at_size.get(&size) {
+                Some(kinds) => (size, kinds.clone()),
+                None => (
+                    available,
+                    totals
+                        .iter()
+                        .map(|(&k, t)| (k, scale_totals(t, available, size)))
+                        .collect(),
+                ),
+            };
+            SizeEstimate {
+                size,
+                model: model.to_string(),
+                measured_pairs: measured,
+                extrapolated: size > available,
+                estimate: Estimate::new(model, model_pricing, &output_model, size, &kinds),
+            }
+        })
+        .collect())
+}
+
+fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
+    let mut sizes = args.sizes.clone();
+    if sizes.contains(&0) {
+        bail!("`--sizes` must be whole numbers of pairs above 0");
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    let prompts = load_prompts(&args.prompts)?;
+    let pricing = load_pricing(&args.pricing)?;
+    let models = if args.models.is_empty() {
+        vec![prompts.config.model.clone()]
+    } else {
+        args.models.clone()
+    };
+    for model in &models {
+        let family = crate::model::family_of(model)?;
+        let priced = pricing.for_model(family.name, &args.pricing)?;
+        warn_if_prices_stale(family.name, &priced.checked);
+    }
+    let (pairs, summary) = medec::read_all_pairs(
+        &args.input,
+        ReadOptions {
+            skip_invalid: args.skip_invalid,
+        },
+    )?;
+    warn_about_import(&summary);
+    if pairs.is_empty() {
+        bail!("`{}` holds no pairs to estimate from", args.input.display());
+    }
+    let mut rows = Vec::new();
+    for model in &models {
+        rows.extend(size_estimates(
+            &pairs,
+            &prompts,
+            &pricing,
+            &args.pricing,
+            model,
+            args.reasoning.enabled(),
+            &sizes,
+        )?);
+    }
+    rows.sort_by_key(|row| row.size);
+    match args.format {
+        TableFormat::Table => stdout_text(&report::size_table(&rows, args.reasoning.enabled()))?,
+        TableFormat::Csv => stdout_text(&report::size_csv(&rows)?)?,
+        TableFormat::Json => stdout_json(&json!({
+            "input": args.input,
+            "pairs_available": pairs.len(),
+            "reasoning": args.reasoning.enabled(),
+            "rows": rows,
+        }))?,
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,202 @@
+//! The command line, and only that: clap definitions. Nothing else imports clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::pricing::Usd;
+
+/// The bundled sample: the MEDEC-MS validation set (CC BY 4.0, see data/medec/README.md).
+pub const SAMPLE_INPUT: &str = "data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv";
+pub const DEFAULT_PROMPTS: &str = "configs/prompts/gpt4o_medec_safe_augmentation.json";
+pub const DEFAULT_PRICING: &str = "configs/pricing.toml";
+pub const DEFAULT_BATCHES_DIR: &str = "batches";
+
+/// Turn MEDEC into safe, balanced SFT data through the OpenAI Batch API, with the cost
+/// known before and after.
+#[derive(Debug, Parser)]
+#[command(
+    name = "safesft",
+    version,
+    about,
+    after_help = "Example (a dry run on the bundled sample, no key or network needed):\n  safesft run --dry-run --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Import(ImportArgs),
+    Plan(PlanArgs),
+    Estimate(EstimateArgs),
+    Run(RunArgs),
+}
+
+/// Read a MEDEC release CSV or paired JSONL file and write `pairs.jsonl`.
+///
+/// A pair comes from each Error Flag 1 row: the incorrect note is `Text`, the correct
+/// note `Corrected Text`, both byte for byte. Blank rows and Error Flag 0 rows are
+/// counted and skipped; a broken row stops the import (exit 2) unless `--skip-invalid`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft import data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --output-dir data/pairs --val-fraction 0.1 --seed 7")]
+pub struct ImportArgs {
+    /// The MEDEC release CSV (`*.csv`) or paired JSONL (`*.jsonl`).
+    pub input: PathBuf,
+    /// Where to write `pairs.jsonl` (or `pairs_train.jsonl` and `pairs_val.jsonl`).
+    #[arg(long, default_value = ".")]
+    pub output_dir: PathBuf,
+    /// Hold out this share of pairs (0 to 1) as `pairs_val.jsonl`; no note id is in both.
+    #[arg(long, value_parser = parse_fraction)]
+    pub val_fraction: Option<f64>,
+    /// Seed of the split: the same seed gives the same split.
+    #[arg(long, default_value_t = 0, requires = "val_fraction")]
+    pub seed: u64,
+    /// Skip broken rows and list them instead of stopping.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Whether to ask for a reasoning explanation of each error.
+#[derive(Debug, Args, Clone, Copy)]
+#[group(multiple = false)]
+pub struct ReasoningArgs {
+    /// Add a reasoning request per pair (the default).
+    #[arg(long)]
+    pub add_reasoning: bool,
+    /// Paraphrase requests only: INCORRECT examples carry no explanation.
+    #[arg(long)]
+    pub no_reasoning: bool,
+}
+
+impl ReasoningArgs {
+    pub fn enabled(self) -> bool {
+        !self.no_reasoning
+    }
+}
+
+/// Build Batch API request files and price them, without a key or network.
+///
+/// Writes `batches/<run>/requests/shard-NNN.jsonl`, `requests/index.jsonl` (every
+/// request's token counts), `pairs.jsonl` and `manifest.json`, all at once or not at
+/// all. With `--budget-usd`, a worst case over budget writes nothing and exits 1.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft plan --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --run val-4o --budget-usd 5")]
+pub struct PlanArgs {
+    /// The MEDEC release CSV or paired JSONL file.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The run's name: its folder under `--batches-dir` [default: input stem + model].
+    #[arg(long)]
+    pub run: Option<String>,
+    /// The prompt config.
+    #[arg(long, default_value = DEFAULT_PROMPTS)]
+    pub prompts: PathBuf,
+    /// The dated pricing table.
+    #[arg(long, default_value = DEFAULT_PRICING)]
+    pub pricing: PathBuf,
+    /// The model [default: the prompt config's].
+    #[arg(long)]
+    pub model: Option<String>,
+    #[command(flatten)]
+    pub reasoning: ReasoningArgs,
+    /// Plan only the first N pairs.
+    #[arg(long)]
+    pub num_pairs: Option<u64>,
+    /// Refuse to plan when the worst case costs more than this many US dollars.
+    #[arg(long, value_parser = parse_usd)]
+    pub budget_usd: Option<Usd>,
+    /// At most this many requests per shard (the API allows 50000).
+    #[arg(long, default_value_t = crate::request::MAX_REQUESTS_PER_FILE)]
+    pub max_requests_per_shard: u64,
+    /// At most this many bytes per shard (the API allows 200 MB).
+    #[arg(long, default_value_t = crate::request::MAX_BYTES_PER_FILE)]
+    pub max_shard_bytes: u64,
+    /// At most this many prompt tokens per shard: your organisation's enqueued-token
+    /// limit for the model (e.g. 90000 for gpt-4o at the lowest tier).
+    #[arg(long)]
+    pub enqueued_token_limit: Option<u64>,
+    /// Where run folders live.
+    #[arg(long, default_value = DEFAULT_BATCHES_DIR)]
+    pub batches_dir: PathBuf,
+    /// Skip broken input rows and list them instead of stopping.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Replace an existing run's plan (never one already submitted).
+    #[arg(long)]
+    pub force: bool,
+    /// Print the plan as JSON (the manifest) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The output form of `estimate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// The cost per dataset size and model, from exact token counts of the real pairs.
+///
+/// Sizes above the pairs available are scaled up from the mean of all pairs (marked
+/// with `*`). Nothing is written; no key or network is needed.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft estimate --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --sizes 100,500,1000 --models gpt-4o,gpt-4o-mini --format csv")]
+pub struct EstimateArgs {
+    /// The MEDEC release CSV or paired JSONL file.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Dataset sizes in pairs, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub sizes: Vec<u64>,
+    /// Models, comma-separated [default: the prompt config's].
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
+    #[command(flatten)]
+    pub reasoning: ReasoningArgs,
+    /// The prompt config.
+    #[arg(long, default_value = DEFAULT_PROMPTS)]
+    pub prompts: PathBuf,
+    /// The dated pricing table.
+    #[arg(long, default_value = DEFAULT_PRICING)]
+    pub pricing: PathBuf,
+    /// Skip broken input rows instead of stopping.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+}
+
+/// The whole job: import, plan, budget check, then submit, wait, reconcile, report.
+///
+/// Without `OPENAI_API_KEY` (or with `--dry-run`) it stops after the plan and says how
+/// to go on. Run again after an interruption, it continues where it stopped.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft run --dry-run --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --budget-usd 5")]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Stop after the plan even when a key is set.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_usd(text: &str) -> Result<Usd, String> {
+    text.parse()
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..1.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}` is not a fraction from 0 up to (not including) 1")),
+    }
+}

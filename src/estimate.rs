@@ -1,0 +1,332 @@
+//! The plan-level cost estimate (worst case and expected, Batch and standard prices) and
+//! the budget guard. Pure: token totals and prices in, exact dollars out.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::pricing::{ModelPricing, TierPrices, TokenUse, Usd};
+use crate::request::{PlannedRequest, RequestKind};
+
+/// How many output tokens a request is expected to spend (not the hard bound: that is
+/// its cap). Ratios are in thousandths so the arithmetic stays in integers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputModel {
+    /// A paraphrase is about as long as the note it rewrites: output tokens are this many
+    /// thousandths of the user message's tokens (the note plus a one-line instruction).
+    pub paraphrase_output_permille: u64,
+    /// A reasoning answer (five short JSON fields) has a typical size, whatever the note.
+    pub reasoning_output_tokens: u64,
+    /// o-series and gpt-5 also bill hidden reasoning tokens: this many thousandths of the
+    /// visible output are added for them.
+    pub hidden_reasoning_permille: u64,
+    /// Where these numbers come from (`default` until runs are measured).
+    pub source: String,
+}
+
+impl Default for OutputModel {
+    /// Assumptions until the ledger has measured runs: a paraphrase 5% longer than its
+    /// prompt's note, a reasoning answer of 350 tokens, hidden reasoning as long again as
+    /// the visible answer.
+    fn default() -> OutputModel {
+        OutputModel {
+            paraphrase_output_permille: 1050,
+            reasoning_output_tokens: 350,
+            hidden_reasoning_permille: 1000,
+            source: "default".into(),
+        }
+    }
+}
+
+impl OutputModel {
+    /// Expected output tokens of one request, never above its cap.
+    pub fn expected_output_tokens(
+        &self,
+        kind: RequestKind,
+        user_content_tokens: u64,
+        cap: u64,
+        reasoning_model: bool,
+    ) -> u64 {
+        let visible = match kind {
+            RequestKind::Paraphrase => {
+                (user_content_tokens * self.paraphrase_output_permille).div_ceil(1000)
+            }
+            RequestKind::Reasoning => self.reasoning_output_tokens,
+        };
+        let hidden = if reasoning_model {
+            (visible * self.hidden_reasoning_permille).div_ceil(1000)
+        } else {
+            0
+        };
+        (visible + hidden).min(cap)
+    }
+}
+
+/// Token totals of one kind of request (or of all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenTotals {
+    pub requests: u64,
+    pub prompt_tokens: u64,
+    pub expected_cached_tokens: u64,
+    pub expected_output_tokens: u64,
+    pub worst_output_tokens: u64,
+}
+
+impl TokenTotals {
+    pub fn add(&mut self, request: &PlannedRequest) {
+        self.requests += 1;
+        self.prompt_tokens += request.prompt_tokens;
+        self.expected_cached_tokens += request.expected_cached_tokens;
+        self.expected_output_tokens += request.expected_output_tokens;
+        self.worst_output_tokens += request.max_output_tokens;
+    }
+
+    pub fn merge(&mut self, other: &TokenTotals) {
+        self.requests += other.requests;
+        self.prompt_tokens += other.prompt_tokens;
+        self.expected_cached_tokens += other.expected_cached_tokens;
+        self.expected_output_tokens += other.expected_output_tokens;
+        self.worst_output_tokens += other.worst_output_tokens;
+    }
+
+    /// The expected use: cached tokens as forecast.
+    pub fn expected_use(&self) -> TokenUse {
+        TokenUse {
+            prompt_tokens: self.prompt_tokens,
+            cached_tokens: self.expected_cached_tokens,
+            output_tokens: self.expected_output_tokens,
+        }
+    }
+
+    /// The worst case: nothing cached, every cap spent.
+    pub fn worst_use(&self) -> TokenUse {
+        TokenUse {
+            prompt_tokens: self.prompt_tokens,
+            cached_tokens: 0,
+            output_tokens: self.worst_output_tokens,
+        }
+    }
+}
+
+/// Dollars of one scenario at one tier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenarios {
+    pub expected: Usd,
+    pub worst: Usd,
+}
+
+impl Scenarios {
+    fn price(totals: &TokenTotals, prices: &TierPrices) -> Scenarios {
+        Scenarios {
+            expected: prices.cost(totals.expected_use()),
+            worst: prices.cost(totals.worst_use()),
+        }
+    }
+}
+
+/// Tokens and dollars of one kind of request, or of the whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub tokens: TokenTotals,
+    /// At Batch prices: what the run costs.
+    pub batch: Scenarios,
+    /// At standard prices: what the same requests would cost without the Batch API.
+    pub standard: Scenarios,
+}
+
+impl Line {
+    pub fn price(tokens: TokenTotals, pricing: &ModelPricing) -> Line {
+        Line {
+            tokens,
+            batch: Scenarios::price(&tokens, &pricing.batch),
+            standard: Scenarios::price(&tokens, &pricing.standard),
+        }
+    }
+}
+
+/// The estimate of a run: per kind and in total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub model: String,
+    pub pricing_checked: String,
+    /// Batch cached input has no published price: cached tokens priced as uncached.
+    pub batch_cached_price_assumed: bool,
+    pub output_model: OutputModel,
+    pub pairs: u64,
+    pub kinds: BTreeMap<RequestKind, Line>,
+    pub total: Line,
+}
+
+impl Estimate {
+    /// Prices per-kind token totals. The total is priced from the summed tokens, which
+    /// equals the sum of the per-kind dollars exactly (prices are linear, sums exact).
+    pub fn new(
+        model: &str,
+        pricing: &ModelPricing,
+        output_model: &OutputModel,
+        pairs: u64,
+        totals: &BTreeMap<RequestKind, TokenTotals>,
+    ) -> Estimate {
+        let mut all = TokenTotals::default();
+        let kinds = totals
+            .iter()
+            .map(|(&kind, tokens)| {
+                all.merge(tokens);
+                (kind, Line::price(*tokens, pricing))
+            })
+            .collect();
+        Estimate {
+            model: model.to_string(),
+            pricing_checked: pricing.checked.clone(),
+            batch_cached_price_assumed: pricing.batch_cached_price_assumed(),
+            output_model: output_model.clone(),
+            pairs,
+            kinds,
+            total: Line::price(all, pricing),
+        }
+    }
+
+    /// What the Batch API saves against standard prices, expected case.
+    pub fn batch_saving(&self) -> Usd {
+        self.total
+            .standard
+            .expected
+            .saturating_sub(self.total.batch.expected)
+    }
+
+    /// `Err(over)` when the worst case exceeds the budget, with the amount over.
+    pub fn check_budget(&self, budget: Usd) -> Result<(), Usd> {
+        let worst = self.total.batch.worst;
+        if worst > budget {
+            Err(Usd(worst.0 - budget.0))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Token totals of `measured` pairs scaled to `size` pairs (rounded up): the estimate
+/// for a dataset larger than the pairs at hand, at their mean per pair.
+pub fn scale_totals(totals: &TokenTotals, measured: u64, size: u64) -> TokenTotals {
+    let scale = |value: u64| -> u64 {
+        if measured == 0 {
+            return 0;
+        }
+        let scaled = (u128::from(value) * u128::from(size)).div_ceil(u128::from(measured));
+        u64::try_from(scaled).unwrap_or(u64::MAX)
+    };
+    TokenTotals {
+        requests: scale(totals.requests),
+        prompt_tokens: scale(totals.prompt_tokens),
+        expected_cached_tokens: scale(totals.expected_cached_tokens),
+        expected_output_tokens: scale(totals.expected_output_tokens),
+        worst_output_tokens: scale(totals.worst_output_tokens),
+    }
+}
+
+/// One row of the cost-per-dataset-size table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeEstimate {
+    pub size: u64,
+    pub model: String,
+    /// Pairs whose tokens were counted: `size`, or every pair available when fewer.
+    pub measured_pairs: u64,
+    /// True when `size` exceeds the pairs available and totals were scaled up.
+    pub extrapolated: bool,
+    pub estimate: Estimate,
+}
+
+impl SizeEstimate {
+    /// Batch expected dollars per pair (rounded to 1e-10 dollars, for display).
+    pub fn expected_per_pair(&self) -> Usd {
+        if self.size == 0 {
+            return Usd::ZERO;
+        }
+        Usd((self.estimate.total.batch.expected.0 / rust_decimal::Decimal::from(self.size)).round_dp(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn pricing() -> ModelPricing {
+        let dec = |s: &str| Decimal::from_str_exact(s).unwrap();
+        ModelPricing {
+            checked: "2025-07".into(),
+            standard: TierPrices {
+                input: dec("2.50"),
+                cached_input: Some(dec("1.25")),
+                output: dec("10.00"),
+            },
+            batch: TierPrices {
+                input: dec("1.25"),
+                cached_input: None,
+                output: dec("5.00"),
+            },
+            note: None,
+        }
+    }
+
+    fn totals(prompt: u64, expected: u64, worst: u64) -> TokenTotals {
+        TokenTotals {
+            requests: 10,
+            prompt_tokens: prompt,
+            expected_cached_tokens: 0,
+            expected_output_tokens: expected,
+            worst_output_tokens: worst,
+        }
+    }
+
+    #[test]
+    fn expected_output_follows_the_model_and_stays_under_the_cap() {
+        let model = OutputModel::default();
+        assert_eq!(model.expected_output_tokens(RequestKind::Paraphrase, 200, 1024, false), 210);
+        assert_eq!(model.expected_output_tokens(RequestKind::Paraphrase, 201, 1024, false), 212);
+        assert_eq!(model.expected_output_tokens(RequestKind::Reasoning, 5000, 1024, false), 350);
+        assert_eq!(model.expected_output_tokens(RequestKind::Reasoning, 1, 1024, true), 700);
+        assert_eq!(model.expected_output_tokens(RequestKind::Paraphrase, 2000, 1024, false), 1024);
+    }
+
+    #[test]
+    fn estimate_prices_both_scenarios_and_both_tiers_exactly() {
+        let mut by_kind = BTreeMap::new();
+        by_kind.insert(RequestKind::Paraphrase, totals(100_000, 50_000, 200_000));
+        by_kind.insert(RequestKind::Reasoning, totals(150_000, 20_000, 100_000));
+        let estimate = Estimate::new("gpt-4o", &pricing(), &OutputModel::default(), 10, &by_kind);
+        // Batch worst: 250k × 1.25 + 300k × 5 per 1M = 0.3125 + 1.5
+        assert_eq!(estimate.total.batch.worst.exact(), "1.8125");
+        // Batch expected: 0.3125 + 70k × 5 / 1M = 0.3125 + 0.35
+        assert_eq!(estimate.total.batch.expected.exact(), "0.6625");
+        assert_eq!(estimate.total.standard.expected.exact(), "1.325");
+        assert_eq!(estimate.batch_saving().exact(), "0.6625");
+        let sum: Usd = estimate.kinds.values().map(|l| l.batch.worst).sum();
+        assert_eq!(sum, estimate.total.batch.worst);
+        assert!(estimate.batch_cached_price_assumed);
+    }
+
+    #[test]
+    fn scaling_rounds_up_and_keeps_exact_multiples() {
+        let measured = totals(1000, 333, 2000);
+        let scaled = scale_totals(&measured, 10, 30);
+        assert_eq!(scaled.prompt_tokens, 3000);
+        assert_eq!(scaled.expected_output_tokens, 999);
+        assert_eq!(scaled.requests, 30);
+        assert_eq!(scale_totals(&measured, 3, 10).expected_output_tokens, 1110);
+        assert_eq!(scale_totals(&measured, 3, 10).prompt_tokens, 3334);
+    }
+
+    #[test]
+    fn budget_guard_uses_the_worst_case() {
+        let mut by_kind = BTreeMap::new();
+        by_kind.insert(RequestKind::Paraphrase, totals(100_000, 50_000, 200_000));
+        let estimate = Estimate::new("gpt-4o", &pricing(), &OutputModel::default(), 10, &by_kind);
+        // worst = 0.125 + 1.0 = 1.125; expected = 0.375
+        assert_eq!(estimate.check_budget(Usd::parse("1.125").unwrap()), Ok(()));
+        assert_eq!(
+            estimate.check_budget(Usd::parse("1").unwrap()),
+            Err(Usd::parse("0.125").unwrap())
+        );
+    }
+}

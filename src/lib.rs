@@ -1,0 +1,39 @@
+//! safesft: MEDEC → safe, balanced SFT data through the OpenAI Batch API, with exact
+//! cost accounting. The library holds all logic; `main.rs` only calls [`run`].
+
+pub mod app;
+pub mod cli;
+pub mod estimate;
+pub mod medec;
+pub mod model;
+pub mod pricing;
+pub mod prompts;
+pub mod report;
+pub mod request;
+pub mod run;
+pub mod tokens;
+
+/// How a command ended: 0 success, 1 some work refused or failed, 2 error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// The command ran but refused or failed part of the work (e.g. over budget).
+    Failure,
+    /// Bad input, configuration or environment: nothing was done.
+    Error,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        match status {
+            ExitStatus::Success => std::process::ExitCode::SUCCESS,
+            ExitStatus::Failure => std::process::ExitCode::from(1),
+            ExitStatus::Error => std::process::ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    app::dispatch(cli.command)
+}

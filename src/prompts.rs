@@ -1,0 +1,342 @@
+//! The prompt config (`configs/prompts/*.json`): system prompts, user templates, model,
+//! temperature and output caps for the two request kinds, validated on load.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::medec::Pair;
+
+/// The whole config file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptConfig {
+    /// Default model of a run (`--model` overrides it).
+    pub model: String,
+    pub paraphrase: KindPrompt,
+    pub reasoning: KindPrompt,
+}
+
+/// The prompt of one request kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindPrompt {
+    pub system: String,
+    /// Text with placeholders: `{correct_note}`, `{incorrect_note}`, `{error_type}`,
+    /// `{error_sentence}`, `{corrected_sentence}`, `{note_id}`; `{{` and `}}` for braces.
+    pub user_template: String,
+    /// Sampling temperature for models that take one (o-series and gpt-5 do not).
+    pub temperature: f64,
+    /// The output cap sent as `max_tokens` / `max_completion_tokens`; the worst-case
+    /// estimate assumes every request spends it.
+    pub max_output_tokens: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: field `{field}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+}
+
+/// A value a template can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    CorrectNote,
+    IncorrectNote,
+    ErrorType,
+    ErrorSentence,
+    CorrectedSentence,
+    NoteId,
+}
+
+impl Field {
+    const ALL: [(&'static str, Field); 6] = [
+        ("correct_note", Field::CorrectNote),
+        ("incorrect_note", Field::IncorrectNote),
+        ("error_type", Field::ErrorType),
+        ("error_sentence", Field::ErrorSentence),
+        ("corrected_sentence", Field::CorrectedSentence),
+        ("note_id", Field::NoteId),
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Field(Field),
+}
+
+/// A parsed user template, rendered once per pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    segments: Vec<Segment>,
+}
+
+/// Shown where a template names a sentence the pair does not have.
+pub const NOT_GIVEN: &str = "(not given)";
+
+impl Template {
+    /// Parses `{name}` placeholders; `{{`/`}}` are literal braces.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut segments = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|&(_, n)| n) == Some('{') => {
+                    chars.next();
+                    literal.push('{');
+                }
+                '}' if chars.peek().map(|&(_, n)| n) == Some('}') => {
+                    chars.next();
+                    literal.push('}');
+                }
+                '{' => {
+                    let rest = &text[at + 1..];
+                    let end = rest
+                        .find('}')
+                        .ok_or_else(|| format!("unclosed `{{` at byte {at}"))?;
+                    let name = &rest[..end];
+                    let field = Field::ALL
+                        .iter()
+                        .find(|(known, _)| *known == name)
+                        .map(|&(_, field)| field)
+                        .ok_or_else(|| {
+                            format!(
+                                "unknown placeholder `{{{name}}}` (known: {})",
+                                Field::ALL.map(|(n, _)| format!("{{{n}}}")).join(", ")
+                            )
+                        })?;
+                    if !literal.is_empty() {
+                        segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                    }
+                    segments.push(Segment::Field(field));
+                    for _ in 0..=name.chars().count() {
+                        chars.next();
+                    }
+                }
+                '}' => return Err(format!("lone `}}` at byte {at} (write `}}}}` for a brace)")),
+                other => literal.push(other),
+            }
+        }
+        if !literal.is_empty() {
+            segments.push(Segment::Literal(literal));
+        }
+        Ok(Template { segments })
+    }
+
+    pub fn uses(&self, field: Field) -> bool {
+        self.segments.contains(&Segment::Field(field))
+    }
+
+    /// Fills the template from a pair; notes go in byte for byte.
+    pub fn render(&self, pair: &Pair) -> String {
+        let mut out = String::with_capacity(pair.correct_note.len() * 2 + 256);
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => out.push_str(text),
+                Segment::Field(Field::CorrectNote) => out.push_str(&pair.correct_note),
+                Segment::Field(Field::IncorrectNote) => out.push_str(&pair.incorrect_note),
+                Segment::Field(Field::ErrorType) => out.push_str(pair.error_type.as_str()),
+                Segment::Field(Field::NoteId) => out.push_str(&pair.note_id),
+                Segment::Field(Field::ErrorSentence) => {
+                    out.push_str(pair.error_sentence.as_deref().unwrap_or(NOT_GIVEN));
+                }
+                Segment::Field(Field::CorrectedSentence) => {
+                    out.push_str(pair.corrected_sentence.as_deref().unwrap_or(NOT_GIVEN));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A validated config with its templates parsed.
+#[derive(Debug, Clone)]
+pub struct LoadedPrompts {
+    pub config: PromptConfig,
+    pub paraphrase_template: Template,
+    pub reasoning_template: Template,
+    /// sha256 of the file's bytes, recorded in the manifest.
+    pub sha256: String,
+}
+
+impl LoadedPrompts {
+    pub fn load(path: &Path) -> Result<LoadedPrompts, PromptError> {
+        let bytes = std::fs::read(path).map_err(|source| PromptError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut loaded = LoadedPrompts::parse(&bytes, path)?;
+        loaded.sha256 = crate::run::sha256_hex(&bytes);
+        Ok(loaded)
+    }
+
+    /// Parses and validates; `path` only names the file in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<LoadedPrompts, PromptError> {
+        let config: PromptConfig =
+            serde_json::from_slice(bytes).map_err(|error| PromptError::Parse {
+                path: path.to_path_buf(),
+                line: error.line(),
+                column: error.column(),
+                message: error.to_string(),
+            })?;
+        let invalid = |field: &str, message: String| PromptError::Invalid {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+            message,
+        };
+        if let Err(error) = crate::model::family_of(&config.model) {
+            return Err(invalid("model", error.to_string()));
+        }
+        let mut templates = Vec::new();
+        for (kind, prompt, required) in [
+            ("paraphrase", &config.paraphrase, &[Field::CorrectNote][..]),
+            (
+                "reasoning",
+                &config.reasoning,
+                &[Field::CorrectNote, Field::IncorrectNote][..],
+            ),
+        ] {
+            if prompt.system.trim().is_empty() {
+                return Err(invalid(&format!("{kind}.system"), "is empty".into()));
+            }
+            let template = Template::parse(&prompt.user_template)
+                .map_err(|message| invalid(&format!("{kind}.user_template"), message))?;
+            for &field in required {
+                if !template.uses(field) {
+                    let name = Field::ALL.iter().find(|(_, f)| *f == field).map_or("", |(n, _)| n);
+                    return Err(invalid(
+                        &format!("{kind}.user_template"),
+                        format!("must contain `{{{name}}}`"),
+                    ));
+                }
+            }
+            if kind == "paraphrase" && template.uses(Field::IncorrectNote) {
+                // The paraphrase model must never see the note with the error in it.
+                return Err(invalid(
+                    "paraphrase.user_template",
+                    "must not contain `{incorrect_note}`: a paraphrase is made from the correct note only".into(),
+                ));
+            }
+            if !(0.0..=2.0).contains(&prompt.temperature) {
+                return Err(invalid(
+                    &format!("{kind}.temperature"),
+                    format!("{} is outside 0 to 2", prompt.temperature),
+                ));
+            }
+            if prompt.max_output_tokens == 0 || prompt.max_output_tokens > 128_000 {
+                return Err(invalid(
+                    &format!("{kind}.max_output_tokens"),
+                    format!("{} is outside 1 to 128000", prompt.max_output_tokens),
+                ));
+            }
+            templates.push(template);
+        }
+        let reasoning_template = templates.pop().unwrap_or_else(|| unreachable!());
+        let paraphrase_template = templates.pop().unwrap_or_else(|| unreachable!());
+        Ok(LoadedPrompts {
+            config,
+            paraphrase_template,
+            reasoning_template,
+            sha256: String::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::medec::ErrorType;
+
+    fn pair() -> Pair {
+        Pair {
+            note_id: "n-1".into(),
+            correct_note: "Pt on {aspirin}.".into(),
+            incorrect_note: "Pt on warfarin.".into(),
+            error_type: ErrorType::Pharmacotherapy,
+            error_sentence: Some("Pt on warfarin.".into()),
+            corrected_sentence: None,
+        }
+    }
+
+    #[test]
+    fn template_renders_fields_and_escapes() {
+        let template =
+            Template::parse("{{json}} {note_id}: {correct_note} [{error_type}] {corrected_sentence}")
+                .unwrap();
+        assert_eq!(
+            template.render(&pair()),
+            "{json} n-1: Pt on {aspirin}. [pharmacotherapy] (not given)"
+        );
+    }
+
+    #[test]
+    fn template_errors_say_what_is_wrong() {
+        assert!(Template::parse("{nope}").unwrap_err().contains("unknown placeholder `{nope}`"));
+        assert!(Template::parse("{correct_note").unwrap_err().contains("unclosed"));
+        assert!(Template::parse("a } b").unwrap_err().contains("lone"));
+    }
+
+    fn shipped() -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("configs/prompts/gpt4o_medec_safe_augmentation.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn parse(value: &serde_json::Value) -> Result<LoadedPrompts, PromptError> {
+        LoadedPrompts::parse(value.to_string().as_bytes(), Path::new("p.json"))
+    }
+
+    #[test]
+    fn shipped_config_is_valid() {
+        let loaded = parse(&shipped()).unwrap();
+        assert_eq!(loaded.config.model, "gpt-4o");
+        assert!(loaded.paraphrase_template.uses(Field::CorrectNote));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let cases: [(&str, serde_json::Value, &str); 5] = [
+            ("/paraphrase/user_template", "Rewrite: {incorrect_note} {correct_note}".into(), "paraphrase.user_template"),
+            ("/reasoning/user_template", "{correct_note}".into(), "must contain `{incorrect_note}`"),
+            ("/paraphrase/temperature", 3.5.into(), "paraphrase.temperature"),
+            ("/reasoning/max_output_tokens", 0.into(), "reasoning.max_output_tokens"),
+            ("/model", "gpt-9".into(), "unknown model `gpt-9`"),
+        ];
+        for (pointer, value, expected) in cases {
+            let mut config = shipped();
+            *config.pointer_mut(pointer).unwrap() = value;
+            let error = parse(&config).unwrap_err().to_string();
+            assert!(error.contains(expected), "{pointer}: {error}");
+        }
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_errors_with_a_position() {
+        let mut config = shipped();
+        config["paraphrase"].as_object_mut().unwrap().remove("system");
+        let error = parse(&config).unwrap_err().to_string();
+        assert!(error.contains("missing field `system`"), "{error}");
+        let mut config = shipped();
+        config["reasoning"]["max_tokens"] = 5.into();
+        let error = parse(&config).unwrap_err().to_string();
+        assert!(error.starts_with("p.json:1:") && error.contains("unknown field `max_tokens`"), "{error}");
+    }
+}
