@@ -14,7 +14,9 @@ use crate::medec::{self, ImportSummary, Pair, ReadOptions};
 use crate::pricing::PricingTable;
 use crate::prompts::LoadedPrompts;
 use crate::report::{self, PlanView};
-use crate::request::{RequestBuilder, RequestKind, ShardLimits, MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
+use crate::request::{
+    RequestBuilder, RequestKind, ShardLimits, MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE,
+};
 use crate::run::{self, Manifest, PlanOutcome, PlanSettings};
 use crate::ExitStatus;
 
@@ -118,7 +120,10 @@ fn load_prompts(path: &Path) -> anyhow::Result<LoadedPrompts> {
 
 fn load_pricing(path: &Path) -> anyhow::Result<PricingTable> {
     PricingTable::load(path).map_err(|error| {
-        anyhow::Error::new(error).context(format!("the pricing table `{}` is not usable", path.display()))
+        anyhow::Error::new(error).context(format!(
+            "the pricing table `{}` is not usable",
+            path.display()
+        ))
     })
 }
 
@@ -141,10 +146,13 @@ fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
     if quiet {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} planning: {human_pos} pairs ({per_sec}, {elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} planning: {human_pos} pairs ({per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar
 }
@@ -163,7 +171,10 @@ fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
     }
     let prompts = load_prompts(&args.prompts)?;
     let pricing = load_pricing(&args.pricing)?;
-    let model = args.model.clone().unwrap_or_else(|| prompts.config.model.clone());
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(|| prompts.config.model.clone());
     let run = args
         .run
         .clone()
@@ -212,7 +223,10 @@ fn manifest_view(manifest: &Manifest) -> PlanView<'_> {
 fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
     let settings = plan_settings(args)?;
     let family = crate::model::family_of(&settings.model)?;
-    if let Ok(pricing) = settings.pricing.for_model(family.name, &settings.pricing_path) {
+    if let Ok(pricing) = settings
+        .pricing
+        .for_model(family.name, &settings.pricing_path)
+    {
         warn_if_prices_stale(family.name, &pricing.checked);
     }
     if family.reasoning_model
@@ -229,9 +243,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
     bar.finish_and_clear();
     let run_dir = settings.batches_dir.join(&settings.run);
     match outcome? {
-        PlanOutcome::Planned(manifest) | PlanOutcome::Unchanged(manifest)
-            if args.json =>
-        {
+        PlanOutcome::Planned(manifest) | PlanOutcome::Unchanged(manifest) if args.json => {
             warn_about_import(&manifest.input.import);
             stdout_json(&json!({
                 "status": "planned",

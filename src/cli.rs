@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::pricing::Usd;
 
 /// The bundled sample: the MEDEC-MS validation set (CC BY 4.0, see data/medec/README.md).
-pub const SAMPLE_INPUT: &str = "data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv";
+pub const SAMPLE_INPUT: &str =
+    "data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv";
 pub const DEFAULT_PROMPTS: &str = "configs/prompts/gpt4o_medec_safe_augmentation.json";
 pub const DEFAULT_PRICING: &str = "configs/pricing.toml";
 pub const DEFAULT_BATCHES_DIR: &str = "batches";
@@ -40,7 +41,9 @@ pub enum Command {
 /// note `Corrected Text`, both byte for byte. Blank rows and Error Flag 0 rows are
 /// counted and skipped; a broken row stops the import (exit 2) unless `--skip-invalid`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  safesft import data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --output-dir data/pairs --val-fraction 0.1 --seed 7")]
+#[command(
+    after_help = "Example:\n  safesft import data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --output-dir data/pairs --val-fraction 0.1 --seed 7"
+)]
 pub struct ImportArgs {
     /// The MEDEC release CSV (`*.csv`) or paired JSONL (`*.jsonl`).
     pub input: PathBuf,
@@ -85,7 +88,9 @@ impl ReasoningArgs {
 /// request's token counts), `pairs.jsonl` and `manifest.json`, all at once or not at
 /// all. With `--budget-usd`, a worst case over budget writes nothing and exits 1.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  safesft plan --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --run val-4o --budget-usd 5")]
+#[command(
+    after_help = "Example:\n  safesft plan --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --run val-4o --budget-usd 5"
+)]
 pub struct PlanArgs {
     /// The MEDEC release CSV or paired JSONL file.
     #[arg(long)]
@@ -150,7 +155,9 @@ pub enum TableFormat {
 /// Sizes above the pairs available are scaled up from the mean of all pairs (marked
 /// with `*`). Nothing is written; no key or network is needed.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  safesft estimate --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --sizes 100,500,1000 --models gpt-4o,gpt-4o-mini --format csv")]
+#[command(
+    after_help = "Example:\n  safesft estimate --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --sizes 100,500,1000 --models gpt-4o,gpt-4o-mini --format csv"
+)]
 pub struct EstimateArgs {
     /// The MEDEC release CSV or paired JSONL file.
     #[arg(long)]
@@ -181,7 +188,9 @@ pub struct EstimateArgs {
 /// Without `OPENAI_API_KEY` (or with `--dry-run`) it stops after the plan and says how
 /// to go on. Run again after an interruption, it continues where it stopped.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  safesft run --dry-run --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --budget-usd 5")]
+#[command(
+    after_help = "Example:\n  safesft run --dry-run --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --budget-usd 5"
+)]
 pub struct RunArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
@@ -197,6 +206,8 @@ fn parse_usd(text: &str) -> Result<Usd, String> {
 fn parse_fraction(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if (0.0..1.0).contains(&value) => Ok(value),
-        _ => Err(format!("`{text}` is not a fraction from 0 up to (not including) 1")),
+        _ => Err(format!(
+            "`{text}` is not a fraction from 0 up to (not including) 1"
+        )),
     }
 }

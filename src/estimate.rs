@@ -242,7 +242,10 @@ impl SizeEstimate {
         if self.size == 0 {
             return Usd::ZERO;
         }
-        Usd((self.estimate.total.batch.expected.0 / rust_decimal::Decimal::from(self.size)).round_dp(10))
+        Usd(
+            (self.estimate.total.batch.expected.0 / rust_decimal::Decimal::from(self.size))
+                .round_dp(10),
+        )
     }
 }
 
@@ -282,11 +285,26 @@ mod tests {
     #[test]
     fn expected_output_follows_the_model_and_stays_under_the_cap() {
         let model = OutputModel::default();
-        assert_eq!(model.expected_output_tokens(RequestKind::Paraphrase, 200, 1024, false), 210);
-        assert_eq!(model.expected_output_tokens(RequestKind::Paraphrase, 201, 1024, false), 212);
-        assert_eq!(model.expected_output_tokens(RequestKind::Reasoning, 5000, 1024, false), 350);
-        assert_eq!(model.expected_output_tokens(RequestKind::Reasoning, 1, 1024, true), 700);
-        assert_eq!(model.expected_output_tokens(RequestKind::Paraphrase, 2000, 1024, false), 1024);
+        assert_eq!(
+            model.expected_output_tokens(RequestKind::Paraphrase, 200, 1024, false),
+            210
+        );
+        assert_eq!(
+            model.expected_output_tokens(RequestKind::Paraphrase, 201, 1024, false),
+            212
+        );
+        assert_eq!(
+            model.expected_output_tokens(RequestKind::Reasoning, 5000, 1024, false),
+            350
+        );
+        assert_eq!(
+            model.expected_output_tokens(RequestKind::Reasoning, 1, 1024, true),
+            700
+        );
+        assert_eq!(
+            model.expected_output_tokens(RequestKind::Paraphrase, 2000, 1024, false),
+            1024
+        );
     }
 
     #[test]

@@ -269,13 +269,14 @@ fn read_csv<R: BufRead>(
         byte_order_mark: skip_byte_order_mark(&mut reader, path)?,
         ..ImportSummary::default()
     };
+    let crlf = uses_crlf(&mut reader, path)?;
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(reader);
     let header = csv
         .byte_headers()
-        .map_err(|error| csv_error(path, &error))?
+        .map_err(|error| csv_error(path, &error, crlf))?
         .clone();
     if header.is_empty() {
         return Err(MedecError::Empty {
@@ -309,12 +310,17 @@ fn read_csv<R: BufRead>(
             Err(error) => {
                 // A malformed record (e.g. an unclosed quote): the reader cannot resync
                 // reliably, so this is fatal even with --skip-invalid.
-                return Err(csv_error(path, &error).into());
+                return Err(csv_error(path, &error, crlf).into());
             }
         }
         summary.rows += 1;
-        let start_line = record.position().map_or(0, csv::Position::line);
-        if record.iter().all(|field| field.iter().all(u8::is_ascii_whitespace)) {
+        // With CRLF endings the csv reader puts a record's start on the `\n` that ends the
+        // line before it, one line early.
+        let start_line = record.position().map_or(0, csv::Position::line) + u64::from(crlf);
+        if record
+            .iter()
+            .all(|field| field.iter().all(u8::is_ascii_whitespace))
+        {
             summary.blank_rows += 1;
             continue;
         }
@@ -359,8 +365,20 @@ fn read_csv<R: BufRead>(
     Ok(summary)
 }
 
-fn csv_error(path: &Path, error: &csv::Error) -> MedecError {
-    let line = error.position().map_or(0, csv::Position::line);
+/// Whether the first line ends in CRLF (the MEDEC releases do).
+fn uses_crlf(reader: &mut impl BufRead, path: &Path) -> Result<bool, MedecError> {
+    let head = reader.fill_buf().map_err(|source| MedecError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(head
+        .iter()
+        .position(|&b| b == b'\n')
+        .is_some_and(|at| at > 0 && head[at - 1] == b'\r'))
+}
+
+fn csv_error(path: &Path, error: &csv::Error, crlf: bool) -> MedecError {
+    let line = error.position().map_or(0, csv::Position::line) + u64::from(crlf);
     MedecError::Row(RowError {
         path: path.to_path_buf(),
         line,
@@ -518,8 +536,15 @@ fn check_corrected_text(summary: &mut ImportSummary, pair: &Pair) {
     summary.corrected_text_other.push(pair.note_id.clone());
 }
 
+/// Equal once every whitespace character is removed (the release sometimes drops or adds
+/// the space after a swapped sentence).
 fn same_but_whitespace(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace())
+    let visible = |text: &str| {
+        text.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<Vec<_>>()
+    };
+    visible(a) == visible(b)
 }
 
 /// Splits pairs into train and validation, deterministically: pairs are ordered by the
@@ -527,7 +552,11 @@ fn same_but_whitespace(a: &str, b: &str) -> bool {
 /// Each note id lands in exactly one part; input order is kept within each part.
 pub fn split_pairs(pairs: Vec<Pair>, val_fraction: f64, seed: u64) -> (Vec<Pair>, Vec<Pair>) {
     use sha2::{Digest, Sha256};
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let val_count = ((pairs.len() as f64) * val_fraction).round() as usize;
     let mut keyed: Vec<(Vec<u8>, usize)> = pairs
         .iter()
@@ -607,7 +636,10 @@ fn read_jsonl<R: BufRead>(
             .map_err(|e| {
                 error(
                     None,
-                    format!("is not valid UTF-8 (invalid byte at column {})", e.valid_up_to() + 1),
+                    format!(
+                        "is not valid UTF-8 (invalid byte at column {})",
+                        e.valid_up_to() + 1
+                    ),
                 )
             })
             .and_then(|text| {
@@ -621,7 +653,10 @@ fn read_jsonl<R: BufRead>(
                     reject(
                         &mut summary,
                         options,
-                        error(Some("note_id"), format!("duplicate note_id `{}`", pair.note_id)),
+                        error(
+                            Some("note_id"),
+                            format!("duplicate note_id `{}`", pair.note_id),
+                        ),
                     )?;
                     continue;
                 }
@@ -689,7 +724,10 @@ mod tests {
     const HEADER: &str = "Text ID,Text,Sentences,Error Flag,Error Type,Error Sentence ID,Error Sentence,Corrected Sentence,Corrected Text\r\n";
 
     fn csv_rows(body: &str) -> anyhow::Result<(Vec<Pair>, ImportSummary)> {
-        csv_bytes(format!("{HEADER}{body}").into_bytes(), ReadOptions::default())
+        csv_bytes(
+            format!("{HEADER}{body}").into_bytes(),
+            ReadOptions::default(),
+        )
     }
 
     fn csv_bytes(
@@ -738,7 +776,9 @@ mod tests {
 
     #[test]
     fn blank_and_flag_zero_rows_are_counted_and_skipped() {
-        let body = format!(",,,,,,,,\r\n{GOOD},,,,,,,,\r\nn-2,Fine note.,0 Fine note.,0,NA,-1,NA,NA,NA\r\n");
+        let body = format!(
+            ",,,,,,,,\r\n{GOOD},,,,,,,,\r\nn-2,Fine note.,0 Fine note.,0,NA,-1,NA,NA,NA\r\n"
+        );
         let (pairs, summary) = csv_rows(&body).unwrap();
         assert_eq!(pairs.len(), 1);
         assert_eq!(summary.rows, 4);
@@ -759,11 +799,13 @@ mod tests {
     fn flag_one_without_corrected_text_names_line_and_column() {
         let body = format!("{GOOD}n-2,\"Bad\nnote.\",x,1,diagnosis,1,Bad,Good,NA\r\n");
         let error = row_error(csv_rows(&body));
-        // GOOD spans lines 2-3; the broken record starts on line 4 and its
-        // `Corrected Text` is on line 5, after the newline inside `Text`.
-        assert_eq!(error.line, 5);
+        // GOOD spans lines 2-4 (two notes with a newline each); the broken record starts
+        // on line 5 and its `Corrected Text` is on line 6, after the newline in `Text`.
+        assert_eq!(error.line, 6);
         assert_eq!(error.column.as_deref(), Some("Corrected Text"));
-        assert!(error.to_string().starts_with("medec.csv:5: column `Corrected Text`"));
+        assert!(error
+            .to_string()
+            .starts_with("medec.csv:6: column `Corrected Text`"));
     }
 
     #[test]
@@ -777,7 +819,7 @@ mod tests {
     fn duplicate_text_id_is_an_error() {
         let error = row_error(csv_rows(&format!("{GOOD}{GOOD}")));
         assert_eq!(error.column.as_deref(), Some("Text ID"));
-        assert_eq!(error.line, 4);
+        assert_eq!(error.line, 5);
         assert!(error.message.contains("duplicate"));
     }
 
@@ -802,22 +844,37 @@ mod tests {
         assert_eq!(pairs.len(), 1);
         assert_eq!(summary.invalid_rows.len(), 2);
         assert_eq!(summary.invalid_rows[0].line, 2);
-        assert_eq!(summary.invalid_rows[1].line, 5);
+        assert_eq!(summary.invalid_rows[1].line, 6);
     }
 
     #[test]
     fn missing_column_is_fatal() {
         let bytes = b"Text ID,Text\r\nn-1,T\r\n".to_vec();
         let error = csv_bytes(bytes, ReadOptions { skip_invalid: true }).unwrap_err();
-        assert!(error.to_string().contains("column `Sentences` is missing"), "{error}");
+        assert!(
+            error.to_string().contains("column `Sentences` is missing"),
+            "{error}"
+        );
     }
 
     #[test]
     fn error_types_are_normalised() {
-        assert_eq!(ErrorType::parse("causalOrganism"), Some(ErrorType::CausalOrganism));
-        assert_eq!(ErrorType::parse("Causal Organism"), Some(ErrorType::CausalOrganism));
-        assert_eq!(ErrorType::parse("causal_organism"), Some(ErrorType::CausalOrganism));
-        assert_eq!(ErrorType::parse("Pharmacotherapy"), Some(ErrorType::Pharmacotherapy));
+        assert_eq!(
+            ErrorType::parse("causalOrganism"),
+            Some(ErrorType::CausalOrganism)
+        );
+        assert_eq!(
+            ErrorType::parse("Causal Organism"),
+            Some(ErrorType::CausalOrganism)
+        );
+        assert_eq!(
+            ErrorType::parse("causal_organism"),
+            Some(ErrorType::CausalOrganism)
+        );
+        assert_eq!(
+            ErrorType::parse("Pharmacotherapy"),
+            Some(ErrorType::Pharmacotherapy)
+        );
         assert_eq!(ErrorType::parse("NA"), None);
     }
 
@@ -838,7 +895,11 @@ mod tests {
     fn split_is_deterministic_disjoint_and_sized() {
         let (train, val) = split_pairs(numbered(100), 0.2, 7);
         assert_eq!((train.len(), val.len()), (80, 20));
-        let ids = |part: &[Pair]| part.iter().map(|p| p.note_id.clone()).collect::<HashSet<_>>();
+        let ids = |part: &[Pair]| {
+            part.iter()
+                .map(|p| p.note_id.clone())
+                .collect::<HashSet<_>>()
+        };
         assert!(ids(&train).is_disjoint(&ids(&val)));
         let (train_again, val_again) = split_pairs(numbered(100), 0.2, 7);
         assert_eq!((train, val.clone()), (train_again, val_again));
@@ -870,7 +931,10 @@ mod tests {
         );
         let (pairs, summary) = jsonl(text, ReadOptions::default()).unwrap();
         assert_eq!(summary.pairs, 2);
-        assert_eq!(pairs[0].corrected_sentence.as_deref(), Some("Huntington disease."));
+        assert_eq!(
+            pairs[0].corrected_sentence.as_deref(),
+            Some("Huntington disease.")
+        );
         assert_eq!(pairs[1].note_id, "7");
         assert_eq!(pairs[1].correct_note, "a ");
         assert_eq!(pairs[1].error_type, ErrorType::CausalOrganism);

@@ -96,7 +96,8 @@ pub fn family_of(model: &str) -> Result<ModelFamily, UnknownModel> {
 fn is_snapshot_suffix(rest: &str) -> bool {
     rest == "latest"
         || rest == "preview"
-        || rest.chars().all(|c| c.is_ascii_digit() || c == '-') && rest.starts_with(|c: char| c.is_ascii_digit())
+        || rest.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && rest.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Every family name, sorted, for error messages.
@@ -121,9 +122,18 @@ mod tests {
     #[test]
     fn snapshots_resolve_to_their_family() {
         assert_eq!(family_of("gpt-4o-2024-08-06").unwrap().name, "gpt-4o");
-        assert_eq!(family_of("gpt-4o-mini-2024-07-18").unwrap().name, "gpt-4o-mini");
-        assert_eq!(family_of("gpt-4-0613").unwrap().encoding, Encoding::Cl100kBase);
-        assert_eq!(family_of("gpt-3.5-turbo").unwrap().encoding, Encoding::Cl100kBase);
+        assert_eq!(
+            family_of("gpt-4o-mini-2024-07-18").unwrap().name,
+            "gpt-4o-mini"
+        );
+        assert_eq!(
+            family_of("gpt-4-0613").unwrap().encoding,
+            Encoding::Cl100kBase
+        );
+        assert_eq!(
+            family_of("gpt-3.5-turbo").unwrap().encoding,
+            Encoding::Cl100kBase
+        );
     }
 
     #[test]
@@ -139,7 +149,10 @@ mod tests {
         let error = family_of("gpt-4o-ultra").unwrap_err();
         let text = error.to_string();
         assert!(text.starts_with("unknown model `gpt-4o-ultra`"));
-        assert!(text.contains("gpt-4o-mini") && text.contains("o4-mini"), "{text}");
+        assert!(
+            text.contains("gpt-4o-mini") && text.contains("o4-mini"),
+            "{text}"
+        );
         assert!(family_of("claude-3").is_err());
     }
 }

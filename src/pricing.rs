@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// US dollars, exact. Serialised as a decimal string so JSON readers never see a float.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Usd(pub Decimal);
 
@@ -23,7 +25,10 @@ impl Usd {
     pub fn parse(text: &str) -> Option<Usd> {
         let text = text.trim();
         let text = text.strip_prefix('$').unwrap_or(text);
-        Decimal::from_str_exact(text).ok().filter(|d| !d.is_sign_negative()).map(Usd)
+        Decimal::from_str_exact(text)
+            .ok()
+            .filter(|d| !d.is_sign_negative())
+            .map(Usd)
     }
 
     /// `tokens` at `price_per_million` dollars per 1M tokens, exactly.
@@ -84,18 +89,33 @@ impl Sum for Usd {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TierPrices {
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(deserialize_with = "price")]
     pub input: Decimal,
     /// `None` where no price is published: cached tokens are then priced as uncached
     /// input (an upper bound), and reports say so.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        deserialize_with = "optional_price"
     )]
     pub cached_input: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(deserialize_with = "price")]
     pub output: Decimal,
+}
+
+/// A price must be a decimal string (`"1.25"`): a TOML float would pass through binary
+/// floating point on its way in.
+fn price<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Decimal::from_str_exact(text.trim()).map_err(|_| {
+        serde::de::Error::custom(format!("`{text}` is not a decimal price such as \"1.25\""))
+    })
+}
+
+fn optional_price<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Decimal>, D::Error> {
+    price(deserializer).map(Some)
 }
 
 /// Tokens of one kind of use, as priced.
@@ -224,11 +244,13 @@ impl PricingTable {
 
     /// Prices of a model family (see [`crate::model::family_of`]).
     pub fn for_model(&self, family: &str, path: &Path) -> Result<&ModelPricing, PricingError> {
-        self.models.get(family).ok_or_else(|| PricingError::Unpriced {
-            path: path.to_path_buf(),
-            model: family.to_string(),
-            priced: self.models.keys().cloned().collect::<Vec<_>>().join(", "),
-        })
+        self.models
+            .get(family)
+            .ok_or_else(|| PricingError::Unpriced {
+                path: path.to_path_buf(),
+                model: family.to_string(),
+                priced: self.models.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
     }
 }
 
@@ -331,7 +353,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("output"), "{error}");
-        let table = PricingTable::parse("currency = \"USD\"\nunit = \"per_1m_tokens\"\n[models]\n", path).unwrap();
+        let table = PricingTable::parse(
+            "currency = \"USD\"\nunit = \"per_1m_tokens\"\n[models]\n",
+            path,
+        )
+        .unwrap();
         let error = table.for_model("gpt-4o", path).unwrap_err().to_string();
         assert!(error.starts_with("no price for model `gpt-4o`"), "{error}");
     }

@@ -221,7 +221,10 @@ impl LoadedPrompts {
                 .map_err(|message| invalid(&format!("{kind}.user_template"), message))?;
             for &field in required {
                 if !template.uses(field) {
-                    let name = Field::ALL.iter().find(|(_, f)| *f == field).map_or("", |(n, _)| n);
+                    let name = Field::ALL
+                        .iter()
+                        .find(|(_, f)| *f == field)
+                        .map_or("", |(n, _)| n);
                     return Err(invalid(
                         &format!("{kind}.user_template"),
                         format!("must contain `{{{name}}}`"),
@@ -278,9 +281,10 @@ mod tests {
 
     #[test]
     fn template_renders_fields_and_escapes() {
-        let template =
-            Template::parse("{{json}} {note_id}: {correct_note} [{error_type}] {corrected_sentence}")
-                .unwrap();
+        let template = Template::parse(
+            "{{json}} {note_id}: {correct_note} [{error_type}] {corrected_sentence}",
+        )
+        .unwrap();
         assert_eq!(
             template.render(&pair()),
             "{json} n-1: Pt on {aspirin}. [pharmacotherapy] (not given)"
@@ -289,8 +293,12 @@ mod tests {
 
     #[test]
     fn template_errors_say_what_is_wrong() {
-        assert!(Template::parse("{nope}").unwrap_err().contains("unknown placeholder `{nope}`"));
-        assert!(Template::parse("{correct_note").unwrap_err().contains("unclosed"));
+        assert!(Template::parse("{nope}")
+            .unwrap_err()
+            .contains("unknown placeholder `{nope}`"));
+        assert!(Template::parse("{correct_note")
+            .unwrap_err()
+            .contains("unclosed"));
         assert!(Template::parse("a } b").unwrap_err().contains("lone"));
     }
 
@@ -314,10 +322,26 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let cases: [(&str, serde_json::Value, &str); 5] = [
-            ("/paraphrase/user_template", "Rewrite: {incorrect_note} {correct_note}".into(), "paraphrase.user_template"),
-            ("/reasoning/user_template", "{correct_note}".into(), "must contain `{incorrect_note}`"),
-            ("/paraphrase/temperature", 3.5.into(), "paraphrase.temperature"),
-            ("/reasoning/max_output_tokens", 0.into(), "reasoning.max_output_tokens"),
+            (
+                "/paraphrase/user_template",
+                "Rewrite: {incorrect_note} {correct_note}".into(),
+                "paraphrase.user_template",
+            ),
+            (
+                "/reasoning/user_template",
+                "{correct_note}".into(),
+                "must contain `{incorrect_note}`",
+            ),
+            (
+                "/paraphrase/temperature",
+                3.5.into(),
+                "paraphrase.temperature",
+            ),
+            (
+                "/reasoning/max_output_tokens",
+                0.into(),
+                "reasoning.max_output_tokens",
+            ),
             ("/model", "gpt-9".into(), "unknown model `gpt-9`"),
         ];
         for (pointer, value, expected) in cases {
@@ -331,12 +355,18 @@ mod tests {
     #[test]
     fn missing_and_unknown_fields_are_errors_with_a_position() {
         let mut config = shipped();
-        config["paraphrase"].as_object_mut().unwrap().remove("system");
+        config["paraphrase"]
+            .as_object_mut()
+            .unwrap()
+            .remove("system");
         let error = parse(&config).unwrap_err().to_string();
         assert!(error.contains("missing field `system`"), "{error}");
         let mut config = shipped();
         config["reasoning"]["max_tokens"] = 5.into();
         let error = parse(&config).unwrap_err().to_string();
-        assert!(error.starts_with("p.json:1:") && error.contains("unknown field `max_tokens`"), "{error}");
+        assert!(
+            error.starts_with("p.json:1:") && error.contains("unknown field `max_tokens`"),
+            "{error}"
+        );
     }
 }

@@ -515,7 +515,10 @@ mod tests {
     #[test]
     fn shards_cut_at_the_request_limit() {
         let lines = [("m", 10, 1); 5];
-        assert_eq!(shard_indexes(limits(2, 1000, None), &lines), [0, 0, 1, 1, 2]);
+        assert_eq!(
+            shard_indexes(limits(2, 1000, None), &lines),
+            [0, 0, 1, 1, 2]
+        );
     }
 
     #[test]
@@ -528,7 +531,10 @@ mod tests {
     #[test]
     fn shards_cut_at_the_token_limit() {
         let lines = [("m", 1, 30), ("m", 1, 30), ("m", 1, 50), ("m", 1, 10)];
-        assert_eq!(shard_indexes(limits(100, 100, Some(100)), &lines), [0, 0, 1, 1]);
+        assert_eq!(
+            shard_indexes(limits(100, 100, Some(100)), &lines),
+            [0, 0, 1, 1]
+        );
     }
 
     #[test]

@@ -102,7 +102,11 @@ impl<W: Write> HashingWriter<W> {
     /// Flushes and returns the inner writer, the sha256 and the byte count.
     pub fn finish(mut self) -> std::io::Result<(W, String, u64)> {
         self.inner.flush()?;
-        Ok((self.inner, format!("{:x}", self.hasher.finalize()), self.bytes))
+        Ok((
+            self.inner,
+            format!("{:x}", self.hasher.finalize()),
+            self.bytes,
+        ))
     }
 }
 
@@ -194,7 +198,8 @@ impl Manifest {
         let path = run_dir.join(MANIFEST_FILE);
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a valid manifest", path.display()))
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("`{}` is not a valid manifest", path.display()))
     }
 
     /// True once any shard has been sent to the API.
@@ -364,13 +369,17 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> anyhow::Result<P
     let pricing = settings
         .pricing
         .for_model(family.name, &settings.pricing_path)?;
-    std::fs::create_dir_all(&settings.batches_dir).with_context(|| {
-        format!("cannot create folder `{}`", settings.batches_dir.display())
-    })?;
+    std::fs::create_dir_all(&settings.batches_dir)
+        .with_context(|| format!("cannot create folder `{}`", settings.batches_dir.display()))?;
     let staging = tempfile::Builder::new()
         .prefix(".plan-")
         .tempdir_in(&settings.batches_dir)
-        .with_context(|| format!("cannot create a folder in `{}`", settings.batches_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a folder in `{}`",
+                settings.batches_dir.display()
+            )
+        })?;
     let staging_path = staging.path().to_path_buf();
     std::fs::create_dir_all(staging_path.join(REQUESTS_DIR))?;
 
@@ -548,9 +557,10 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> anyhow::Result<P
     // Swap the finished folder into place: the run folder is never half-written.
     let staged = staging.keep();
     if let Some(old) = replaced {
-        let aside = settings
-            .batches_dir
-            .join(format!(".replaced-{}-{}", settings.run, std::process::id()));
+        let aside =
+            settings
+                .batches_dir
+                .join(format!(".replaced-{}-{}", settings.run, std::process::id()));
         std::fs::rename(&old, &aside)
             .with_context(|| format!("cannot move `{}` aside", old.display()))?;
         std::fs::rename(&staged, &run_dir)

@@ -101,8 +101,18 @@ mod tests {
     #[test]
     fn cookbook_example_matches_the_api() {
         let messages = cookbook_example();
-        assert_eq!(TokenCounter::new(Encoding::O200kBase).count_chat(&messages).prompt_tokens, 124);
-        assert_eq!(TokenCounter::new(Encoding::Cl100kBase).count_chat(&messages).prompt_tokens, 129);
+        assert_eq!(
+            TokenCounter::new(Encoding::O200kBase)
+                .count_chat(&messages)
+                .prompt_tokens,
+            124
+        );
+        assert_eq!(
+            TokenCounter::new(Encoding::Cl100kBase)
+                .count_chat(&messages)
+                .prompt_tokens,
+            129
+        );
     }
 
     #[test]
@@ -115,7 +125,10 @@ mod tests {
     #[test]
     fn content_tokens_are_reported_per_message() {
         let counter = TokenCounter::new(Encoding::O200kBase);
-        let count = counter.count_chat(&[message(Role::System, "hello world"), message(Role::User, "")]);
+        let count = counter.count_chat(&[
+            message(Role::System, "hello world"),
+            message(Role::User, ""),
+        ]);
         assert_eq!(count.content_tokens, vec![2, 0]);
         // 3 priming + (3 + "system" 1 + 2) + (3 + "user" 1 + 0)
         assert_eq!(count.prompt_tokens, 3 + 6 + 4);

@@ -97,7 +97,14 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
     );
     out.push('\n');
     out.push_str(&table(
-        &["tokens", "requests", "prompt", "cached (expected)", "output (expected)", "output (worst)"],
+        &[
+            "tokens",
+            "requests",
+            "prompt",
+            "cached (expected)",
+            "output (expected)",
+            "output (worst)",
+        ],
         &kind_rows(estimate, |line| {
             let t = &line.tokens;
             vec![
@@ -111,7 +118,13 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
     ));
     out.push('\n');
     out.push_str(&table(
-        &["US dollars", "Batch expected", "Batch worst", "standard expected", "standard worst"],
+        &[
+            "US dollars",
+            "Batch expected",
+            "Batch worst",
+            "standard expected",
+            "standard worst",
+        ],
         &kind_rows(estimate, |line| {
             vec![
                 line.batch.expected.exact(),
@@ -227,7 +240,9 @@ pub fn size_csv(rows: &[SizeEstimate]) -> anyhow::Result<String> {
     for row in rows {
         writer.write_record(size_cells(row))?;
     }
-    Ok(String::from_utf8(writer.into_inner().map_err(|e| e.into_error())?)?)
+    Ok(String::from_utf8(
+        writer.into_inner().map_err(|e| e.into_error())?,
+    )?)
 }
 
 /// The cost-per-size table for people, with a note on every extrapolated row.
@@ -243,7 +258,11 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
         .map(|row| {
             let total = &row.estimate.total;
             vec![
-                format!("{}{}", thousands(row.size), if row.extrapolated { "*" } else { "" }),
+                format!(
+                    "{}{}",
+                    thousands(row.size),
+                    if row.extrapolated { "*" } else { "" }
+                ),
                 row.model.clone(),
                 thousands(total.tokens.prompt_tokens),
                 thousands(total.tokens.expected_output_tokens),
@@ -283,7 +302,10 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
 }
 
 /// The import summary for people: every row read lands in one count.
-pub fn import_summary_text(input: &std::path::Path, summary: &crate::medec::ImportSummary) -> String {
+pub fn import_summary_text(
+    input: &std::path::Path,
+    summary: &crate::medec::ImportSummary,
+) -> String {
     let mut out = String::new();
     let by_type: Vec<String> = summary
         .pairs_by_error_type
@@ -310,7 +332,11 @@ pub fn import_summary_text(input: &std::path::Path, summary: &crate::medec::Impo
             },
         ),
     ];
-    let width = rows.iter().map(|(_, n, _)| thousands(*n).len()).max().unwrap_or(1);
+    let width = rows
+        .iter()
+        .map(|(_, n, _)| thousands(*n).len())
+        .max()
+        .unwrap_or(1);
     for (label, count, note) in rows {
         let line = format!("  {label:<18} {:>width$}  {note}", thousands(count));
         out.push_str(line.trim_end());
@@ -329,7 +355,10 @@ pub fn import_summary_text(input: &std::path::Path, summary: &crate::medec::Impo
         );
     }
     if summary.byte_order_mark {
-        let _ = writeln!(out, "  the file starts with a UTF-8 byte order mark (ignored)");
+        let _ = writeln!(
+            out,
+            "  the file starts with a UTF-8 byte order mark (ignored)"
+        );
     }
     out
 }

@@ -1,0 +1,95 @@
+//! `safesft estimate`: cost per dataset size from exact counts, extrapolation said aloud.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use crate::{read_json, sample, Test};
+
+fn estimate(extra: &[&str]) -> Test {
+    let mut args = vec![
+        "estimate",
+        "--input",
+        sample().to_str().unwrap().to_owned().leak(),
+    ];
+    args.extend_from_slice(extra);
+    Test::new().args(args)
+}
+
+#[test]
+fn sizes_and_models_in_csv() {
+    let done = estimate(&[
+        "--sizes",
+        "100,500,1000",
+        "--models",
+        "gpt-4o,gpt-4o-mini",
+        "--format",
+        "csv",
+    ])
+    .success();
+    let mut reader = csv::Reader::from_reader(done.stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6);
+    let header = reader.headers().unwrap().clone();
+    let get = |row: &csv::StringRecord, name: &str| {
+        row[header.iter().position(|h| h == name).unwrap()].to_string()
+    };
+    for row in &rows {
+        let size: u64 = get(row, "size").parse().unwrap();
+        assert_eq!(get(row, "extrapolated"), (size > 319).to_string());
+        assert_eq!(get(row, "measured_pairs"), size.min(319).to_string());
+    }
+    let price = |model: &str, size: &str| {
+        let row = rows
+            .iter()
+            .find(|r| get(r, "model") == model && get(r, "size") == size)
+            .unwrap();
+        Decimal::from_str(&get(row, "batch_expected_usd")).unwrap()
+    };
+    assert!(price("gpt-4o-mini", "100") < price("gpt-4o", "100"));
+    assert!(price("gpt-4o", "100") < price("gpt-4o", "500"));
+}
+
+#[test]
+fn table_says_when_it_extrapolates() {
+    let done = estimate(&["--sizes", "100,1000"]).success();
+    assert!(done.stdout.contains("1,000*"), "{}", done.stdout);
+    assert!(
+        done.stdout.contains("more pairs than the 319 available"),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn an_exact_size_matches_the_plan_to_the_token_and_cent() {
+    let out = estimate(&["--sizes", "319", "--format", "json"])
+        .success()
+        .json();
+    let row = &out["rows"][0];
+    assert_eq!(row["extrapolated"], false);
+    let test = Test::new().args([
+        "plan",
+        "--input",
+        sample().to_str().unwrap(),
+        "--run",
+        "r",
+        "--quiet",
+    ]);
+    test.success();
+    let manifest = read_json(&test.path("batches/r/manifest.json"));
+    assert_eq!(row["estimate"]["total"], manifest["estimate"]["total"]);
+    assert_eq!(row["estimate"]["kinds"], manifest["estimate"]["kinds"]);
+}
+
+#[test]
+fn zero_or_unknown_sizes_and_models_are_errors() {
+    let done = estimate(&["--sizes", "0"]).expect(2);
+    assert!(done.stderr.contains("above 0"), "{}", done.stderr);
+    let done = estimate(&["--sizes", "10", "--models", "gpt-4o,llama"]).expect(2);
+    assert!(
+        done.stderr.contains("unknown model `llama`"),
+        "{}",
+        done.stderr
+    );
+}

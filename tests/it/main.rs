@@ -1,0 +1,130 @@
+//! The CLI end to end: one test binary, driven by a small builder around `assert_cmd`.
+
+mod estimate;
+mod import;
+mod plan;
+mod token_reference;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The project folder (configs, bundled sample).
+pub fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bundled MEDEC-MS validation set.
+pub fn sample() -> PathBuf {
+    project().join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv")
+}
+
+/// A scratch folder with the project's `configs/` copied in, where `safesft` runs.
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, Option<String>)>,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().unwrap();
+        let configs = dir.path().join("configs/prompts");
+        std::fs::create_dir_all(&configs).unwrap();
+        for file in [
+            "configs/pricing.toml",
+            "configs/prompts/gpt4o_medec_safe_augmentation.json",
+        ] {
+            std::fs::copy(project().join(file), dir.path().join(file)).unwrap();
+        }
+        Test {
+            dir,
+            args: Vec::new(),
+            env: vec![("OPENAI_API_KEY".into(), None)],
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.args = args
+            .into_iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect();
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.into(), Some(value.into())));
+        self
+    }
+
+    pub fn output(&self) -> Output {
+        let mut command = assert_cmd::Command::cargo_bin("safesft").unwrap();
+        command.current_dir(self.dir.path()).args(&self.args);
+        for (key, value) in &self.env {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        command.output().unwrap()
+    }
+
+    /// Runs and expects `code`; returns stdout.
+    pub fn expect(&self, code: i32) -> Done {
+        let output = self.output();
+        let done = Done {
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        };
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "safesft {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            done.stdout,
+            done.stderr
+        );
+        done
+    }
+
+    pub fn success(&self) -> Done {
+        self.expect(0)
+    }
+}
+
+pub struct Done {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Done {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
