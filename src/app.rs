@@ -2,6 +2,7 @@
 //! (data to stdout, progress and warnings to stderr) and picks the exit status.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -98,11 +99,12 @@ fn import(args: &ImportArgs) -> anyhow::Result<ExitStatus> {
     } else {
         let mut text = report::import_summary_text(&args.input, &summary);
         for file in &written {
-            text.push_str(&format!(
-                "wrote {} ({} pairs)\n",
+            let _ = writeln!(
+                text,
+                "wrote {} ({} pairs)",
                 file["path"].as_str().unwrap_or_default(),
                 file["pairs"]
-            ));
+            );
         }
         stdout_text(&text)?;
     }
@@ -255,16 +257,17 @@ fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
         PlanOutcome::Planned(manifest) => {
             warn_about_import(&manifest.input.import);
             let mut text = report::plan_table(&manifest_view(&manifest));
-            text.push_str(&format!("\nPlanned into {}\n", run_dir.display()));
+            let _ = write!(text, "\nPlanned into {}\n", run_dir.display());
             stdout_text(&text)?;
             Ok((ExitStatus::Success, Some(run_dir)))
         }
         PlanOutcome::Unchanged(manifest) => {
             let mut text = report::plan_table(&manifest_view(&manifest));
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "\nAlready planned, identical: {} is unchanged\n",
                 run_dir.display()
-            ));
+            );
             stdout_text(&text)?;
             Ok((ExitStatus::Success, Some(run_dir)))
         }

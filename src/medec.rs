@@ -48,7 +48,7 @@ impl ErrorType {
     pub fn parse(raw: &str) -> Option<ErrorType> {
         let folded: String = raw
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect();
         match folded.as_str() {

@@ -40,7 +40,7 @@ impl Usd {
     pub fn exact(self) -> String {
         let value = self.0.normalize();
         if value.scale() < 2 {
-            format!("{:.2}", value)
+            format!("{value:.2}")
         } else {
             value.to_string()
         }
@@ -55,6 +55,7 @@ impl Usd {
         )
     }
 
+    #[must_use]
     pub fn saturating_sub(self, other: Usd) -> Usd {
         Usd((self.0 - other.0).max(Decimal::ZERO))
     }
@@ -234,7 +235,7 @@ impl PricingTable {
             }
             for (tier, prices) in [("standard", &pricing.standard), ("batch", &pricing.batch)] {
                 let all = [Some(prices.input), prices.cached_input, Some(prices.output)];
-                if all.iter().flatten().any(|p| p.is_sign_negative()) {
+                if all.iter().flatten().any(Decimal::is_sign_negative) {
                     return Err(invalid(format!("field `{tier}`: a price is negative")));
                 }
             }

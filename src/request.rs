@@ -1,4 +1,4 @@
-//! Pair → Batch API request lines (`/v1/chat/completions`), their custom_ids, and the
+//! Pair → Batch API request lines (`/v1/chat/completions`), their `custom_id`s, and the
 //! cutting of request lines into shards under every Batch API limit at once.
 
 use std::fmt;

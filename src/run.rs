@@ -2,6 +2,7 @@
 //! that streams pairs into request shards. The only planning code that touches files.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -187,7 +188,7 @@ pub struct Manifest {
     /// Tokens added to each reasoning prompt for its structured-output schema.
     pub schema_allowance_tokens: u64,
     pub shards: Vec<ShardRecord>,
-    /// One line per request: custom_id, kind, shard and token counts.
+    /// One line per request: `custom_id`, kind, shard and token counts.
     pub request_index: FileRecord,
     pub requests: u64,
     pub estimate: Estimate,
@@ -280,7 +281,7 @@ pub fn default_run_name(input: &Path, model: &str, num_pairs: Option<u64>) -> St
     slug.truncate(40);
     let mut name = format!("{}-{model}", slug.trim_matches('-'));
     if let Some(n) = num_pairs {
-        name.push_str(&format!("-n{n}"));
+        let _ = write!(name, "-n{n}");
     }
     name
 }
@@ -307,30 +308,17 @@ fn close_shard(
     fill: &crate::request::ShardFill,
     staging: &Path,
 ) -> anyhow::Result<ShardRecord> {
-    let (writer, sha256, bytes) = shard
-        .writer
-        .finish()
-        .with_context(|| format!("cannot write `{}`", shard.path.display()))?;
-    let file = writer
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| format!("cannot write `{}`", shard.path.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot sync `{}`", shard.path.display()))?;
-    debug_assert_eq!(bytes, fill.bytes);
     let relative = shard
         .path
         .strip_prefix(staging)
         .unwrap_or(&shard.path)
         .to_string_lossy()
         .into_owned();
+    let record = finish_file(shard.writer, &shard.path, &relative)?;
+    debug_assert_eq!(record.bytes, fill.bytes);
     Ok(ShardRecord {
         index: shard.index,
-        file: FileRecord {
-            path: relative,
-            sha256,
-            bytes,
-        },
+        file: record,
         model: fill.model.clone(),
         requests: fill.requests,
         prompt_tokens: fill.prompt_tokens,
@@ -339,6 +327,7 @@ fn close_shard(
     })
 }
 
+/// Flushes, syncs and closes a file written through a [`HashingWriter`].
 fn finish_file(
     writer: HashingWriter<BufWriter<File>>,
     path: &Path,
@@ -349,7 +338,7 @@ fn finish_file(
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     writer
         .into_inner()
-        .map_err(|e| e.into_error())
+        .map_err(std::io::IntoInnerError::into_error)
         .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(FileRecord {

@@ -135,6 +135,14 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
         }),
     ));
     out.push('\n');
+    out.push_str(&plan_notes(view));
+    out
+}
+
+/// The sentences under the plan table: saving, assumptions, caveats and the budget.
+fn plan_notes(view: &PlanView<'_>) -> String {
+    let estimate = view.estimate;
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "Batch saves {} against standard prices (expected case). Prices checked {}.",
@@ -241,7 +249,9 @@ pub fn size_csv(rows: &[SizeEstimate]) -> anyhow::Result<String> {
         writer.write_record(size_cells(row))?;
     }
     Ok(String::from_utf8(
-        writer.into_inner().map_err(|e| e.into_error())?,
+        writer
+            .into_inner()
+            .map_err(csv::IntoInnerError::into_error)?,
     )?)
 }
 
