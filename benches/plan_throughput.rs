@@ -1,1 +1,125 @@
-fn main() {}
+//! Plan throughput on synthetic inputs 10× and 100× the MEDEC-MS validation set, beside
+//! raw tiktoken-rs counting speed on the same text. A benchmark: it prints figures and
+//! asserts nothing. Run with `cargo bench --bench plan_throughput`.
+//!
+//! Peak memory is the process's high-water mark (`VmHWM`) after each size: the plan
+//! streams, so the 100× run should leave it where the 10× run did.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use safesft::estimate::OutputModel;
+use safesft::medec::{read_all_pairs, Pair, ReadOptions};
+use safesft::model::Encoding;
+use safesft::pricing::PricingTable;
+use safesft::prompts::LoadedPrompts;
+use safesft::request::ShardLimits;
+use safesft::run::{plan, PlanOutcome, PlanSettings};
+use safesft::tokens::TokenCounter;
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux only).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Writes `copies` copies of the pairs as JSONL with fresh note ids, streamed.
+fn synthetic_input(pairs: &[Pair], copies: usize, path: &Path) -> u64 {
+    let mut writer = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut note_bytes = 0;
+    for copy in 0..copies {
+        for pair in pairs {
+            let mut pair = pair.clone();
+            pair.note_id = format!("{}-r{copy}", pair.note_id);
+            note_bytes += (pair.correct_note.len() + pair.incorrect_note.len()) as u64;
+            serde_json::to_writer(&mut writer, &pair).unwrap();
+            writer.write_all(b"\n").unwrap();
+        }
+    }
+    writer.flush().unwrap();
+    note_bytes
+}
+
+fn main() {
+    let sample =
+        project().join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv");
+    let prompts_path = project().join("configs/prompts/gpt4o_medec_safe_augmentation.json");
+    let pricing_path = project().join("configs/pricing.toml");
+    let (pairs, _) = read_all_pairs(&sample, ReadOptions::default()).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+
+    // Load the tokenizer before measuring anything.
+    let counter = TokenCounter::new(Encoding::O200kBase);
+    counter.count_text("warm up");
+    println!("plan throughput (gpt-4o, reasoning on: 2 requests per pair), one thread");
+    println!(
+        "{:>6} {:>8} {:>10} {:>9} {:>10} {:>9} {:>14}",
+        "input", "pairs", "note MB", "seconds", "note MB/s", "pairs/s", "peak RSS MiB"
+    );
+    for copies in [10usize, 100] {
+        let input = scratch.path().join(format!("pairs-{copies}x.jsonl"));
+        let note_bytes = synthetic_input(&pairs, copies, &input);
+        let settings = PlanSettings {
+            input,
+            read_options: ReadOptions::default(),
+            prompts_path: prompts_path.clone(),
+            prompts: LoadedPrompts::load(&prompts_path).unwrap(),
+            pricing_path: pricing_path.clone(),
+            pricing: PricingTable::load(&pricing_path).unwrap(),
+            model: "gpt-4o".into(),
+            reasoning: true,
+            num_pairs: None,
+            limits: ShardLimits::default(),
+            budget: None,
+            output_model: OutputModel::default(),
+            batches_dir: scratch.path().join("batches"),
+            run: format!("bench-{copies}x"),
+            force: true,
+        };
+        let started = Instant::now();
+        let outcome = plan(&settings, &|_| {}).unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        let PlanOutcome::Planned(manifest) = outcome else {
+            panic!("expected a new plan")
+        };
+        let planned = manifest.input.pairs_planned;
+        #[allow(clippy::cast_precision_loss)]
+        let megabytes = note_bytes as f64 / 1e6;
+        #[allow(clippy::cast_precision_loss)]
+        let pairs_per_second = planned as f64 / seconds;
+        println!(
+            "{:>5}× {planned:>8} {megabytes:>10.1} {seconds:>9.2} {:>10.2} {pairs_per_second:>9.0} {:>14.1}",
+            copies,
+            megabytes / seconds,
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+        std::fs::remove_dir_all(scratch.path().join("batches")).unwrap();
+    }
+
+    // Raw counting of the same note text (both notes of every pair, 10 passes), no
+    // templates, JSON or files: the ceiling the plan works under.
+    let started = Instant::now();
+    let mut tokens = 0u64;
+    let mut bytes = 0u64;
+    for _ in 0..10 {
+        for pair in &pairs {
+            tokens += counter.count_text(std::hint::black_box(&pair.correct_note));
+            tokens += counter.count_text(std::hint::black_box(&pair.incorrect_note));
+            bytes += (pair.correct_note.len() + pair.incorrect_note.len()) as u64;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let (megabytes, tokens_per_second) = (bytes as f64 / 1e6, tokens as f64 / seconds);
+    println!(
+        "\nraw tiktoken-rs count_ordinary (o200k_base) on the same notes: {:.2} MB/s, {tokens_per_second:.0} tokens/s ({megabytes:.1} MB in {seconds:.2} s)",
+        megabytes / seconds
+    );
+}

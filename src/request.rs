@@ -202,6 +202,8 @@ pub struct RequestBuilder<'a> {
     schema_allowance_tokens: u64,
     /// Prompt tokens a request may read from the cache (its shared system prefix), per kind.
     cacheable_prefix_tokens: [u64; 2],
+    /// Tokens the (constant) system message adds to every prompt, per kind: counted once.
+    system_message_tokens: [u64; 2],
 }
 
 /// OpenAI caches prompt prefixes of at least 1,024 tokens, in steps of 128.
@@ -226,13 +228,20 @@ impl<'a> RequestBuilder<'a> {
             .as_ref()
             .filter(|_| family.structured_outputs)
             .map_or(0, |format| counter.count_text(&format.to_string()));
-        let cacheable = |prompt: &KindPrompt| {
-            let prefix = counter.count_chat(&[ChatMessage {
-                role: Role::System,
-                content: prompt.system.clone(),
-                name: None,
-            }]);
-            let tokens = prefix.prompt_tokens - crate::tokens::REPLY_PRIMING_TOKENS;
+        let system_tokens = |prompt: &KindPrompt| {
+            counter
+                .count_message(&ChatMessage {
+                    role: Role::System,
+                    content: prompt.system.clone(),
+                    name: None,
+                })
+                .0
+        };
+        let system_message_tokens = [
+            system_tokens(&prompts.config.paraphrase),
+            system_tokens(&prompts.config.reasoning),
+        ];
+        let cacheable = |tokens: u64| {
             if tokens >= PROMPT_CACHE_MIN_TOKENS {
                 tokens - tokens % PROMPT_CACHE_STEP_TOKENS
             } else {
@@ -248,10 +257,8 @@ impl<'a> RequestBuilder<'a> {
             include_reasoning,
             reasoning_format,
             schema_allowance_tokens,
-            cacheable_prefix_tokens: [
-                cacheable(&prompts.config.paraphrase),
-                cacheable(&prompts.config.reasoning),
-            ],
+            cacheable_prefix_tokens: system_message_tokens.map(cacheable),
+            system_message_tokens,
         }
     }
 
@@ -311,13 +318,16 @@ impl<'a> RequestBuilder<'a> {
                 RequestKind::Reasoning => (&config.reasoning, &self.prompts.reasoning_template),
             };
             let mut body = self.body(prompt, template, pair);
-            let count = self.counter.count_chat(&body.messages);
-            let mut prompt_tokens = count.prompt_tokens;
+            // The chat rule, with the system message's constant count reused.
+            let (user_message_tokens, user_content_tokens) =
+                self.counter.count_message(&body.messages[1]);
+            let mut prompt_tokens = crate::tokens::REPLY_PRIMING_TOKENS
+                + self.system_message_tokens[kind as usize]
+                + user_message_tokens;
             if kind == RequestKind::Reasoning {
                 body.response_format.clone_from(&self.reasoning_format);
                 prompt_tokens += self.schema_allowance_tokens;
             }
-            let user_content_tokens = count.content_tokens.last().copied().unwrap_or(0);
             let max_output_tokens = u64::from(body.output_cap());
             let expected_output_tokens = self.output_model.expected_output_tokens(
                 kind,

@@ -48,16 +48,23 @@ impl TokenCounter {
         self.bpe.count_ordinary(text) as u64
     }
 
+    /// Tokens one message adds to a prompt, and its content's tokens alone.
+    pub fn count_message(&self, message: &ChatMessage) -> (u64, u64) {
+        let content = self.count_text(&message.content);
+        let mut tokens = TOKENS_PER_MESSAGE + self.count_text(message.role.as_str()) + content;
+        if let Some(name) = &message.name {
+            tokens += TOKENS_PER_NAME + self.count_text(name);
+        }
+        (tokens, content)
+    }
+
     /// Prompt tokens of a chat request, by the chat rule.
     pub fn count_chat(&self, messages: &[ChatMessage]) -> ChatCount {
         let mut prompt_tokens = REPLY_PRIMING_TOKENS;
         let mut content_tokens = Vec::with_capacity(messages.len());
         for message in messages {
-            let content = self.count_text(&message.content);
-            prompt_tokens += TOKENS_PER_MESSAGE + self.count_text(message.role.as_str()) + content;
-            if let Some(name) = &message.name {
-                prompt_tokens += TOKENS_PER_NAME + self.count_text(name);
-            }
+            let (tokens, content) = self.count_message(message);
+            prompt_tokens += tokens;
             content_tokens.push(content);
         }
         ChatCount {

@@ -25,6 +25,12 @@ pub struct Test {
     env: Vec<(String, Option<String>)>,
 }
 
+impl Default for Test {
+    fn default() -> Test {
+        Test::new()
+    }
+}
+
 impl Test {
     pub fn new() -> Test {
         let dir = tempfile::tempdir().unwrap();
@@ -54,6 +60,7 @@ impl Test {
         path
     }
 
+    #[must_use]
     pub fn args<I, S>(mut self, args: I) -> Test
     where
         I: IntoIterator<Item = S>,
@@ -66,6 +73,7 @@ impl Test {
         self
     }
 
+    #[must_use]
     pub fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.into(), Some(value.into())));
         self

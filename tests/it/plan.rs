@@ -326,10 +326,10 @@ fn bad_prompt_config_names_the_field() {
 fn bad_pricing_table_names_the_model() {
     let test = plan(&[]);
     let path = test.path("configs/pricing.toml");
-    let text = std::fs::read_to_string(&path)
+    let table = std::fs::read_to_string(&path)
         .unwrap()
         .replace("output = \"5.00\" }", "output = 5.0 }");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, table).unwrap();
     let done = test.expect(2);
     assert!(done.stderr.contains("pricing.toml"), "{}", done.stderr);
     assert!(done.stderr.contains("output"), "{}", done.stderr);

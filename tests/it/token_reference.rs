@@ -1,5 +1,5 @@
 //! Our prompt-token counts against Python tiktoken's, request by request, on the MEDEC
-//! validation set (reference made by tests/reference/make_token_reference.py).
+//! validation set (reference made by `tests/reference/make_token_reference.py`).
 
 use safesft::medec::{read_all_pairs, ReadOptions};
 use safesft::model::{family_of, Encoding};
@@ -33,7 +33,13 @@ fn every_request_matches_python_tiktoken() {
             .unwrap();
     let (pairs, _) = read_all_pairs(&sample(), ReadOptions::default()).unwrap();
     let family = family_of("gpt-4o").unwrap();
-    let builder = RequestBuilder::new(&prompts, "gpt-4o", family, Default::default(), true);
+    let builder = RequestBuilder::new(
+        &prompts,
+        "gpt-4o",
+        family,
+        safesft::estimate::OutputModel::default(),
+        true,
+    );
     let o200k = TokenCounter::new(Encoding::O200kBase);
     let cl100k = TokenCounter::new(Encoding::Cl100kBase);
     let mut compared = 0;
