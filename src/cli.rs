@@ -110,7 +110,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub reasoning: ReasoningArgs,
     /// Plan only the first N pairs.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub num_pairs: Option<u64>,
     /// Refuse to plan when the worst case costs more than this many US dollars.
     #[arg(long, value_parser = parse_usd)]

@@ -53,12 +53,8 @@ fn sizes_and_models_in_csv() {
 #[test]
 fn table_says_when_it_extrapolates() {
     let done = estimate(&["--sizes", "100,1000"]).success();
-    assert!(done.stdout.contains("1,000*"), "{}", done.stdout);
-    assert!(
-        done.stdout.contains("more pairs than the 319 available"),
-        "{}",
-        done.stdout
-    );
+    done.stdout_has("1,000*");
+    done.stdout_has("more pairs than the 319 available");
 }
 
 #[test]
@@ -85,11 +81,7 @@ fn an_exact_size_matches_the_plan_to_the_token_and_cent() {
 #[test]
 fn zero_or_unknown_sizes_and_models_are_errors() {
     let done = estimate(&["--sizes", "0"]).expect(2);
-    assert!(done.stderr.contains("above 0"), "{}", done.stderr);
+    done.stderr_has("above 0");
     let done = estimate(&["--sizes", "10", "--models", "gpt-4o,llama"]).expect(2);
-    assert!(
-        done.stderr.contains("unknown model `llama`"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("unknown model `llama`");
 }

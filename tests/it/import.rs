@@ -74,11 +74,7 @@ fn import_text_summary_counts_every_row() {
     assert_eq!(count("pairs"), "319", "{}", done.stdout);
     assert_eq!(count("Error Flag 0 rows"), "255", "{}", done.stdout);
     assert_eq!(count("blank rows"), "0", "{}", done.stdout);
-    assert!(
-        done.stdout.contains("wrote ./pairs.jsonl (319 pairs)"),
-        "{}",
-        done.stdout
-    );
+    done.stdout_has("wrote ./pairs.jsonl (319 pairs)");
 }
 
 #[test]
@@ -163,35 +159,26 @@ fn broken_rows_stop_with_file_line_and_column() {
 
 #[test]
 fn non_utf8_bytes_are_an_error_unless_skipped() {
-    let test = Test::new();
-    let mut bytes = HEADER.as_bytes().to_vec();
-    bytes
-        .extend_from_slice(b"x-1,A,s,1,diagnosis,0,A,B,B\r\nx-2,caf\xe9,s,1,diagnosis,0,A,B,B\r\n");
-    let input = test.write("test.csv", bytes);
-    let test = test.args(["import", input.to_str().unwrap()]);
-    let done = test.expect(2);
-    assert!(
-        done.stderr
-            .contains("test.csv:3: column `Text`: is not valid UTF-8"),
-        "{}",
-        done.stderr
-    );
+    let with_latin1_row = || {
+        let test = Test::new();
+        let mut bytes = HEADER.as_bytes().to_vec();
+        bytes.extend_from_slice(
+            b"x-1,A,s,1,diagnosis,0,A,B,B\r\nx-2,caf\xe9,s,1,diagnosis,0,A,B,B\r\n",
+        );
+        let input = test.write("test.csv", bytes);
+        (test, input.to_str().unwrap().to_string())
+    };
+    let (test, input) = with_latin1_row();
+    let test = test.args(["import", &input]);
+    test.expect(2)
+        .stderr_has("test.csv:3: column `Text`: is not valid UTF-8");
 
-    let test = Test::new();
-    let mut bytes = HEADER.as_bytes().to_vec();
-    bytes
-        .extend_from_slice(b"x-1,A,s,1,diagnosis,0,A,B,B\r\nx-2,caf\xe9,s,1,diagnosis,0,A,B,B\r\n");
-    let input = test.write("test.csv", bytes);
-    let test = test.args([
-        "import",
-        input.to_str().unwrap(),
-        "--skip-invalid",
-        "--json",
-    ]);
+    let (test, input) = with_latin1_row();
+    let test = test.args(["import", &input, "--skip-invalid", "--json"]);
     let done = test.success();
     assert_eq!(done.json()["summary"]["pairs"], 1);
     assert_eq!(done.json()["summary"]["invalid_rows"][0]["line"], 3);
-    assert!(done.stderr.contains("warning: skipped"), "{}", done.stderr);
+    done.stderr_has("warning: skipped");
 }
 
 #[test]
@@ -203,12 +190,7 @@ fn jsonl_form_is_read_and_its_errors_are_located() {
     );
     let test = test.args(["import", input.to_str().unwrap(), "--output-dir", "out"]);
     let done = test.expect(2);
-    assert!(
-        done.stderr
-            .contains("pairs.jsonl:2: column `error_type`: unknown error type `surgery`"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("pairs.jsonl:2: column `error_type`: unknown error type `surgery`");
 }
 
 #[test]

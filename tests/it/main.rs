@@ -120,6 +120,26 @@ pub struct Done {
 }
 
 impl Done {
+    /// Asserts stderr holds `needle`, showing stderr when it does not.
+    pub fn stderr_has(&self, needle: &str) -> &Done {
+        assert!(
+            self.stderr.contains(needle),
+            "want {needle:?} in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts stdout holds `needle`, showing stdout when it does not.
+    pub fn stdout_has(&self, needle: &str) -> &Done {
+        assert!(
+            self.stdout.contains(needle),
+            "want {needle:?} in stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
     }

@@ -142,11 +142,7 @@ fn printed_dollars_equal_tokens_times_prices() {
 fn over_budget_writes_nothing_and_exits_1() {
     let test = plan(&["--budget-usd", "0.50"]);
     let done = test.expect(1);
-    assert!(
-        done.stderr.contains("is over the budget $0.50 by $"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("is over the budget $0.50 by $");
     assert!(
         done.stdout.contains("Batch worst"),
         "the estimate is still shown: {}",
@@ -246,23 +242,15 @@ fn shards_cut_at_the_enqueued_token_limit() {
 #[test]
 fn shard_limits_above_the_api_are_refused() {
     let done = plan(&["--max-requests-per-shard", "50001"]).expect(2);
-    assert!(done.stderr.contains("from 1 to 50000"), "{}", done.stderr);
+    done.stderr_has("from 1 to 50000");
     let done = plan(&["--enqueued-token-limit", "100"]).expect(2);
-    assert!(
-        done.stderr.contains("over the enqueued-token limit of 100"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("over the enqueued-token limit of 100");
 }
 
 #[test]
 fn unknown_model_lists_the_known_ones() {
     let done = plan(&["--model", "gpt-4o-turbo-max"]).expect(2);
-    assert!(
-        done.stderr.contains("unknown model `gpt-4o-turbo-max`"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("unknown model `gpt-4o-turbo-max`");
     assert!(
         done.stderr.contains("gpt-4o-mini") && done.stderr.contains("gpt-5"),
         "{}",
@@ -270,22 +258,14 @@ fn unknown_model_lists_the_known_ones() {
     );
     // Known to the tokenizer but not priced: named as such.
     let done = plan(&["--model", "gpt-4"]).expect(2);
-    assert!(
-        done.stderr.contains("no price for model `gpt-4`"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("no price for model `gpt-4`");
 }
 
 #[test]
 fn reasoning_models_get_their_own_request_shape() {
     let test = plan(&["--model", "o4-mini", "--num-pairs", "2"]);
     let done = test.success();
-    assert!(
-        done.stderr.contains("hidden reasoning tokens"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("hidden reasoning tokens");
     for line in read_jsonl(&test.path("batches/r/requests/shard-000.jsonl")) {
         assert!(line["body"]["max_completion_tokens"].is_u64());
         assert!(line["body"].get("max_tokens").is_none());
@@ -301,12 +281,7 @@ fn bad_prompt_config_names_the_field() {
     config["paraphrase"]["user_template"] = "Rewrite {note}".into();
     std::fs::write(&path, config.to_string()).unwrap();
     let done = test.expect(2);
-    assert!(
-        done.stderr
-            .contains("field `paraphrase.user_template`: unknown placeholder `{note}`"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("field `paraphrase.user_template`: unknown placeholder `{note}`");
 
     let test = plan(&[]);
     test.write(
@@ -314,12 +289,7 @@ fn bad_prompt_config_names_the_field() {
         "{\"model\": \"gpt-4o\",\n\"paraphrase\": 3}",
     );
     let done = test.expect(2);
-    assert!(
-        done.stderr
-            .contains("gpt4o_medec_safe_augmentation.json:2:"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("gpt4o_medec_safe_augmentation.json:2:");
 }
 
 #[test]
@@ -331,8 +301,8 @@ fn bad_pricing_table_names_the_model() {
         .replace("output = \"5.00\" }", "output = 5.0 }");
     std::fs::write(&path, table).unwrap();
     let done = test.expect(2);
-    assert!(done.stderr.contains("pricing.toml"), "{}", done.stderr);
-    assert!(done.stderr.contains("output"), "{}", done.stderr);
+    done.stderr_has("pricing.toml");
+    done.stderr_has("output");
 }
 
 #[test]
@@ -431,17 +401,13 @@ fn run_without_a_key_stops_after_the_plan() {
         "--quiet",
     ]);
     let done = test.success();
-    assert!(done.stdout.contains("Batch expected"), "{}", done.stdout);
-    assert!(done.stderr.contains("no OPENAI_API_KEY"), "{}", done.stderr);
+    done.stdout_has("Batch expected");
+    done.stderr_has("no OPENAI_API_KEY");
     assert!(test.path("batches/r/manifest.json").exists());
 
     let with_key = test.env("OPENAI_API_KEY", "sk-test-secret-value");
     let done = with_key.expect(2);
-    assert!(
-        done.stderr.contains("cannot submit it yet"),
-        "{}",
-        done.stderr
-    );
+    done.stderr_has("cannot submit it yet");
     assert!(!done.stderr.contains("sk-test") && !done.stdout.contains("sk-test"));
 }
 

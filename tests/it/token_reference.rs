@@ -21,12 +21,14 @@ fn messages_sha256(line: &BatchRequestLine) -> String {
     format!("{:x}", hasher.finalize())
 }
 
+fn reference() -> serde_json::Value {
+    let path = project().join("tests/reference/tiktoken_medec_ms_val.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 #[test]
 fn every_request_matches_python_tiktoken() {
-    let reference: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(project().join("tests/reference/tiktoken_medec_ms_val.json")).unwrap(),
-    )
-    .unwrap();
+    let reference = reference();
     let requests = reference["requests"].as_object().unwrap();
     let prompts =
         LoadedPrompts::load(&project().join("configs/prompts/gpt4o_medec_safe_augmentation.json"))
@@ -83,10 +85,7 @@ fn every_request_matches_python_tiktoken() {
 
 #[test]
 fn tricky_texts_match_python_tiktoken() {
-    let reference: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(project().join("tests/reference/tiktoken_medec_ms_val.json")).unwrap(),
-    )
-    .unwrap();
+    let reference = reference();
     let o200k = TokenCounter::new(Encoding::O200kBase);
     let cl100k = TokenCounter::new(Encoding::Cl100kBase);
     for entry in reference["texts"].as_array().unwrap() {
