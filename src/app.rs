@@ -5,12 +5,19 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::bail;
 use serde_json::json;
 
-use crate::cli::{Command, EstimateArgs, ImportArgs, PlanArgs, RunArgs, TableFormat};
+use crate::api::http::{ApiSettings, HttpBatchApi};
+use crate::api::{BatchApi, BatchStatus};
+use crate::cli::{
+    Command, EstimateArgs, ImportArgs, PlanArgs, PollArgs, RunArgs, RunRef, SubmitArgs,
+    TableFormat, WaitArgs,
+};
 use crate::estimate::{scale_totals, Estimate, OutputModel, SizeEstimate, TokenTotals};
+use crate::lifecycle::{self, Event, Observer, PollSchedule, Run};
 use crate::medec::{self, ImportSummary, Pair, ReadOptions};
 use crate::pricing::PricingTable;
 use crate::prompts::LoadedPrompts;
@@ -29,6 +36,10 @@ pub fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Import(args) => import(&args),
         Command::Plan(args) => plan(&args).map(|(status, _)| status),
         Command::Estimate(args) => estimate(&args),
+        Command::Submit(args) => submit(&args),
+        Command::Status(args) => status(&args),
+        Command::Wait(args) => wait(&args),
+        Command::Cancel(args) => cancel(&args),
         Command::Run(args) => run_job(&args),
     }
 }
@@ -328,10 +339,328 @@ fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         );
         return Ok(status);
     }
-    bail!(
-        "the plan is ready in `{}`, but this version cannot submit it yet: submit, wait, reconcile and report are still to be built\nhint: use `--dry-run` to stop after the plan",
-        run_dir.display()
-    )
+    let api = http_api()?;
+    runtime()?.block_on(async {
+        let mut run = Run::open(&run_dir)?;
+        run.check_budget(None)?;
+        run.verify_shard_files()?;
+        let mut progress = Progress::new(args.plan.quiet);
+        interruptible(async {
+            lifecycle::submit_ready(&api, &mut run, &mut progress).await?;
+            lifecycle::wait(&api, &mut run, schedule(args.poll)?, &mut progress).await
+        })
+        .await
+        .map(|outcome| finish_wait(&run, outcome, false))?
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn http_api() -> anyhow::Result<HttpBatchApi> {
+    let settings = ApiSettings::from_env()?;
+    Ok(HttpBatchApi::new(settings)?)
+}
+
+fn run_dir(target: &RunRef) -> anyhow::Result<PathBuf> {
+    run::validate_run_name(&target.run)?;
+    Ok(target.batches_dir.join(&target.run))
+}
+
+fn schedule(poll: PollArgs) -> anyhow::Result<PollSchedule> {
+    let seconds = |value: f64, flag: &str| {
+        Duration::try_from_secs_f64(value)
+            .map_err(|_| anyhow::anyhow!("`{flag}` must be a number of seconds, 0 or more"))
+    };
+    let initial = seconds(poll.poll_initial_seconds, "--poll-initial-seconds")?;
+    let max = seconds(poll.poll_max_seconds, "--poll-max-seconds")?.max(initial);
+    Ok(PollSchedule {
+        initial,
+        max,
+        ..PollSchedule::default()
+    })
+}
+
+/// Runs `work` until it ends or Ctrl-C arrives. Every manifest write is atomic, so
+/// stopping at any await point leaves a run that resumes.
+async fn interruptible<T>(
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Option<T>> {
+    tokio::select! {
+        result = work => result.map(Some),
+        _ = tokio::signal::ctrl_c() => Ok(None),
+    }
+}
+
+/// The exit status after `wait` (or `run`): 0 when every request has its line, 1 when
+/// any shard failed, expired, was cancelled or its files do not add up.
+fn finish_wait(run: &Run, outcome: Option<()>, json: bool) -> anyhow::Result<ExitStatus> {
+    if outcome.is_none() {
+        eprintln!(
+            "\ninterrupted: nothing is lost. Run `safesft wait {}` to resume.",
+            run.manifest.run
+        );
+        return Ok(ExitStatus::Interrupted);
+    }
+    if json {
+        stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
+    } else {
+        stdout_text(&report::status_table(&run.manifest))?;
+    }
+    let all_good = run.manifest.shards.iter().all(|s| {
+        s.remote.withdrawn
+            || (s
+                .remote
+                .batch
+                .as_ref()
+                .is_some_and(|b| b.status == BatchStatus::Completed)
+                && s.remote
+                    .line_check
+                    .as_ref()
+                    .is_some_and(|c| c.problems.is_empty()))
+    });
+    if all_good {
+        eprintln!(
+            "every shard finished; results are in {}",
+            run.dir.join(lifecycle::OUTPUTS_DIR).display()
+        );
+        Ok(ExitStatus::Success)
+    } else {
+        eprintln!("some requests did not complete: see the table above; their lines are in the error files");
+        Ok(ExitStatus::Failure)
+    }
+}
+
+fn submit(args: &SubmitArgs) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(&args.target)?;
+    let mut run = Run::open(&dir)?;
+    if let Err(error) = run.check_budget(args.budget_usd) {
+        eprintln!("error: {error:#}");
+        return Ok(ExitStatus::Failure);
+    }
+    run.verify_shard_files()?;
+    let api = http_api()?;
+    let mut progress = Progress::new(false);
+    let outcome = runtime()?.block_on(interruptible(lifecycle::submit_ready(
+        &api,
+        &mut run,
+        &mut progress,
+    )))?;
+    let Some(submitted) = outcome else {
+        eprintln!(
+            "\ninterrupted: nothing is lost. Run `safesft submit {}` again to resume.",
+            run.manifest.run
+        );
+        return Ok(ExitStatus::Interrupted);
+    };
+    if args.target.json {
+        stdout_json(
+            &json!({"run": run.manifest.run, "submitted": submitted, "shards": run.manifest.shards}),
+        )?;
+    } else {
+        stdout_text(&report::status_table(&run.manifest))?;
+        let pending = run
+            .manifest
+            .shards
+            .iter()
+            .filter(|s| s.remote.batch_id.is_none() && !s.remote.withdrawn)
+            .count();
+        if pending > 0 {
+            eprintln!("{pending} shard(s) wait for room under the enqueued-token limit: `safesft wait {}` submits them as earlier ones finish", run.manifest.run);
+        }
+        eprintln!(
+            "next: `safesft wait {}` polls until every batch is done and downloads the results",
+            run.manifest.run
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn status(args: &RunRef) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(args)?;
+    let mut run = Run::open(&dir)?;
+    let live = run.manifest.shards.iter().any(|s| {
+        s.remote.batch_id.is_some()
+            && !s
+                .remote
+                .batch
+                .as_ref()
+                .is_some_and(|b| b.status.is_terminal())
+    });
+    if live {
+        let api = http_api()?;
+        runtime()?.block_on(async {
+            for index in 0..run.manifest.shards.len() {
+                let shard = &run.manifest.shards[index];
+                let Some(batch_id) = shard.remote.batch_id.clone() else {
+                    continue;
+                };
+                if shard
+                    .remote
+                    .batch
+                    .as_ref()
+                    .is_some_and(|b| b.status.is_terminal())
+                {
+                    continue;
+                }
+                let batch = api.retrieve_batch(&batch_id).await?;
+                run.manifest.shards[index].remote.batch = Some(batch);
+                run.manifest.save(&run.dir)?;
+            }
+            anyhow::Ok(())
+        })?;
+    }
+    if args.json {
+        stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
+    } else {
+        stdout_text(&report::status_table(&run.manifest))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn wait(args: &WaitArgs) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(&args.target)?;
+    let mut run = Run::open(&dir)?;
+    let api = http_api()?;
+    let schedule = schedule(args.poll)?;
+    let mut progress = Progress::new(args.quiet);
+    let outcome = runtime()?.block_on(interruptible(lifecycle::wait(
+        &api,
+        &mut run,
+        schedule,
+        &mut progress,
+    )))?;
+    progress.clear();
+    finish_wait(&run, outcome, args.target.json)
+}
+
+fn cancel(args: &RunRef) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(args)?;
+    let mut run = Run::open(&dir)?;
+    let api = http_api()?;
+    let mut progress = Progress::new(true);
+    runtime()?.block_on(lifecycle::cancel(&api, &mut run, &mut progress))?;
+    if args.json {
+        stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
+    } else {
+        stdout_text(&report::status_table(&run.manifest))?;
+        eprintln!(
+            "cancelling: `safesft wait {}` downloads whatever finished before the cancel",
+            run.manifest.run
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Progress on stderr: a bar per shard on a terminal, a line per change otherwise.
+struct Progress {
+    multi: indicatif::MultiProgress,
+    bars: BTreeMap<usize, indicatif::ProgressBar>,
+    last: BTreeMap<usize, (BatchStatus, u64)>,
+    terminal: bool,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        Progress {
+            multi: indicatif::MultiProgress::with_draw_target(if quiet || !terminal {
+                indicatif::ProgressDrawTarget::hidden()
+            } else {
+                indicatif::ProgressDrawTarget::stderr()
+            }),
+            bars: BTreeMap::new(),
+            last: BTreeMap::new(),
+            terminal,
+            quiet,
+        }
+    }
+
+    fn say(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        if self.terminal {
+            let _ = self.multi.println(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    fn clear(&self) {
+        let _ = self.multi.clear();
+    }
+}
+
+/// A status as people should read it: a full bar that is `finalizing` is not a hang.
+fn status_label(status: BatchStatus) -> &'static str {
+    match status {
+        BatchStatus::Validating => "validating",
+        BatchStatus::InProgress => "in progress",
+        BatchStatus::Finalizing => "finalizing (all requests done, writing the results)",
+        BatchStatus::Completed => "completed",
+        BatchStatus::Failed => "failed",
+        BatchStatus::Expired => "expired",
+        BatchStatus::Cancelling => "cancelling",
+        BatchStatus::Cancelled => "cancelled",
+    }
+}
+
+impl Observer for Progress {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::Uploaded { shard, file_id } => self.say(&format!("shard {shard:03}: uploaded as {file_id}")),
+            Event::UploadReused { shard, file_id } => {
+                self.say(&format!("shard {shard:03}: reusing the earlier upload {file_id}"));
+            }
+            Event::Created { shard, batch_id } => self.say(&format!("shard {shard:03}: batch {batch_id} created")),
+            Event::Found { shard, batch_id } => {
+                self.say(&format!("shard {shard:03}: found batch {batch_id} created before an interruption"));
+            }
+            Event::Deferred { shard, in_flight_tokens, limit } => self.say(&format!(
+                "shard {shard:03}: waiting for room ({in_flight_tokens} of {limit} enqueued prompt tokens in flight)"
+            )),
+            Event::Downloaded { shard, path, bytes } => {
+                self.say(&format!("shard {shard:03}: downloaded {path} ({bytes} bytes)"));
+            }
+            Event::Sleeping { .. } => {}
+            Event::Polled { shard, batch } => {
+                let counts = batch.request_counts;
+                let done = counts.completed + counts.failed;
+                let label = status_label(batch.status);
+                let message = if counts.failed > 0 {
+                    format!("{label}, {} failed", counts.failed)
+                } else {
+                    label.to_string()
+                };
+                if self.terminal && !self.quiet {
+                    let multi = &self.multi;
+                    let bar = self.bars.entry(*shard).or_insert_with(|| {
+                        let bar = multi.add(indicatif::ProgressBar::new(counts.total.max(1)));
+                        bar.set_style(
+                            indicatif::ProgressStyle::with_template(
+                                "shard {prefix} [{bar:30}] {pos}/{len} {msg}",
+                            )
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                        );
+                        bar.set_prefix(format!("{shard:03}"));
+                        bar
+                    });
+                    bar.set_length(counts.total.max(1));
+                    bar.set_position(done);
+                    bar.set_message(message);
+                } else if self.last.get(shard) != Some(&(batch.status, done)) {
+                    self.say(&format!("shard {shard:03}: {message}, {done}/{} requests", counts.total));
+                }
+                self.last.insert(*shard, (batch.status, done));
+            }
+        }
+    }
 }
 
 /// Per-kind token totals of the first `sizes` pairs, for one model.

@@ -32,7 +32,68 @@ pub enum Command {
     Import(ImportArgs),
     Plan(PlanArgs),
     Estimate(EstimateArgs),
+    Submit(SubmitArgs),
+    Status(RunRef),
+    Wait(WaitArgs),
+    Cancel(RunRef),
     Run(RunArgs),
+}
+
+/// A planned run, by name.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft status val-4o --json")]
+pub struct RunRef {
+    /// The run's name (its folder under `--batches-dir`).
+    pub run: String,
+    /// Where run folders live.
+    #[arg(long, default_value = DEFAULT_BATCHES_DIR)]
+    pub batches_dir: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Upload a planned run's shards and create their batches (needs `OPENAI_API_KEY`).
+///
+/// Re-checks the budget first. Safe to run again: an uploaded file is reused and a
+/// batch whose creation may have happened is found by its metadata, never created
+/// twice. With an enqueued-token limit in the plan, only the first wave goes now;
+/// `safesft wait` submits the rest as room frees up.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  export OPENAI_API_KEY=...\n  safesft submit val-4o")]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub target: RunRef,
+    /// Refuse when the worst case exceeds this (default: the budget set at plan time).
+    #[arg(long, value_parser = parse_usd)]
+    pub budget_usd: Option<Usd>,
+}
+
+/// Poll until every shard is finished, then download its output and error files.
+///
+/// Shows progress per shard (`finalizing` is its own state). Polls every few seconds
+/// at first and every few minutes later. Ctrl-C stops cleanly; run it again to resume.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft wait val-4o")]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub target: RunRef,
+    #[command(flatten)]
+    pub poll: PollArgs,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// How often `wait` looks.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PollArgs {
+    /// Seconds before the first look again.
+    #[arg(long, default_value_t = 5.0)]
+    pub poll_initial_seconds: f64,
+    /// The longest wait between looks, in seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub poll_max_seconds: f64,
 }
 
 /// Read a MEDEC release CSV or paired JSONL file and write `pairs.jsonl`.
@@ -194,6 +255,8 @@ pub struct EstimateArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
     /// Stop after the plan even when a key is set.
     #[arg(long)]
     pub dry_run: bool,

@@ -1,9 +1,11 @@
 //! safesft: MEDEC → safe, balanced SFT data through the OpenAI Batch API, with exact
 //! cost accounting. The library holds all logic; `main.rs` only calls [`run`].
 
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod estimate;
+pub mod lifecycle;
 pub mod medec;
 pub mod model;
 pub mod pricing;
@@ -21,6 +23,8 @@ pub enum ExitStatus {
     Failure,
     /// Bad input, configuration or environment: nothing was done.
     Error,
+    /// Stopped by Ctrl-C; the run is saved and resumes when the command runs again.
+    Interrupted,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -29,6 +33,7 @@ impl From<ExitStatus> for std::process::ExitCode {
             ExitStatus::Success => std::process::ExitCode::SUCCESS,
             ExitStatus::Failure => std::process::ExitCode::from(1),
             ExitStatus::Error => std::process::ExitCode::from(2),
+            ExitStatus::Interrupted => std::process::ExitCode::from(130),
         }
     }
 }

@@ -153,7 +153,7 @@ pub struct PricingRecord {
     pub prices: ModelPricing,
 }
 
-/// One request file of the run. The remote fields are filled by `submit`.
+/// One request file of the run. `remote` is filled by `submit` and `wait`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardRecord {
     pub index: usize,
@@ -162,9 +162,43 @@ pub struct ShardRecord {
     pub requests: u64,
     pub prompt_tokens: u64,
     #[serde(default)]
+    pub remote: RemoteState,
+}
+
+/// What has happened to a shard at the API, each step written down before and after
+/// its call so a crashed run resumes without doing anything twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteState {
+    /// Set before the upload: if no file id follows, the upload may have happened.
+    pub upload_started_at: Option<u64>,
     pub input_file_id: Option<String>,
-    #[serde(default)]
+    /// Set before creating the batch: if no batch id follows, look it up by metadata.
+    pub create_started_at: Option<u64>,
     pub batch_id: Option<String>,
+    /// The batch as last seen.
+    pub batch: Option<crate::api::BatchInfo>,
+    /// Cancelled before it was ever submitted: never submit it.
+    #[serde(default)]
+    pub withdrawn: bool,
+    /// The output file, once downloaded whole.
+    pub output: Option<FileRecord>,
+    /// The error file, once downloaded whole.
+    pub errors: Option<FileRecord>,
+    /// Output and error lines against the batch's request counts.
+    pub line_check: Option<LineCheck>,
+}
+
+/// Whether the downloaded files hold a line for every request the batch counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineCheck {
+    pub output_lines: u64,
+    pub error_lines: u64,
+    pub counted_total: u64,
+    pub counted_completed: u64,
+    pub counted_failed: u64,
+    pub planned_requests: u64,
+    /// Empty when every line is where the counts say.
+    pub problems: Vec<String>,
 }
 
 /// `batches/<run>/manifest.json`: the single source of truth of a run.
@@ -203,11 +237,18 @@ impl Manifest {
             .with_context(|| format!("`{}` is not a valid manifest", path.display()))
     }
 
-    /// True once any shard has been sent to the API.
+    /// True once any shard may have been sent to the API.
     pub fn submitted(&self) -> bool {
-        self.shards
-            .iter()
-            .any(|s| s.input_file_id.is_some() || s.batch_id.is_some())
+        self.shards.iter().any(|s| {
+            s.remote.upload_started_at.is_some()
+                || s.remote.input_file_id.is_some()
+                || s.remote.batch_id.is_some()
+        })
+    }
+
+    /// Writes the manifest back into its run folder, atomically.
+    pub fn save(&self, run_dir: &Path) -> anyhow::Result<()> {
+        write_json_atomic(&run_dir.join(MANIFEST_FILE), self)
     }
 }
 
@@ -322,8 +363,7 @@ fn close_shard(
         model: fill.model.clone(),
         requests: fill.requests,
         prompt_tokens: fill.prompt_tokens,
-        input_file_id: None,
-        batch_id: None,
+        remote: RemoteState::default(),
     })
 }
 

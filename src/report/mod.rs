@@ -373,6 +373,89 @@ pub fn import_summary_text(
     out
 }
 
+/// One row per shard: where it is at the API, its counts and its files.
+pub fn status_table(manifest: &crate::run::Manifest) -> String {
+    let mut out = String::new();
+    let rows: Vec<Vec<String>> = manifest
+        .shards
+        .iter()
+        .map(|shard| {
+            let remote = &shard.remote;
+            let state = match (&remote.batch, remote.withdrawn) {
+                (_, true) => "withdrawn".to_string(),
+                (Some(batch), _) => batch.status.to_string(),
+                (None, _) if remote.create_started_at.is_some() => "creating".into(),
+                (None, _) if remote.input_file_id.is_some() => "uploaded".into(),
+                (None, _) if remote.upload_started_at.is_some() => "uploading".into(),
+                (None, _) => "planned".into(),
+            };
+            let counts = remote
+                .batch
+                .as_ref()
+                .map(|b| b.request_counts)
+                .unwrap_or_default();
+            let files = match (&remote.line_check, &remote.output, &remote.errors) {
+                (Some(check), _, _) if !check.problems.is_empty() => check.problems.join("; "),
+                (Some(check), _, _) => format!(
+                    "{} output + {} error lines",
+                    check.output_lines, check.error_lines
+                ),
+                _ => String::new(),
+            };
+            vec![
+                format!("{:03}", shard.index),
+                remote.batch_id.clone().unwrap_or_else(|| "-".into()),
+                state,
+                thousands(counts.completed),
+                thousands(counts.failed),
+                thousands(shard.requests),
+                files,
+            ]
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "run {} ({} shards, model {})\n",
+        manifest.run,
+        manifest.shards.len(),
+        manifest.model
+    );
+    out.push_str(&table(
+        &[
+            "shard",
+            "batch",
+            "status",
+            "completed",
+            "failed",
+            "requests",
+            "files",
+        ],
+        &rows,
+    ));
+    for shard in &manifest.shards {
+        let Some(batch) = &shard.remote.batch else {
+            continue;
+        };
+        for error in &batch.errors {
+            let code = error.code.as_deref().unwrap_or("error");
+            let _ = writeln!(
+                out,
+                "shard {:03}: {code}{}: {}",
+                shard.index,
+                error
+                    .line
+                    .map(|l| format!(" (line {l})"))
+                    .unwrap_or_default(),
+                error.message.as_deref().unwrap_or("")
+            );
+            if let Some(hint) = crate::lifecycle::failure_hint(code) {
+                let _ = writeln!(out, "hint: {hint}");
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
-//! The CLI end to end: one test binary, driven by a small builder around `assert_cmd`.
+//! The CLI end to end: one test binary, driven by a small builder around `std::process`.
 
 mod estimate;
+mod fake_api;
 mod import;
+mod lifecycle;
 mod plan;
 mod token_reference;
 
@@ -79,8 +81,8 @@ impl Test {
         self
     }
 
-    pub fn output(&self) -> Output {
-        let mut command = assert_cmd::Command::cargo_bin("safesft").unwrap();
+    fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_safesft"));
         command.current_dir(self.dir.path()).args(&self.args);
         for (key, value) in &self.env {
             match value {
@@ -88,7 +90,24 @@ impl Test {
                 None => command.env_remove(key),
             };
         }
-        command.output().unwrap()
+        command
+    }
+
+    pub fn output(&self) -> Output {
+        self.command()
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Starts the command without waiting for it (to kill it mid-way).
+    pub fn spawn(&self) -> std::process::Child {
+        self.command()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     /// Runs and expects `code`; returns stdout.

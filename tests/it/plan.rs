@@ -405,9 +405,23 @@ fn run_without_a_key_stops_after_the_plan() {
     done.stderr_has("no OPENAI_API_KEY");
     assert!(test.path("batches/r/manifest.json").exists());
 
-    let with_key = test.env("OPENAI_API_KEY", "sk-test-secret-value");
-    let done = with_key.expect(2);
-    done.stderr_has("cannot submit it yet");
+    // With `--dry-run` a key changes nothing: no call is made.
+    let with_key = test
+        .args([
+            "run",
+            "--dry-run",
+            "--input",
+            sample().to_str().unwrap(),
+            "--run",
+            "r",
+            "--num-pairs",
+            "3",
+            "--quiet",
+        ])
+        .env("OPENAI_API_KEY", "sk-test-secret-value")
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1");
+    let done = with_key.success();
+    done.stderr_has("--dry-run");
     assert!(!done.stderr.contains("sk-test") && !done.stdout.contains("sk-test"));
 }
 

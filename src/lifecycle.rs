@@ -1,0 +1,707 @@
+//! Submit, poll, download and cancel a planned run through any [`BatchApi`], writing
+//! every step into the manifest before and after its call so that a run that crashed at
+//! any point resumes without uploading or creating anything twice.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::api::{ApiError, BatchApi, BatchInfo, BatchStatus};
+use crate::pricing::Usd;
+use crate::run::{FileRecord, LineCheck, Manifest, ShardRecord};
+
+/// Where downloads go inside the run folder.
+pub const OUTPUTS_DIR: &str = "outputs";
+/// The lock file that keeps two processes off one run.
+pub const LOCK_FILE: &str = ".lock";
+/// Metadata keys put on every batch (the API allows 16 keys of up to 64 characters).
+pub const META_RUN: &str = "safesft_run";
+pub const META_SHARD: &str = "safesft_shard";
+pub const META_PLAN: &str = "safesft_plan";
+/// Attempts at creating one batch when the answer is lost.
+const CREATE_ATTEMPTS: u32 = 5;
+/// How far back (seconds) before our first create attempt a listed batch may have been
+/// created and still be ours (clock skew between us and the API).
+const CREATE_LOOKBACK_SECONDS: u64 = 3600;
+/// Pages of 100 batches looked through at most when finding a batch by metadata.
+const LOOKUP_MAX_PAGES: usize = 50;
+
+/// Something the lifecycle did, for progress displays and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Uploaded {
+        shard: usize,
+        file_id: String,
+    },
+    UploadReused {
+        shard: usize,
+        file_id: String,
+    },
+    Created {
+        shard: usize,
+        batch_id: String,
+    },
+    Found {
+        shard: usize,
+        batch_id: String,
+    },
+    Deferred {
+        shard: usize,
+        in_flight_tokens: u64,
+        limit: u64,
+    },
+    Polled {
+        shard: usize,
+        batch: BatchInfo,
+    },
+    Downloaded {
+        shard: usize,
+        path: String,
+        bytes: u64,
+    },
+    Sleeping {
+        seconds: f64,
+    },
+}
+
+/// Receives [`Event`]s.
+pub trait Observer {
+    fn event(&mut self, event: &Event);
+}
+
+/// Discards every event.
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn event(&mut self, _event: &Event) {}
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Holds the run folder's lock for as long as it lives.
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    /// Locks `run_dir` for this process, or says another process has it.
+    pub fn acquire(run_dir: &Path) -> anyhow::Result<RunLock> {
+        let path = run_dir.join(LOCK_FILE);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "run `{}` is in use by another safesft process\nhint: wait for it to finish, or stop it; its progress is kept",
+                run_dir.display()
+            ),
+            Err(std::fs::TryLockError::Error(error)) => {
+                Err(error).with_context(|| format!("cannot lock `{}`", path.display()))
+            }
+        }
+    }
+}
+
+/// A run folder opened for lifecycle work: its manifest, saved after every change.
+pub struct Run {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    _lock: RunLock,
+}
+
+impl Run {
+    pub fn open(dir: &Path) -> anyhow::Result<Run> {
+        if !dir.join(crate::run::MANIFEST_FILE).exists() {
+            bail!(
+                "`{}` holds no planned run\nhint: plan it first with `safesft plan --run {}`",
+                dir.display(),
+                dir.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            );
+        }
+        let lock = RunLock::acquire(dir)?;
+        let manifest = Manifest::load(dir)?;
+        Ok(Run {
+            dir: dir.to_path_buf(),
+            manifest,
+            _lock: lock,
+        })
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        self.manifest.save(&self.dir)
+    }
+
+    fn shard(&self, index: usize) -> &ShardRecord {
+        &self.manifest.shards[index]
+    }
+
+    fn shard_mut(&mut self, index: usize) -> &mut ShardRecord {
+        &mut self.manifest.shards[index]
+    }
+
+    /// The metadata that identifies a shard's batch.
+    pub fn metadata(&self, index: usize) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (META_RUN.to_string(), self.manifest.run.clone()),
+            (META_SHARD.to_string(), format!("{index:03}")),
+            (
+                META_PLAN.to_string(),
+                self.manifest.plan_hash[..16].to_string(),
+            ),
+        ])
+    }
+
+    /// The file name a shard is uploaded under: run, shard and plan, so a lost upload is
+    /// recognisable in the file list.
+    pub fn upload_name(&self, index: usize) -> String {
+        format!(
+            "safesft-{}-shard-{index:03}-{}.jsonl",
+            self.manifest.run,
+            &self.manifest.plan_hash[..12]
+        )
+    }
+
+    /// Checks the budget set at plan time (or given now) against the worst case.
+    pub fn check_budget(&self, budget: Option<Usd>) -> anyhow::Result<()> {
+        let Some(budget) = budget.or(self.manifest.budget_usd) else {
+            return Ok(());
+        };
+        let worst = self.manifest.estimate.total.batch.worst;
+        if let Err(over) = self.manifest.estimate.check_budget(budget) {
+            bail!(BudgetExceeded {
+                worst,
+                budget,
+                over
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks every shard file is still the one planned (size and sha256).
+    pub fn verify_shard_files(&self) -> anyhow::Result<()> {
+        for shard in &self.manifest.shards {
+            let path = self.dir.join(&shard.file.path);
+            let sha256 = crate::run::sha256_file(&path)?;
+            if sha256 != shard.file.sha256 {
+                bail!(
+                    "`{}` changed since it was planned (sha256 {} ≠ {})\nhint: plan the run again with `--force` (before anything is submitted)",
+                    path.display(),
+                    &sha256[..12],
+                    &shard.file.sha256[..12]
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Prompt tokens of shards submitted and not yet finished.
+    fn in_flight_tokens(&self) -> u64 {
+        self.manifest
+            .shards
+            .iter()
+            .filter(|s| {
+                s.remote.batch_id.is_some()
+                    && !s
+                        .remote
+                        .batch
+                        .as_ref()
+                        .is_some_and(|b| b.status.is_terminal())
+            })
+            .map(|s| s.prompt_tokens)
+            .sum()
+    }
+
+    fn pending(&self) -> Vec<usize> {
+        self.manifest
+            .shards
+            .iter()
+            .filter(|s| s.remote.batch_id.is_none() && !s.remote.withdrawn)
+            .map(|s| s.index)
+            .collect()
+    }
+
+    /// True when every shard is finished and its files are on disk (or withdrawn).
+    pub fn finished(&self) -> bool {
+        self.manifest.shards.iter().all(|s| {
+            s.remote.withdrawn
+                || (s
+                    .remote
+                    .batch
+                    .as_ref()
+                    .is_some_and(|b| b.status.is_terminal())
+                    && s.remote.line_check.is_some())
+        })
+    }
+}
+
+/// The worst case is over the budget: nothing is submitted.
+#[derive(Debug, thiserror::Error)]
+#[error("the worst case {worst} is over the budget {budget} by {over}: nothing was submitted")]
+pub struct BudgetExceeded {
+    pub worst: Usd,
+    pub budget: Usd,
+    pub over: Usd,
+}
+
+/// Submits every pending shard the enqueued-token limit lets through now (all of them
+/// without a limit). Shards already submitted are left alone; a shard interrupted
+/// mid-submission resumes where it stopped.
+pub async fn submit_ready<A: BatchApi>(
+    api: &A,
+    run: &mut Run,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<usize> {
+    let limit = run.manifest.limits.max_prompt_tokens;
+    let mut submitted = 0;
+    for index in run.pending() {
+        if let Some(limit) = limit {
+            let in_flight = run.in_flight_tokens();
+            if in_flight > 0 && in_flight + run.shard(index).prompt_tokens > limit {
+                observer.event(&Event::Deferred {
+                    shard: index,
+                    in_flight_tokens: in_flight,
+                    limit,
+                });
+                break;
+            }
+        }
+        submit_shard(api, run, index, observer).await?;
+        submitted += 1;
+    }
+    Ok(submitted)
+}
+
+/// Uploads (or reuses) one shard's file and creates (or finds) its batch.
+async fn submit_shard<A: BatchApi>(
+    api: &A,
+    run: &mut Run,
+    index: usize,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<()> {
+    let name = run.upload_name(index);
+    if run.shard(index).remote.input_file_id.is_none() {
+        let reused = if run.shard(index).remote.upload_started_at.is_some() {
+            find_upload(api, &name, run.shard(index).file.bytes).await?
+        } else {
+            None
+        };
+        let file_id = if let Some(file_id) = reused {
+            observer.event(&Event::UploadReused {
+                shard: index,
+                file_id: file_id.clone(),
+            });
+            file_id
+        } else {
+            run.shard_mut(index).remote.upload_started_at = Some(unix_now());
+            run.save()?;
+            let path = run.dir.join(&run.shard(index).file.path);
+            let file = api.upload_file(&path, &name).await?;
+            observer.event(&Event::Uploaded {
+                shard: index,
+                file_id: file.id.clone(),
+            });
+            file.id
+        };
+        run.shard_mut(index).remote.input_file_id = Some(file_id);
+        run.save()?;
+    }
+    let input_file_id = run
+        .shard(index)
+        .remote
+        .input_file_id
+        .clone()
+        .unwrap_or_default();
+    let metadata = run.metadata(index);
+    if let Some(started) = run.shard(index).remote.create_started_at {
+        if let Some(batch) = find_batch(api, &metadata, started).await? {
+            return record_batch(run, index, batch, observer, true);
+        }
+    }
+    run.shard_mut(index).remote.create_started_at = Some(unix_now());
+    run.save()?;
+    let started = run.shard(index).remote.create_started_at.unwrap_or(0);
+    let mut attempt = 1;
+    loop {
+        match api.create_batch(&input_file_id, &metadata).await {
+            Ok(batch) => return record_batch(run, index, batch, observer, false),
+            Err(error) if error.transient() && attempt < CREATE_ATTEMPTS => {
+                // The batch may exist although the answer was lost: look before creating.
+                if error.maybe_applied() {
+                    if let Some(batch) = find_batch(api, &metadata, started).await? {
+                        return record_batch(run, index, batch, observer, true);
+                    }
+                }
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+fn record_batch(
+    run: &mut Run,
+    index: usize,
+    batch: BatchInfo,
+    observer: &mut dyn Observer,
+    found: bool,
+) -> anyhow::Result<()> {
+    let batch_id = batch.id.clone();
+    let remote = &mut run.shard_mut(index).remote;
+    remote.batch_id = Some(batch_id.clone());
+    remote.batch = Some(batch);
+    run.save()?;
+    observer.event(&if found {
+        Event::Found {
+            shard: index,
+            batch_id,
+        }
+    } else {
+        Event::Created {
+            shard: index,
+            batch_id,
+        }
+    });
+    Ok(())
+}
+
+/// A file uploaded under `name` with `bytes` bytes, if one is there.
+async fn find_upload<A: BatchApi>(
+    api: &A,
+    name: &str,
+    bytes: u64,
+) -> Result<Option<String>, ApiError> {
+    let files = api.list_batch_files().await?;
+    Ok(files
+        .into_iter()
+        .filter(|f| f.filename == name && f.bytes.is_none_or(|b| b == bytes))
+        .max_by_key(|f| f.created_at)
+        .map(|f| f.id))
+}
+
+/// The batch carrying `metadata`, created since shortly before `started`, if any.
+/// Lists newest first and stops at older batches.
+async fn find_batch<A: BatchApi>(
+    api: &A,
+    metadata: &BTreeMap<String, String>,
+    started: u64,
+) -> Result<Option<BatchInfo>, ApiError> {
+    let oldest = started.saturating_sub(CREATE_LOOKBACK_SECONDS);
+    let mut after: Option<String> = None;
+    for _ in 0..LOOKUP_MAX_PAGES {
+        let page = api.list_batches(after.as_deref(), 100).await?;
+        for batch in &page.batches {
+            if metadata
+                .iter()
+                .all(|(k, v)| batch.metadata.get(k) == Some(v))
+            {
+                return Ok(Some(batch.clone()));
+            }
+        }
+        let reached_older = page.batches.iter().any(|b| b.created_at < oldest);
+        match page.batches.last() {
+            Some(last) if page.has_more && !reached_older => after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    Ok(None)
+}
+
+/// Looks at every submitted shard once and records what it sees; downloads the files of
+/// shards that have finished. Returns whether anything changed.
+pub async fn poll_once<A: BatchApi>(
+    api: &A,
+    run: &mut Run,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<bool> {
+    let mut changed = false;
+    for index in 0..run.manifest.shards.len() {
+        let shard = run.shard(index);
+        let Some(batch_id) = shard.remote.batch_id.clone() else {
+            continue;
+        };
+        let terminal = shard
+            .remote
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.status.is_terminal());
+        if !terminal {
+            let batch = api.retrieve_batch(&batch_id).await?;
+            if run.shard(index).remote.batch.as_ref() != Some(&batch) {
+                changed = true;
+                run.shard_mut(index).remote.batch = Some(batch.clone());
+                run.save()?;
+            }
+            observer.event(&Event::Polled {
+                shard: index,
+                batch,
+            });
+        }
+        if run
+            .shard(index)
+            .remote
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.status.is_terminal())
+            && run.shard(index).remote.line_check.is_none()
+        {
+            download_results(api, run, index, observer).await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Counts the lines of a downloaded file.
+fn count_lines(path: &Path) -> anyhow::Result<u64> {
+    let file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut lines = 0u64;
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        let read = reader
+            .read_until(b'\n', &mut buffer)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if read == 0 {
+            return Ok(lines);
+        }
+        if buffer.iter().any(|b| !b.is_ascii_whitespace()) {
+            lines += 1;
+        }
+    }
+}
+
+/// Downloads a finished shard's output and error files and checks their lines against
+/// the batch's request counts.
+async fn download_results<A: BatchApi>(
+    api: &A,
+    run: &mut Run,
+    index: usize,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<()> {
+    let batch = run
+        .shard(index)
+        .remote
+        .batch
+        .clone()
+        .unwrap_or_else(|| unreachable!());
+    remove_stale_downloads(&run.dir.join(OUTPUTS_DIR))?;
+    let mut lines = [0u64; 2];
+    for (slot, (file_id, suffix)) in [
+        (batch.output_file_id.clone(), "output"),
+        (batch.error_file_id.clone(), "errors"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(file_id) = file_id else { continue };
+        let relative = format!("{OUTPUTS_DIR}/shard-{index:03}.{suffix}.jsonl");
+        let path = run.dir.join(&relative);
+        let bytes = api.download_file(&file_id, &path).await?;
+        lines[slot] = count_lines(&path)?;
+        let record = FileRecord {
+            sha256: crate::run::sha256_file(&path)?,
+            path: relative.clone(),
+            bytes,
+        };
+        let remote = &mut run.shard_mut(index).remote;
+        if slot == 0 {
+            remote.output = Some(record);
+        } else {
+            remote.errors = Some(record);
+        }
+        run.save()?;
+        observer.event(&Event::Downloaded {
+            shard: index,
+            path: relative,
+            bytes,
+        });
+    }
+    let check = line_check(&batch, run.shard(index).requests, lines[0], lines[1]);
+    run.shard_mut(index).remote.line_check = Some(check);
+    run.save()?;
+    Ok(())
+}
+
+/// Removes temp files of downloads a killed process left behind (we hold the run lock,
+/// so no other process is writing them).
+fn remove_stale_downloads(outputs: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(outputs) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".download-")
+        {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove `{}`", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Compares downloaded lines with what the batch counted and what was planned.
+pub fn line_check(
+    batch: &BatchInfo,
+    planned: u64,
+    output_lines: u64,
+    error_lines: u64,
+) -> LineCheck {
+    let counts = batch.request_counts;
+    let mut problems = Vec::new();
+    if batch.status == BatchStatus::Failed {
+        problems.push(format!(
+            "the batch failed before running: none of its {planned} requests ran"
+        ));
+    } else {
+        if output_lines != counts.completed {
+            problems.push(format!(
+                "{output_lines} output lines for {} completed requests",
+                counts.completed
+            ));
+        }
+        if output_lines + error_lines != counts.total {
+            problems.push(format!(
+                "{output_lines} output + {error_lines} error lines for {} requests in the batch",
+                counts.total
+            ));
+        }
+        if counts.total != planned {
+            problems.push(format!(
+                "the batch counted {} requests, the shard holds {planned}",
+                counts.total
+            ));
+        }
+        if batch.status == BatchStatus::Completed && batch.output_file_id.is_none() {
+            problems.push("completed without an output file: every request failed".into());
+        }
+    }
+    LineCheck {
+        output_lines,
+        error_lines,
+        counted_total: counts.total,
+        counted_completed: counts.completed,
+        counted_failed: counts.failed,
+        planned_requests: planned,
+        problems,
+    }
+}
+
+/// How often to look: seconds at first, minutes later.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollSchedule {
+    pub initial: Duration,
+    pub max: Duration,
+    /// Each wait is this many times the one before.
+    pub growth: f64,
+}
+
+impl Default for PollSchedule {
+    fn default() -> PollSchedule {
+        PollSchedule {
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(300),
+            growth: 1.5,
+        }
+    }
+}
+
+impl PollSchedule {
+    pub fn next(&self, current: Duration) -> Duration {
+        current.mul_f64(self.growth).min(self.max)
+    }
+}
+
+/// Polls until every shard is finished and downloaded, submitting later waves as room
+/// frees up under the enqueued-token limit. Interrupting it at any await point leaves a
+/// resumable run.
+pub async fn wait<A: BatchApi>(
+    api: &A,
+    run: &mut Run,
+    schedule: PollSchedule,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<()> {
+    let mut interval = schedule.initial;
+    loop {
+        submit_ready(api, run, observer).await?;
+        poll_once(api, run, observer).await?;
+        if run.finished() {
+            return Ok(());
+        }
+        // A wave may have room now that a shard finished: submit before sleeping.
+        if !run.pending().is_empty() && submit_ready(api, run, observer).await? > 0 {
+            interval = schedule.initial;
+            continue;
+        }
+        observer.event(&Event::Sleeping {
+            seconds: interval.as_secs_f64(),
+        });
+        tokio::time::sleep(interval).await;
+        interval = schedule.next(interval);
+    }
+}
+
+/// Cancels every unfinished batch and withdraws shards never submitted.
+pub async fn cancel<A: BatchApi>(
+    api: &A,
+    run: &mut Run,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<()> {
+    for index in 0..run.manifest.shards.len() {
+        let remote = &run.shard(index).remote;
+        if remote.batch_id.is_none() {
+            if remote.upload_started_at.is_none() && remote.create_started_at.is_none() {
+                run.shard_mut(index).remote.withdrawn = true;
+                run.save()?;
+                continue;
+            }
+            // Interrupted mid-submission: finish it so the batch can be found and cancelled.
+            submit_shard(api, run, index, observer).await?;
+        }
+        let remote = &run.shard(index).remote;
+        if remote
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.status.is_terminal() || b.status == BatchStatus::Cancelling)
+        {
+            continue;
+        }
+        let batch_id = remote.batch_id.clone().unwrap_or_default();
+        let batch = api.cancel_batch(&batch_id).await?;
+        run.shard_mut(index).remote.batch = Some(batch.clone());
+        run.save()?;
+        observer.event(&Event::Polled {
+            shard: index,
+            batch,
+        });
+    }
+    Ok(())
+}
+
+/// A hint for a failed batch's error codes, when the user can act on it.
+pub fn failure_hint(code: &str) -> Option<&'static str> {
+    match code {
+        "token_limit_exceeded" => Some(
+            "the organisation's enqueued-token limit for this model was reached: plan again with `--enqueued-token-limit` set to that limit, so shards go in waves",
+        ),
+        "invalid_json_line" | "invalid_request" => {
+            Some("a request line was refused: check the prompt config and plan again")
+        }
+        _ => None,
+    }
+}
