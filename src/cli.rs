@@ -33,15 +33,21 @@ pub enum Command {
     Plan(PlanArgs),
     Estimate(EstimateArgs),
     Submit(SubmitArgs),
+    /// One look at every shard of a run: status, request counts, files (`--json` too).
+    #[command(after_help = "Example:\n  safesft status val-4o --json")]
     Status(RunRef),
     Wait(WaitArgs),
+    /// Cancel a run's unfinished batches; shards not yet submitted never will be.
+    ///
+    /// A cancelled batch keeps what finished before the cancel: `safesft wait` then
+    /// downloads it, with the rest listed as `batch_cancelled` in the error file.
+    #[command(after_help = "Example:\n  safesft cancel val-4o\n  safesft wait val-4o")]
     Cancel(RunRef),
     Run(RunArgs),
 }
 
 /// A planned run, by name.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  safesft status val-4o --json")]
 pub struct RunRef {
     /// The run's name (its folder under `--batches-dir`).
     pub run: String,
@@ -244,10 +250,11 @@ pub struct EstimateArgs {
     pub format: TableFormat,
 }
 
-/// The whole job: import, plan, budget check, then submit, wait, reconcile, report.
+/// The whole job: import, plan, budget check, submit, then wait for every result.
 ///
 /// Without `OPENAI_API_KEY` (or with `--dry-run`) it stops after the plan and says how
-/// to go on. Run again after an interruption, it continues where it stopped.
+/// to go on. Run again after an interruption, it continues where it stopped: the plan
+/// is kept, uploads and batches are reused, never made twice.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  safesft run --dry-run --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --budget-usd 5"

@@ -12,8 +12,7 @@ use std::time::Duration;
 use async_openai::config::{Config, OpenAIConfig};
 use async_openai::error::OpenAIError;
 use async_openai::middleware::{HttpRequestFactory, ReqwestService};
-use async_openai::traits::RequestOptionsBuilder;
-use async_openai::types::files::{CreateFileRequest, FileInput, FilePurpose};
+use async_openai::traits::{AsyncTryFrom, RequestOptionsBuilder};
 use async_openai::Client;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
@@ -197,11 +196,54 @@ impl Policy<HttpRequestFactory, reqwest::Response, OpenAIError> for RetryPolicy 
     }
 }
 
-fn client(settings: &ApiSettings, http: &reqwest::Client, kind: Retry) -> Client<OpenAIConfig> {
-    let service = tower::ServiceBuilder::new()
+/// The HTTP stack every call goes through: reqwest under our retry policy.
+fn retrying(
+    settings: &ApiSettings,
+    http: &reqwest::Client,
+    kind: Retry,
+) -> tower::retry::Retry<RetryPolicy, ReqwestService> {
+    tower::ServiceBuilder::new()
         .layer(RetryLayer::new(RetryPolicy::new(settings.retry, kind)))
-        .service(ReqwestService::new(http.clone()));
-    Client::with_config(settings.config.clone()).with_http_service(service)
+        .service(ReqwestService::new(http.clone()))
+}
+
+fn client(settings: &ApiSettings, http: &reqwest::Client, kind: Retry) -> Client<OpenAIConfig> {
+    Client::with_config(settings.config.clone()).with_http_service(retrying(settings, http, kind))
+}
+
+/// The API's error message from an error body, or the body's start.
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(300).collect())
+}
+
+/// The multipart body of a file upload. Ours rather than async-openai's so the file
+/// part carries a `Content-Type` (as openai-python sends it; some multipart parsers
+/// need one) and a retry re-sends the same bytes without copying them.
+#[derive(Clone)]
+struct UploadForm {
+    filename: String,
+    bytes: bytes::Bytes,
+}
+
+impl AsyncTryFrom<UploadForm> for reqwest::multipart::Form {
+    type Error = OpenAIError;
+
+    async fn try_from(form: UploadForm) -> Result<reqwest::multipart::Form, OpenAIError> {
+        let part = reqwest::multipart::Part::stream(reqwest::Body::from(form.bytes))
+            .file_name(form.filename)
+            .mime_str("application/octet-stream")
+            .map_err(OpenAIError::Reqwest)?;
+        Ok(reqwest::multipart::Form::new()
+            .text("purpose", "batch")
+            .part("file", part))
+    }
 }
 
 /// The HTTP implementation of [`BatchApi`].
@@ -355,10 +397,9 @@ impl BatchApi for HttpBatchApi {
             path: path.to_path_buf(),
             source,
         })?;
-        let request = CreateFileRequest {
-            file: FileInput::from_vec_u8(filename.to_string(), bytes),
-            purpose: FilePurpose::Batch,
-            expires_after: None,
+        let request = UploadForm {
+            filename: filename.to_string(),
+            bytes: bytes::Bytes::from(bytes),
         };
         let value: Value = self
             .client
@@ -476,13 +517,42 @@ impl BatchApi for HttpBatchApi {
     }
 
     async fn cancel_batch(&self, batch_id: &str) -> Result<BatchInfo, ApiError> {
+        // By hand, through the same retry stack: async-openai's `cancel` posts a `{}` body,
+        // and the endpoint takes none (the contract test caught it).
         let call = format!("cancelling batch `{batch_id}`");
-        let value: Value = self
-            .client
-            .batches()
-            .cancel_byot(batch_id)
+        let url = self
+            .settings
+            .config
+            .url(&format!("/batches/{batch_id}/cancel"));
+        let headers = self.settings.config.headers();
+        let http = self.http.clone();
+        let factory = HttpRequestFactory::new(move || {
+            let request = http.post(url.clone()).headers(headers.clone()).build();
+            async move { request.map_err(OpenAIError::Reqwest) }
+        });
+        let response = tower::ServiceExt::oneshot(
+            retrying(&self.settings, &self.http, Retry::Transient),
+            factory,
+        )
+        .await
+        .map_err(|e| api_error(&call, e))?;
+        let status = response.status();
+        let body = response
+            .bytes()
             .await
-            .map_err(|e| api_error(&call, e))?;
+            .map_err(|e| api_error(&call, OpenAIError::Reqwest(e)))?;
+        if !status.is_success() {
+            return Err(ApiError::Status {
+                call,
+                status: status.as_u16(),
+                message: error_message(&body),
+                code: None,
+            });
+        }
+        let value: Value = serde_json::from_slice(&body).map_err(|e| ApiError::Decode {
+            call: call.clone(),
+            message: e.to_string(),
+        })?;
         batch_from_json(&call, &value)
     }
 
@@ -594,5 +664,87 @@ impl HttpBatchApi {
         drop(file);
         temp_path.persist(destination).map_err(|e| io(e.error))?;
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch_json(status: &str) -> Value {
+        serde_json::json!({
+            "id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions",
+            "errors": null, "input_file_id": "file-1", "completion_window": "24h",
+            "status": status, "output_file_id": null, "error_file_id": null,
+            "created_at": 1_700_000_000u64, "in_progress_at": null, "expires_at": 1_700_086_400u64,
+            "finalizing_at": null, "completed_at": null, "failed_at": null, "expired_at": null,
+            "cancelling_at": null, "cancelled_at": null,
+            "request_counts": {"total": 3, "completed": 1, "failed": 1},
+            "metadata": {"safesft_run": "r", "other": 5}
+        })
+    }
+
+    #[test]
+    fn every_real_status_reads_and_an_unknown_one_is_an_error_with_its_value() {
+        for status in BatchStatus::ALL {
+            let batch = batch_from_json("test", &batch_json(status.as_str())).unwrap();
+            assert_eq!(batch.status, status);
+        }
+        let error = batch_from_json("test", &batch_json("paused")).unwrap_err();
+        assert!(matches!(&error, ApiError::UnknownStatus { raw, .. } if raw == "paused"));
+        assert!(error.to_string().contains("`paused`"));
+    }
+
+    #[test]
+    fn nulls_and_counts_read_as_the_real_api_sends_them() {
+        let batch = batch_from_json("test", &batch_json("in_progress")).unwrap();
+        assert_eq!(batch.output_file_id, None);
+        assert_eq!(batch.request_counts.failed, 1);
+        assert_eq!(
+            batch.metadata.get("safesft_run").map(String::as_str),
+            Some("r")
+        );
+        assert!(
+            !batch.metadata.contains_key("other"),
+            "non-string metadata is ignored"
+        );
+        let mut failed = batch_json("failed");
+        failed["errors"] = serde_json::json!({"object": "list", "data": [{"code": "token_limit_exceeded", "message": "Enqueued token limit reached", "param": null, "line": null}]});
+        let batch = batch_from_json("test", &failed).unwrap();
+        assert_eq!(
+            batch.errors[0].code.as_deref(),
+            Some("token_limit_exceeded")
+        );
+    }
+
+    #[test]
+    fn settings_never_show_the_key() {
+        let settings = ApiSettings {
+            config: OpenAIConfig::new().with_api_key("sk-secret-123"),
+            base_url: DEFAULT_BASE_URL.into(),
+            retry: RetrySettings::from_env(),
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("sk-secret-123"), "{shown}");
+        assert!(!format!("{:?}", settings.config).contains("sk-secret-123"));
+    }
+
+    #[test]
+    fn error_classes_decide_what_is_retried_and_looked_up() {
+        let status = |status| ApiError::Status {
+            call: "x".into(),
+            status,
+            message: String::new(),
+            code: None,
+        };
+        assert!(status(429).transient() && !status(429).maybe_applied());
+        assert!(status(503).transient() && status(503).maybe_applied());
+        assert!(!status(400).transient() && !status(400).maybe_applied());
+        let dropped = ApiError::Transport {
+            call: "x".into(),
+            message: String::new(),
+            ambiguous: true,
+        };
+        assert!(dropped.transient() && dropped.maybe_applied());
     }
 }

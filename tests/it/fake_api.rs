@@ -366,7 +366,7 @@ async fn upload(State(state): State<Shared>, mut multipart: Multipart) -> Respon
 }
 
 /// `after`/`limit` pagination over objects newest first.
-fn page(objects: Vec<Value>, query: &BTreeMap<String, String>, default_limit: usize) -> Value {
+fn page(objects: &[Value], query: &BTreeMap<String, String>, default_limit: usize) -> Value {
     let limit = query
         .get("limit")
         .and_then(|l| l.parse().ok())
@@ -397,14 +397,14 @@ async fn list_files(
         return response;
     }
     let state = state.lock().unwrap();
-    let files = state
+    let files: Vec<Value> = state
         .files
         .iter()
         .rev()
         .filter(|f| query.get("purpose").is_none_or(|p| *p == f.purpose))
         .map(file_object)
         .collect();
-    Json(page(files, &query, 10_000)).into_response()
+    Json(page(&files, &query, 10_000)).into_response()
 }
 
 async fn content(State(state): State<Shared>, Path(id): Path<String>) -> Response {
@@ -572,13 +572,13 @@ async fn list_batches(
         return response;
     }
     let state = state.lock().unwrap();
-    let batches = state
+    let batches: Vec<Value> = state
         .batches
         .iter()
         .rev()
         .map(|b| b.object.clone())
         .collect();
-    Json(page(batches, &query, 20)).into_response()
+    Json(page(&batches, &query, 20)).into_response()
 }
 
 /// A chat.completion body for one request, shaped like the real one.

@@ -355,7 +355,11 @@ fn crash_during_a_download_leaves_no_partial_file() {
     let finished: Vec<_> = std::fs::read_dir(&outputs)
         .map(|d| {
             d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".jsonl"))
+                .filter(|n| {
+                    std::path::Path::new(n)
+                        .extension()
+                        .is_some_and(|e| e == "jsonl")
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -433,6 +433,10 @@ fn help_matches_the_snapshots() {
         ("help_import", vec!["import", "--help"]),
         ("help_estimate", vec!["estimate", "--help"]),
         ("help_run", vec!["run", "--help"]),
+        ("help_submit", vec!["submit", "--help"]),
+        ("help_status", vec!["status", "--help"]),
+        ("help_wait", vec!["wait", "--help"]),
+        ("help_cancel", vec!["cancel", "--help"]),
     ] {
         let done = Test::new().args(args).success();
         assert!(
