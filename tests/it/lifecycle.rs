@@ -410,3 +410,29 @@ fn a_second_process_on_the_same_run_is_refused() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_the_run_resumes() {
+    let fake = FakeApi::start();
+    let test = planned(&fake, "3", &[]).args(["submit", "r"]);
+    test.success();
+    fake.fault(Route::Content, Fault::HangBeforeApply);
+    let test = wait(test);
+    let mut child = test.spawn();
+    fake.wait_until("the download", |f| f.calls(Route::Content) == 1);
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "Ctrl-C exits 130");
+    let manifest = manifest(&test);
+    assert!(
+        manifest["shards"][0]["remote"]["output"].is_null(),
+        "nothing half-recorded"
+    );
+    test.success();
+    assert_eq!(results(&test).len(), 6);
+    assert_eq!(fake.batches_created(), 1);
+}
