@@ -7,13 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use serde_json::json;
 
 use crate::api::http::{ApiSettings, HttpBatchApi};
 use crate::api::{BatchApi, BatchStatus};
 use crate::cli::{
-    Command, EstimateArgs, ImportArgs, PlanArgs, PollArgs, RunArgs, RunRef, SubmitArgs,
+    CheckArgs, Command, EstimateArgs, ImportArgs, PlanArgs, PollArgs, RunArgs, RunRef, SubmitArgs,
     TableFormat, WaitArgs,
 };
 use crate::estimate::{scale_totals, Estimate, OutputModel, SizeEstimate, TokenTotals};
@@ -41,6 +41,7 @@ pub fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Wait(args) => wait(&args),
         Command::Cancel(args) => cancel(&args),
         Command::Run(args) => run_job(&args),
+        Command::Check(args) => check(&args),
     }
 }
 
@@ -770,4 +771,30 @@ fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
         }))?,
     }
     Ok(ExitStatus::Success)
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
+    if !(0.0..=1.0).contains(&args.max_similarity) {
+        bail!("`--max-similarity` must be from 0 to 1");
+    }
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    };
+    let original = read(&args.original)?;
+    let paraphrase = read(&args.paraphrase)?;
+    let checker = crate::safety::SafetyChecker::new(crate::safety::SafetyConfig {
+        max_similarity: args.max_similarity,
+        ..crate::safety::SafetyConfig::default()
+    });
+    let verdict = checker.check(&original, &paraphrase, args.finish_reason.as_deref());
+    if args.json {
+        stdout_json(&verdict)?;
+    } else {
+        stdout_text(&report::verdict_text(&verdict))?;
+    }
+    Ok(if verdict.accepted {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }

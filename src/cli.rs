@@ -44,6 +44,35 @@ pub enum Command {
     #[command(after_help = "Example:\n  safesft cancel val-4o\n  safesft wait val-4o")]
     Cancel(RunRef),
     Run(RunArgs),
+    Check(CheckArgs),
+}
+
+/// Check one paraphrase against its original note: the verdict and what differs.
+///
+/// Numbers and units, medications (with dose, route and frequency), negations,
+/// laterality, dropped content, length, near-verbatim copies and answer artefacts
+/// (preambles, refusals, code fences, explanations, truncation). Diagnoses that differ
+/// are warnings: synonyms are allowed. Exit 0 accepted, 1 rejected.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  safesft check --original note.txt --paraphrase paraphrase.txt --finish-reason stop"
+)]
+pub struct CheckArgs {
+    /// The original note (a text file, read as is).
+    #[arg(long)]
+    pub original: PathBuf,
+    /// The paraphrase to check.
+    #[arg(long)]
+    pub paraphrase: PathBuf,
+    /// The answer's `finish_reason`, when known (`stop`, `length`, `content_filter`).
+    #[arg(long)]
+    pub finish_reason: Option<String>,
+    /// Reject paraphrases at least this similar to the original (word ROUGE-L, 0 to 1).
+    #[arg(long, default_value_t = 0.9)]
+    pub max_similarity: f64,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A planned run, by name.

@@ -13,6 +13,7 @@ pub mod prompts;
 pub mod report;
 pub mod request;
 pub mod run;
+pub mod safety;
 pub mod tokens;
 
 /// How a command ended: 0 success, 1 some work refused or failed, 2 error.

@@ -456,6 +456,32 @@ pub fn status_table(manifest: &crate::run::Manifest) -> String {
     out
 }
 
+/// A safety verdict for people: accepted or not, every failed check, every warning.
+pub fn verdict_text(verdict: &crate::safety::Verdict) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} (similarity {:.3})",
+        if verdict.accepted {
+            "accepted"
+        } else {
+            "rejected"
+        },
+        verdict.similarity
+    );
+    for finding in &verdict.rejections {
+        let _ = writeln!(out, "  ✗ {}: {}", finding.check, finding.detail);
+    }
+    for finding in &verdict.warnings {
+        let _ = writeln!(
+            out,
+            "  ! {}: `{}` differs (synonyms are allowed: left for a model-based review)",
+            finding.check, finding.detail
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

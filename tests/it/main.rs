@@ -3,12 +3,14 @@
 // Test code: long scenario functions and prose about API names are fine here.
 #![allow(clippy::too_many_lines, clippy::doc_markdown)]
 
+mod check;
 mod contract;
 mod estimate;
 mod fake_api;
 mod import;
 mod lifecycle;
 mod plan;
+mod safety_benchmark;
 mod token_reference;
 
 use std::path::{Path, PathBuf};

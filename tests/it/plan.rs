@@ -437,6 +437,7 @@ fn help_matches_the_snapshots() {
         ("help_status", vec!["status", "--help"]),
         ("help_wait", vec!["wait", "--help"]),
         ("help_cancel", vec!["cancel", "--help"]),
+        ("help_check", vec!["check", "--help"]),
     ] {
         let done = Test::new().args(args).success();
         assert!(

@@ -1,0 +1,75 @@
+//! `safesft check`: one paraphrase against its original, from files.
+
+use crate::Test;
+
+const NOTE: &str = "A 58-year-old man takes metoprolol 50 mg orally twice daily. He has no chest pain. His blood pressure is 150/90 mm Hg. Examination shows edema of the left ankle.";
+
+#[test]
+fn a_faithful_paraphrase_is_accepted() {
+    let test = Test::new();
+    test.write("note.txt", NOTE);
+    test.write(
+        "paraphrase.txt",
+        "Left ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male denies chest pain and is on metoprolol 50 mg by mouth twice a day.",
+    );
+    let test = test.args([
+        "check",
+        "--original",
+        "note.txt",
+        "--paraphrase",
+        "paraphrase.txt",
+        "--finish-reason",
+        "stop",
+    ]);
+    test.success().stdout_has("accepted");
+}
+
+#[test]
+fn an_unsafe_paraphrase_is_rejected_with_reasons() {
+    let test = Test::new();
+    test.write("note.txt", NOTE);
+    test.write(
+        "paraphrase.txt",
+        "Here is the paraphrased note:\\nRight ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male reports chest pain and is on metoprolol 500 mg by mouth twice a day.",
+    );
+    let test = test.args([
+        "check",
+        "--original",
+        "note.txt",
+        "--paraphrase",
+        "paraphrase.txt",
+        "--json",
+    ]);
+    let verdict = test.expect(1).json();
+    assert_eq!(verdict["accepted"], false);
+    let checks: Vec<&str> = verdict["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["check"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "preamble",
+        "number_dropped",
+        "number_added",
+        "laterality",
+        "negation_lost",
+    ] {
+        assert!(
+            checks.contains(&expected),
+            "{expected} missing from {checks:?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let test = Test::new().args([
+        "check",
+        "--original",
+        "nope.txt",
+        "--paraphrase",
+        "nope.txt",
+    ]);
+    test.expect(2).stderr_has("cannot read `nope.txt`");
+}
