@@ -13,8 +13,9 @@ use serde_json::json;
 use crate::api::http::{ApiSettings, HttpBatchApi};
 use crate::api::{BatchApi, BatchStatus};
 use crate::cli::{
-    CheckArgs, Command, EstimateArgs, ImportArgs, PlanArgs, PollArgs, RunArgs, RunRef, SubmitArgs,
-    TableFormat, WaitArgs,
+    CheckArgs, Command, EstimateArgs, FallbackArg, ImportArgs, PlanArgs, PollArgs, ReconcileArgs,
+    ReportArgs, RetryArgs, RunArgs, RunRef, SftArgs, SftFormat, SubmitArgs, TableFormat,
+    ValidateArgs, WaitArgs,
 };
 use crate::estimate::{scale_totals, Estimate, OutputModel, SizeEstimate, TokenTotals};
 use crate::lifecycle::{self, Event, Observer, PollSchedule, Run};
@@ -42,6 +43,10 @@ pub fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Cancel(args) => cancel(&args),
         Command::Run(args) => run_job(&args),
         Command::Check(args) => check(&args),
+        Command::Reconcile(args) => reconcile_command(&args),
+        Command::Report(args) => report_command(&args),
+        Command::Retry(args) => retry(&args),
+        Command::Validate(args) => validate(&args),
     }
 }
 
@@ -211,7 +216,10 @@ fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
             max_prompt_tokens: args.enqueued_token_limit,
         },
         budget: args.budget_usd,
-        output_model: OutputModel::default(),
+        output_model: crate::report::ledger::calibrated(
+            &crate::report::ledger::read(&args.reports_dir.join(crate::cli::LEDGER_FILE))?,
+            &OutputModel::default(),
+        ),
         batches_dir: args.batches_dir.clone(),
         run,
         force: args.force,
@@ -346,12 +354,23 @@ fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         run.check_budget(None)?;
         run.verify_shard_files()?;
         let mut progress = Progress::new(args.plan.quiet);
-        interruptible(async {
+        let outcome = interruptible(async {
             lifecycle::submit_ready(&api, &mut run, &mut progress).await?;
             lifecycle::wait(&api, &mut run, schedule(args.poll)?, &mut progress).await
         })
-        .await
-        .map(|outcome| finish_wait(&run, outcome, false))?
+        .await?;
+        progress.clear();
+        let waited = finish_wait(&run, outcome, false)?;
+        if waited == ExitStatus::Interrupted {
+            return Ok(waited);
+        }
+        let reconciled = reconcile_run(&run, &args.sft, &args.plan.reports_dir)?;
+        stdout_text(&reconciled.text)?;
+        Ok(if waited == ExitStatus::Success {
+            reconciled.status
+        } else {
+            waited
+        })
     })
 }
 
@@ -797,4 +816,467 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// What `reconcile` produced, for printing.
+struct ReconcileDone {
+    text: String,
+    json: serde_json::Value,
+    status: ExitStatus,
+}
+
+/// Reconciles a run: SFT files, stats, rejected answers, the cost report and the
+/// ledger row. Deterministic: the same results give the same files.
+fn reconcile_run(
+    run: &Run,
+    sft_args: &SftArgs,
+    reports_dir: &Path,
+) -> anyhow::Result<ReconcileDone> {
+    use crate::sft;
+    let manifest = &run.manifest;
+    let results = crate::collect::collect(&run.dir, manifest)?;
+    let originals: std::collections::HashMap<&str, &str> = results
+        .pairs
+        .iter()
+        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
+        .collect();
+    let checker = crate::safety::SafetyChecker::default();
+    let reconciled = crate::reconcile::reconcile(
+        &results.planned,
+        results.lines,
+        |id| originals.get(id).copied(),
+        &checker,
+    );
+    let fallback = match sft_args.fallback {
+        FallbackArg::Drop => sft::Fallback::Drop,
+        FallbackArg::Original => sft::Fallback::Original,
+    };
+    let (correct, incorrect, stats) =
+        sft::build_records(&results.pairs, &reconciled, manifest.reasoning, fallback);
+    let combined = sft::combined(&correct, &incorrect, sft_args.seed);
+    let kept_examples = combined.len() as u64;
+    let cost = crate::report::cost::cost_report(manifest, &reconciled, kept_examples);
+    let output_dir = sft_args
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| run.dir.join("sft"));
+    sft::write_jsonl(&output_dir.join("sft_correct.jsonl"), &correct)?;
+    sft::write_jsonl(&output_dir.join("sft_incorrect.jsonl"), &incorrect)?;
+    sft::write_jsonl(&output_dir.join("sft_combined_safe.jsonl"), &combined)?;
+    if sft_args.format == Some(SftFormat::Messages) {
+        let messages: Vec<serde_json::Value> = combined.iter().map(sft::as_messages).collect();
+        sft::write_jsonl(
+            &output_dir.join("sft_combined_safe.messages.jsonl"),
+            &messages,
+        )?;
+    }
+    let not_kept: Vec<&crate::reconcile::Resolved> = reconciled
+        .finals
+        .values()
+        .filter(|r| r.outcome != crate::reconcile::Outcome::Kept)
+        .collect();
+    sft::write_jsonl(&output_dir.join("rejected.jsonl"), &not_kept)?;
+    let stats_json = json!({
+        "run": manifest.run,
+        "model": manifest.model,
+        "generation": stats,
+        "accounting": reconciled.accounting,
+        "line_problems": reconciled.problems,
+        "tokens": cost.total.usage,
+        "actual_usd": cost.total.actual_usd,
+        "fallback": format!("{:?}", sft_args.fallback).to_lowercase(),
+        "seed": sft_args.seed,
+    });
+    run::write_json_atomic(&output_dir.join("generation_stats_safe.json"), &stats_json)?;
+    run::write_json_atomic(&reports_dir.join(format!("{}.json", manifest.run)), &cost)?;
+    let csv_text = crate::report::cost::cost_csv(&cost)?;
+    run::write_atomic(&reports_dir.join(format!("{}.csv", manifest.run)), |w| {
+        w.write_all(csv_text.as_bytes())
+    })?;
+    let paraphrase_written: u64 = reconciled
+        .attempts
+        .iter()
+        .filter(|a| a.kind == RequestKind::Paraphrase && a.attempt == 1)
+        .map(|a| a.usage.completion_tokens)
+        .sum();
+    let paraphrase_expected = manifest
+        .estimate
+        .kinds
+        .get(&RequestKind::Paraphrase)
+        .map_or(0, |k| k.tokens.expected_output_tokens);
+    let reasoning_answers: Vec<&crate::reconcile::Resolved> = reconciled
+        .attempts
+        .iter()
+        .filter(|a| a.kind == RequestKind::Reasoning && a.usage.completion_tokens > 0)
+        .collect();
+    crate::report::ledger::upsert(
+        &reports_dir.join(crate::cli::LEDGER_FILE),
+        crate::report::ledger::LedgerRow {
+            date: chrono::Utc::now().date_naive().to_string(),
+            run: manifest.run.clone(),
+            dataset: manifest.input.path.clone(),
+            dataset_sha256: manifest.input.sha256.clone(),
+            pairs: manifest.input.pairs_planned,
+            model: manifest.model.clone(),
+            requests: cost.total.answers,
+            prompt_tokens: cost.total.usage.prompt_tokens,
+            cached_tokens: cost.total.usage.cached_tokens,
+            completion_tokens: cost.total.usage.completion_tokens,
+            reasoning_tokens: cost.total.usage.reasoning_tokens,
+            estimated_expected_usd: cost.total.estimated_expected_usd,
+            estimated_worst_usd: cost.total.estimated_worst_usd,
+            actual_usd: cost.total.actual_usd,
+            kept_examples,
+            // Calibrate only on complete first attempts: expected covers every paraphrase.
+            paraphrase_expected_output_tokens: if reconciled
+                .accounting
+                .get(&RequestKind::Paraphrase)
+                .is_some_and(|a| a.missing == 0 && a.expired == 0 && a.failed == 0)
+            {
+                paraphrase_expected
+            } else {
+                0
+            },
+            paraphrase_completion_tokens: if reconciled
+                .accounting
+                .get(&RequestKind::Paraphrase)
+                .is_some_and(|a| a.missing == 0 && a.expired == 0 && a.failed == 0)
+            {
+                paraphrase_written
+            } else {
+                0
+            },
+            reasoning_answers: reasoning_answers.len() as u64,
+            reasoning_completion_tokens: reasoning_answers
+                .iter()
+                .map(|a| a.usage.completion_tokens)
+                .sum(),
+            pricing_checked: cost.pricing_checked.clone(),
+        },
+    )?;
+    let mut text = report::accounting_table(&reconciled.accounting);
+    let _ = writeln!(
+        text,
+        "\n{} pairs: {} kept ({} CORRECT + {} INCORRECT examples), {} dropped; reasoning added {}, failed {}.",
+        stats.total_pairs_processed,
+        stats.pairs_kept,
+        correct.len(),
+        incorrect.len(),
+        stats.pairs_dropped,
+        stats.reasoning_added,
+        stats.reasoning_failed
+    );
+    let problems = &reconciled.problems;
+    for (what, list) in [
+        ("unknown custom_ids", &problems.unknown),
+        ("duplicated custom_ids", &problems.duplicated),
+        ("unreadable lines", &problems.unreadable),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(
+                text,
+                "warning: {} {what}: {}",
+                list.len(),
+                list.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "SFT files in {}; cost report in {}\n",
+        output_dir.display(),
+        reports_dir.join(format!("{}.json", manifest.run)).display()
+    );
+    text.push_str(&crate::report::cost::cost_text(&cost));
+    let missing = reconciled.accounting.values().any(|a| a.missing > 0);
+    let status = if missing
+        || !problems.unknown.is_empty()
+        || !problems.duplicated.is_empty()
+        || !problems.unreadable.is_empty()
+    {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    };
+    Ok(ReconcileDone {
+        text,
+        json: json!({"stats": stats_json, "cost": cost, "output_dir": output_dir}),
+        status,
+    })
+}
+
+fn reconcile_command(args: &ReconcileArgs) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(&args.target)?;
+    let run = Run::open(&dir)?;
+    let done = reconcile_run(&run, &args.sft, &args.reports_dir)?;
+    if args.target.json {
+        stdout_json(&done.json)?;
+    } else {
+        stdout_text(&done.text)?;
+    }
+    Ok(done.status)
+}
+
+fn report_command(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
+    let rows = crate::report::ledger::read(&args.reports_dir.join(crate::cli::LEDGER_FILE))?;
+    if rows.is_empty() {
+        bail!(
+            "`{}` holds no runs yet\nhint: `safesft reconcile <run>` adds a run's row",
+            args.reports_dir.join(crate::cli::LEDGER_FILE).display()
+        );
+    }
+    if args.json {
+        let groups = crate::report::ledger_groups(&rows);
+        stdout_json(&json!({"runs": rows, "by_size_and_model": groups}))?;
+    } else {
+        stdout_text(&crate::report::ledger_text(&rows))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// One check of `validate`.
+#[derive(serde::Serialize)]
+struct ValidationCheck {
+    name: &'static str,
+    passed: bool,
+    detail: String,
+}
+
+fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
+    use crate::sft::{
+        SftRecord, SOURCE_CORRECT_VERIFIED, SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED,
+    };
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read `{}`", args.file.display()))?;
+    let mut records = Vec::new();
+    let mut format_errors = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<SftRecord>(line) {
+            Ok(record) if record.note.trim().is_empty() => {
+                format_errors.push(format!("line {}: empty `note`", number + 1))
+            }
+            Ok(record) if record.label != "CORRECT" && record.label != "INCORRECT" => {
+                format_errors.push(format!(
+                    "line {}: label `{}` is neither CORRECT nor INCORRECT",
+                    number + 1,
+                    record.label
+                ));
+            }
+            Ok(record) => records.push((number + 1, record)),
+            Err(error) => format_errors.push(format!("line {}: {error}", number + 1)),
+        }
+    }
+    let correct = records.iter().filter(|(_, r)| r.label == "CORRECT").count();
+    let incorrect = records.len() - correct;
+    let mut checks = vec![ValidationCheck {
+        name: "record_format",
+        passed: format_errors.is_empty(),
+        detail: if format_errors.is_empty() {
+            format!("{} records", records.len())
+        } else {
+            format_errors
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    }];
+    #[allow(clippy::cast_precision_loss)]
+    let share = if records.is_empty() {
+        0.0
+    } else {
+        correct as f64 / records.len() as f64
+    };
+    checks.push(ValidationCheck {
+        name: "label_balance",
+        passed: !records.is_empty() && (share - 0.5).abs() <= 0.01,
+        detail: format!(
+            "{correct} CORRECT, {incorrect} INCORRECT ({:.1}% CORRECT; 50% ± 1% required)",
+            share * 100.0
+        ),
+    });
+    let bad_sources: Vec<String> = records
+        .iter()
+        .filter(|(_, r)| match r.label.as_str() {
+            "CORRECT" => r.source != SOURCE_PARAPHRASED && r.source != SOURCE_CORRECT_VERIFIED,
+            _ => r.source != SOURCE_INCORRECT_VERIFIED,
+        })
+        .map(|(line, r)| format!("line {line}: {} with source `{}`", r.label, r.source))
+        .collect();
+    checks.push(ValidationCheck {
+        name: "sources",
+        passed: bad_sources.is_empty(),
+        detail: if bad_sources.is_empty() {
+            "CORRECT from paraphrases (or verified originals), INCORRECT from MEDEC".into()
+        } else {
+            bad_sources
+                .into_iter()
+                .take(10)
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    });
+    let mut seen = std::collections::HashSet::new();
+    let duplicates: Vec<String> = records
+        .iter()
+        .filter(|(_, r)| !seen.insert((r.original_note_id.clone(), r.label.clone())))
+        .map(|(line, r)| format!("line {line}: {} {} again", r.original_note_id, r.label))
+        .collect();
+    checks.push(ValidationCheck {
+        name: "duplicate_ids",
+        passed: duplicates.is_empty(),
+        detail: if duplicates.is_empty() {
+            "each note id once per label".into()
+        } else {
+            duplicates
+                .into_iter()
+                .take(10)
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    });
+    if let Some(source) = &args.medec {
+        let (pairs, _) = medec::read_all_pairs(source, ReadOptions::default())?;
+        let notes: std::collections::HashMap<&str, &str> = pairs
+            .iter()
+            .map(|p| (p.note_id.as_str(), p.incorrect_note.as_str()))
+            .collect();
+        let mismatches: Vec<String> = records
+            .iter()
+            .filter(|(_, r)| r.label == "INCORRECT")
+            .filter(|(_, r)| notes.get(r.original_note_id.as_str()) != Some(&r.note.as_str()))
+            .map(|(line, r)| {
+                format!(
+                    "line {line}: {} differs from MEDEC (or is not in it)",
+                    r.original_note_id
+                )
+            })
+            .collect();
+        checks.push(ValidationCheck {
+            name: "incorrect_identical_to_medec",
+            passed: mismatches.is_empty(),
+            detail: if mismatches.is_empty() {
+                format!(
+                    "{incorrect} INCORRECT notes byte-identical to {}",
+                    source.display()
+                )
+            } else {
+                mismatches
+                    .into_iter()
+                    .take(10)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        });
+    }
+    let passed = checks.iter().all(|c| c.passed);
+    let report = json!({
+        "file": args.file,
+        "total": records.len(),
+        "label_counts": {"CORRECT": correct, "INCORRECT": incorrect},
+        "checks": checks,
+        "passed": passed,
+    });
+    let path = args.output_report.clone().unwrap_or_else(|| {
+        args.file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("validation_report.json")
+    });
+    run::write_json_atomic(&path, &report)?;
+    if args.json {
+        stdout_json(&report)?;
+    } else {
+        let mut out = String::new();
+        for check in &checks {
+            let _ = writeln!(
+                out,
+                "{} {}: {}",
+                if check.passed { "ok  " } else { "FAIL" },
+                check.name,
+                check.detail
+            );
+        }
+        let _ = writeln!(out, "report written to {}", path.display());
+        stdout_text(&out)?;
+    }
+    Ok(if passed {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(&args.target)?;
+    let mut run = Run::open(&dir)?;
+    if run
+        .manifest
+        .shards
+        .iter()
+        .any(|s| !s.remote.withdrawn && s.remote.line_check.is_none())
+    {
+        bail!(
+            "run `{}` still has shards without results\nhint: `safesft wait {}` first; a retry is built from finished results",
+            run.manifest.run,
+            run.manifest.run
+        );
+    }
+    let results = crate::collect::collect(&run.dir, &run.manifest)?;
+    let originals: std::collections::HashMap<&str, &str> = results
+        .pairs
+        .iter()
+        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
+        .collect();
+    let checker = crate::safety::SafetyChecker::default();
+    let reconciled = crate::reconcile::reconcile(
+        &results.planned,
+        results.lines,
+        |id| originals.get(id).copied(),
+        &checker,
+    );
+    let spent = crate::report::cost::cost_report(&run.manifest, &reconciled, 0)
+        .total
+        .actual_usd;
+    let to_retry: Vec<&crate::reconcile::Resolved> = reconciled
+        .finals
+        .values()
+        .filter(|r| r.outcome != crate::reconcile::Outcome::Kept && r.retryable)
+        .collect();
+    if to_retry.is_empty() {
+        stdout_text("nothing to retry: every request was kept, or failed in a way a new answer cannot fix\n")?;
+        return Ok(ExitStatus::Success);
+    }
+    let retry_plan = crate::lifecycle::plan_retry(&run, &to_retry)?;
+    let new_worst = retry_plan.worst_usd;
+    let budget = args.budget_usd.or(run.manifest.budget_usd);
+    if let Some(budget) = budget {
+        if spent + new_worst > budget {
+            eprintln!(
+                "error: spent {spent} + this retry's worst case {new_worst} = {} is over the budget {budget}: nothing was added",
+                spent + new_worst
+            );
+            return Ok(ExitStatus::Failure);
+        }
+    }
+    let shards = retry_plan.shards.len();
+    crate::lifecycle::apply_retry(&mut run, retry_plan)?;
+    eprintln!("retrying {} requests in {shards} new shard(s); worst case {new_worst}, spent so far {spent}", to_retry.len());
+    if args.no_submit {
+        stdout_text(&report::status_table(&run.manifest))?;
+        return Ok(ExitStatus::Success);
+    }
+    let api = http_api()?;
+    let mut progress = Progress::new(false);
+    runtime()?.block_on(lifecycle::submit_ready(&api, &mut run, &mut progress))?;
+    stdout_text(&report::status_table(&run.manifest))?;
+    eprintln!(
+        "next: `safesft wait {0}`, then `safesft reconcile {0}`",
+        run.manifest.run
+    );
+    Ok(ExitStatus::Success)
 }

@@ -12,6 +12,8 @@ pub const SAMPLE_INPUT: &str =
 pub const DEFAULT_PROMPTS: &str = "configs/prompts/gpt4o_medec_safe_augmentation.json";
 pub const DEFAULT_PRICING: &str = "configs/pricing.toml";
 pub const DEFAULT_BATCHES_DIR: &str = "batches";
+pub const DEFAULT_REPORTS_DIR: &str = "reports";
+pub const LEDGER_FILE: &str = "ledger.csv";
 
 /// Turn MEDEC into safe, balanced SFT data through the OpenAI Batch API, with the cost
 /// known before and after.
@@ -44,7 +46,116 @@ pub enum Command {
     #[command(after_help = "Example:\n  safesft cancel val-4o\n  safesft wait val-4o")]
     Cancel(RunRef),
     Run(RunArgs),
+    Reconcile(ReconcileArgs),
+    Report(ReportArgs),
+    Retry(RetryArgs),
+    Validate(ValidateArgs),
     Check(CheckArgs),
+}
+
+/// How reconcile writes the dataset.
+#[derive(Debug, Args, Clone)]
+pub struct SftArgs {
+    /// Where the SFT files go [default: batches/<run>/sft].
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// A pair whose paraphrase was not kept: `drop` it whole, or keep the MEDEC correct
+    /// note as is (`original`).
+    #[arg(long, value_enum, default_value_t = FallbackArg::Drop)]
+    pub fallback: FallbackArg,
+    /// Also write the chat `messages` form (TRL SFTTrainer, OpenAI fine-tuning).
+    #[arg(long, value_enum)]
+    pub format: Option<SftFormat>,
+    /// Seed of the combined file's shuffle.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FallbackArg {
+    Drop,
+    Original,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SftFormat {
+    Messages,
+}
+
+/// Turn a run's downloaded results into balanced SFT files and its cost report.
+///
+/// Joins every line to the plan by custom_id; every planned request ends kept,
+/// rejected, failed, expired or missing, and the table adds up. INCORRECT examples are
+/// MEDEC's notes byte for byte; CORRECT ones are paraphrases that passed every safety
+/// check. Writes sft_correct.jsonl, sft_incorrect.jsonl, sft_combined_safe.jsonl,
+/// generation_stats_safe.json and rejected.jsonl, then reports/<run>.json and .csv and
+/// the run's row of reports/ledger.csv. Running it again gives the same files.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft reconcile val-4o --format messages")]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub target: RunRef,
+    #[command(flatten)]
+    pub sft: SftArgs,
+    /// Where cost reports and the ledger live.
+    #[arg(long, default_value = DEFAULT_REPORTS_DIR)]
+    pub reports_dir: PathBuf,
+}
+
+/// Cost per run and per dataset size and model, from reports/ledger.csv.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  safesft report --json")]
+pub struct ReportArgs {
+    /// Where cost reports and the ledger live.
+    #[arg(long, default_value = DEFAULT_REPORTS_DIR)]
+    pub reports_dir: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Send again the requests a new answer may fix, as a new attempt.
+///
+/// Failed (other than a final 4xx), expired and rejected answers (truncated, refused,
+/// bad JSON, a failed safety check) get new custom_ids (`…|2`) in new shards. Refused
+/// when the money already spent plus the new worst case exceeds the run's budget.
+/// Then `safesft wait` and `safesft reconcile`, which uses the latest good attempt.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  safesft retry val-4o --budget-usd 5\n  safesft wait val-4o\n  safesft reconcile val-4o"
+)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    pub target: RunRef,
+    /// The budget (default: the one set at plan time).
+    #[arg(long, value_parser = parse_usd)]
+    pub budget_usd: Option<Usd>,
+    /// Write the new attempt but do not submit it.
+    #[arg(long)]
+    pub no_submit: bool,
+}
+
+/// Check an SFT file: 50/50 labels (±1%), sources, record format, duplicates, and with
+/// `--medec` every INCORRECT note byte-identical to its MEDEC source.
+///
+/// Writes validation_report.json (beside the file, or `--output-report`); exit 1 when a
+/// check fails.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  safesft validate batches/val-4o/sft/sft_combined_safe.jsonl --medec data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv"
+)]
+pub struct ValidateArgs {
+    /// The SFT JSONL file.
+    pub file: PathBuf,
+    /// The MEDEC source (release CSV or paired JSONL) the INCORRECT notes must match.
+    #[arg(long)]
+    pub medec: Option<PathBuf>,
+    /// Where to write the report [default: validation_report.json beside the file].
+    #[arg(long)]
+    pub output_report: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Check one paraphrase against its original note: the verdict and what differs.
@@ -224,6 +335,9 @@ pub struct PlanArgs {
     /// Where run folders live.
     #[arg(long, default_value = DEFAULT_BATCHES_DIR)]
     pub batches_dir: PathBuf,
+    /// Where cost reports and the ledger live (the ledger calibrates the expected output).
+    #[arg(long, default_value = DEFAULT_REPORTS_DIR)]
+    pub reports_dir: PathBuf,
     /// Skip broken input rows and list them instead of stopping.
     #[arg(long)]
     pub skip_invalid: bool,
@@ -279,7 +393,7 @@ pub struct EstimateArgs {
     pub format: TableFormat,
 }
 
-/// The whole job: import, plan, budget check, submit, then wait for every result.
+/// The whole job: import, plan, budget check, submit, wait, reconcile, report.
 ///
 /// Without `OPENAI_API_KEY` (or with `--dry-run`) it stops after the plan and says how
 /// to go on. Run again after an interruption, it continues where it stopped: the plan
@@ -293,6 +407,8 @@ pub struct RunArgs {
     pub plan: PlanArgs,
     #[command(flatten)]
     pub poll: PollArgs,
+    #[command(flatten)]
+    pub sft: SftArgs,
     /// Stop after the plan even when a key is set.
     #[arg(long)]
     pub dry_run: bool,

@@ -4,16 +4,19 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod collect;
 pub mod estimate;
 pub mod lifecycle;
 pub mod medec;
 pub mod model;
 pub mod pricing;
 pub mod prompts;
+pub mod reconcile;
 pub mod report;
 pub mod request;
 pub mod run;
 pub mod safety;
+pub mod sft;
 pub mod tokens;
 
 /// How a command ended: 0 success, 1 some work refused or failed, 2 error.

@@ -706,6 +706,145 @@ pub fn failure_hint(code: &str) -> Option<&'static str> {
     }
 }
 
+/// A retry attempt, built in memory before anything is written.
+pub struct RetryPlan {
+    /// New shards: their lines and fills.
+    pub shards: Vec<(Vec<String>, crate::request::ShardFill)>,
+    pub index: Vec<crate::run::IndexEntry>,
+    /// The worst case of the new requests at Batch prices.
+    pub worst_usd: Usd,
+}
+
+/// Builds the next attempt of `requests` (their latest attempt + 1), with the same bodies
+/// as before, in new shards under the run's limits.
+pub fn plan_retry(
+    run: &Run,
+    requests: &[&crate::reconcile::Resolved],
+) -> anyhow::Result<RetryPlan> {
+    use crate::request::{BatchRequestLine, CustomId, Sharder};
+    use crate::run::IndexEntry;
+    let index_path = run.dir.join(crate::run::INDEX_FILE);
+    let text = std::fs::read_to_string(&index_path)
+        .with_context(|| format!("cannot read `{}`", index_path.display()))?;
+    let mut entries: BTreeMap<String, IndexEntry> = BTreeMap::new();
+    for (number, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let entry: IndexEntry = serde_json::from_str(line).with_context(|| {
+            format!("{}:{}: not an index line", index_path.display(), number + 1)
+        })?;
+        entries.insert(entry.request.custom_id.clone(), entry);
+    }
+    let wanted: BTreeMap<&str, &crate::reconcile::Resolved> = requests
+        .iter()
+        .map(|r| (r.custom_id.as_str(), *r))
+        .collect();
+    let mut bodies: BTreeMap<String, BatchRequestLine> = BTreeMap::new();
+    let shards_needed: std::collections::BTreeSet<usize> = wanted
+        .keys()
+        .filter_map(|id| entries.get(*id))
+        .map(|e| e.shard)
+        .collect();
+    for shard in shards_needed {
+        let path = run.dir.join(&run.manifest.shards[shard].file.path);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let request: BatchRequestLine = serde_json::from_str(line).with_context(|| {
+                format!("`{}` holds a line that is not a request", path.display())
+            })?;
+            if wanted.contains_key(request.custom_id.as_str()) {
+                bodies.insert(request.custom_id.clone(), request);
+            }
+        }
+    }
+    let first_index = run.manifest.shards.len();
+    let mut sharder = Sharder::new(run.manifest.limits);
+    let mut shards: Vec<(Vec<String>, crate::request::ShardFill)> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut index = Vec::new();
+    let mut worst = crate::estimate::TokenTotals::default();
+    for (old_id, resolved) in &wanted {
+        let (Some(entry), Some(request)) = (entries.get(*old_id), bodies.get(*old_id)) else {
+            bail!("request `{old_id}` is not in the run's plan");
+        };
+        let new_id = CustomId {
+            note_id: resolved.note_id.clone(),
+            kind: resolved.kind,
+            attempt: resolved.attempt + 1,
+        }
+        .to_string();
+        let mut request = request.clone();
+        request.custom_id.clone_from(&new_id);
+        let mut line = serde_json::to_string(&request)?;
+        line.push('\n');
+        let (shard, finished) = sharder.place(
+            &new_id,
+            &request.body.model,
+            line.len() as u64,
+            entry.request.prompt_tokens,
+        )?;
+        if let Some(fill) = finished {
+            shards.push((std::mem::take(&mut current), fill));
+        }
+        current.push(line);
+        let mut planned = entry.request.clone();
+        planned.custom_id = new_id;
+        worst.add(&planned);
+        index.push(IndexEntry {
+            request: planned,
+            shard: first_index + shard,
+        });
+    }
+    if let Some(fill) = sharder.finish() {
+        shards.push((current, fill));
+    }
+    let worst_usd = run.manifest.pricing.prices.batch.cost(worst.worst_use());
+    Ok(RetryPlan {
+        shards,
+        index,
+        worst_usd,
+    })
+}
+
+/// Writes a retry attempt into the run: new shard files, index lines, manifest entries.
+pub fn apply_retry(run: &mut Run, plan: RetryPlan) -> anyhow::Result<()> {
+    let first_index = run.manifest.shards.len();
+    for (offset, (lines, fill)) in plan.shards.into_iter().enumerate() {
+        let index = first_index + offset;
+        let relative = format!("{}/shard-{index:03}.jsonl", crate::run::REQUESTS_DIR);
+        let path = run.dir.join(&relative);
+        let bytes: String = lines.concat();
+        crate::run::write_atomic(&path, |w| w.write_all(bytes.as_bytes()))?;
+        run.manifest.shards.push(ShardRecord {
+            index,
+            file: FileRecord {
+                path: relative,
+                sha256: crate::run::sha256_hex(bytes.as_bytes()),
+                bytes: bytes.len() as u64,
+            },
+            model: fill.model.clone(),
+            requests: fill.requests,
+            prompt_tokens: fill.prompt_tokens,
+            remote: crate::run::RemoteState::default(),
+        });
+    }
+    let index_path = run.dir.join(crate::run::INDEX_FILE);
+    let mut text = std::fs::read_to_string(&index_path)
+        .with_context(|| format!("cannot read `{}`", index_path.display()))?;
+    for entry in &plan.index {
+        text.push_str(&serde_json::to_string(entry)?);
+        text.push('\n');
+    }
+    crate::run::write_atomic(&index_path, |w| w.write_all(text.as_bytes()))?;
+    run.manifest.request_index.sha256 = crate::run::sha256_hex(text.as_bytes());
+    run.manifest.request_index.bytes = text.len() as u64;
+    run.manifest.requests += plan.index.len() as u64;
+    run.save()
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::{Cell, RefCell};

@@ -1,7 +1,12 @@
 //! Rendering of estimates for people and scripts: the plan table and the cost-per-size
 //! table (text, CSV). Renderers only turn values into text; callers decide where it goes.
 
+pub mod cost;
+pub mod ledger;
+
 use std::fmt::Write as _;
+
+use std::collections::BTreeMap;
 
 use crate::estimate::{Estimate, Line, SizeEstimate};
 use crate::pricing::Usd;
@@ -479,6 +484,159 @@ pub fn verdict_text(verdict: &crate::safety::Verdict) -> String {
             finding.check, finding.detail
         );
     }
+    out
+}
+
+/// The reconcile accounting: planned = kept + rejected + failed + expired + missing.
+pub fn accounting_table(
+    accounting: &BTreeMap<crate::request::RequestKind, crate::reconcile::Accounting>,
+) -> String {
+    let rows: Vec<Vec<String>> = accounting
+        .iter()
+        .map(|(kind, a)| {
+            vec![
+                kind.to_string(),
+                thousands(a.planned),
+                thousands(a.kept),
+                thousands(a.rejected),
+                thousands(a.failed),
+                thousands(a.expired),
+                thousands(a.missing),
+                thousands(a.retried),
+                if a.adds_up() {
+                    "yes".into()
+                } else {
+                    "NO".into()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "requests", "planned", "kept", "rejected", "failed", "expired", "missing", "retried",
+            "adds up",
+        ],
+        &rows,
+    )
+}
+
+/// Ledger rows grouped by dataset size (pairs) and model.
+pub fn ledger_groups(rows: &[ledger::LedgerRow]) -> Vec<serde_json::Value> {
+    let mut groups: BTreeMap<(u64, String), Vec<&ledger::LedgerRow>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry((row.pairs, row.model.clone()))
+            .or_default()
+            .push(row);
+    }
+    groups
+        .into_iter()
+        .map(|((pairs, model), rows)| {
+            let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
+            let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
+            let worst: Usd = rows.iter().map(|r| r.estimated_worst_usd).sum();
+            let kept: u64 = rows.iter().map(|r| r.kept_examples).sum();
+            serde_json::json!({
+                "pairs": pairs,
+                "model": model,
+                "runs": rows.len(),
+                "actual_usd": actual,
+                "estimated_expected_usd": expected,
+                "estimated_worst_usd": worst,
+                "expected_error_percent": ledger::error_percent(&rows),
+                "kept_examples": kept,
+                "usd_per_kept_example": (kept > 0).then(|| Usd((actual.0 / rust_decimal::Decimal::from(kept)).round_dp(8))),
+            })
+        })
+        .collect()
+}
+
+/// The ledger for finance: every run, then per dataset size and model, then totals.
+pub fn ledger_text(rows: &[ledger::LedgerRow]) -> String {
+    let mut out = String::new();
+    let run_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.run.clone(),
+                r.date.clone(),
+                thousands(r.pairs),
+                r.model.clone(),
+                r.estimated_expected_usd.cents(),
+                r.estimated_worst_usd.cents(),
+                r.actual_usd.cents(),
+                ledger::error_percent(&[r])
+                    .map(|p| format!("{p:+}%"))
+                    .unwrap_or_default(),
+                thousands(r.kept_examples),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "run",
+            "date",
+            "pairs",
+            "model",
+            "expected $",
+            "worst $",
+            "actual $",
+            "error",
+            "kept",
+        ],
+        &run_rows,
+    ));
+    out.push('\n');
+    let group_rows: Vec<Vec<String>> = ledger_groups(rows)
+        .iter()
+        .map(|g| {
+            let usd = |key: &str| {
+                g[key]
+                    .as_str()
+                    .and_then(Usd::parse)
+                    .map(Usd::cents)
+                    .unwrap_or_default()
+            };
+            vec![
+                g["pairs"].to_string(),
+                g["model"].as_str().unwrap_or_default().to_string(),
+                g["runs"].to_string(),
+                usd("estimated_expected_usd"),
+                usd("actual_usd"),
+                g["expected_error_percent"]
+                    .as_str()
+                    .map(|p| format!("{p}%"))
+                    .unwrap_or_default(),
+                g["usd_per_kept_example"]
+                    .as_str()
+                    .and_then(Usd::parse)
+                    .map(|u| format!("{:.4}", u.0))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "pairs",
+            "model",
+            "runs",
+            "expected $",
+            "actual $",
+            "error",
+            "$ per kept example",
+        ],
+        &group_rows,
+    ));
+    let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
+    let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
+    let _ = writeln!(
+        out,
+        "\ntotal: {} runs, actual {} (exact {}), expected {}",
+        rows.len(),
+        actual.cents(),
+        actual.exact(),
+        expected.cents()
+    );
     out
 }
 

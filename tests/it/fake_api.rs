@@ -85,6 +85,8 @@ struct FakeState {
     scenarios: BTreeMap<String, Scenario>,
     calls: Vec<(Route, String)>,
     next_id: u64,
+    /// First attempts get defective answers now and then (see `completion`).
+    defects: bool,
     batches_created: usize,
     files_uploaded: usize,
 }
@@ -159,6 +161,12 @@ impl FakeApi {
             .unwrap()
             .scenarios
             .insert(shard.into(), scenario);
+    }
+
+    /// From now on, first attempts get truncated, refused, preambled and broken answers
+    /// now and then; retries (attempt 2 on) are answered well.
+    pub fn defective_answers(&self) {
+        self.state.lock().unwrap().defects = true;
     }
 
     pub fn batches_created(&self) -> usize {
@@ -581,14 +589,25 @@ async fn list_batches(
     Json(page(&batches, &query, 20)).into_response()
 }
 
-/// A chat.completion body for one request, shaped like the real one.
-fn completion(request: &Value, index: usize) -> Value {
+/// A chat.completion body for one request, shaped like the real one. Paraphrases are
+/// faithful rule-made rewrites of the note; with `defects`, first attempts are sometimes
+/// truncated, refused, preambled, or (reasoning) broken JSON or fenced JSON.
+fn completion(request: &Value, index: usize, defects: bool) -> Value {
     let custom_id = request["custom_id"].as_str().unwrap_or_default();
     let prompt: String = request["body"]["messages"]
         .as_array()
         .map(|m| m.iter().filter_map(|m| m["content"].as_str()).collect())
         .unwrap_or_default();
-    let content = if custom_id.contains("|reasoning|") {
+    // Requests alternate paraphrase, reasoning: defects go by pair, so both kinds get each.
+    let defect = if defects && custom_id.ends_with("|1") {
+        (index / 2) % 5
+    } else {
+        0
+    };
+    let reasoning = custom_id.contains("|reasoning|");
+    let mut finish_reason = "stop";
+    let mut refusal = Value::Null;
+    let mut content = if reasoning {
         json!({
             "error_identified": "The organism named does not fit the presentation.",
             "why_wrong": "Disulfiram-like reaction after alcohol points to metronidazole therapy.",
@@ -598,16 +617,39 @@ fn completion(request: &Value, index: usize) -> Value {
         })
         .to_string()
     } else {
-        request["body"]["messages"][1]["content"]
+        let note = request["body"]["messages"][1]["content"]
             .as_str()
             .unwrap_or_default()
-            .rsplit("\n\n")
-            .next()
-            .unwrap_or_default()
-            .to_string()
+            .split_once("\n\n")
+            .map_or("", |(_, note)| note);
+        crate::safety_benchmark::mutations::faithful(note)
     };
+    match (defect, reasoning) {
+        (1, _) => {
+            finish_reason = "length";
+            let cut = content.len() / 2;
+            let cut = (0..=cut)
+                .rev()
+                .find(|i| content.is_char_boundary(*i))
+                .unwrap_or(0);
+            content.truncate(cut);
+        }
+        (2, _) => {
+            refusal = json!("I'm sorry, but I can't help with that.");
+            content = String::new();
+        }
+        (3, false) => content = format!("Here is the paraphrased note:\n\n{content}"),
+        (3, true) => content = "{\"error_identified\": \"unclear\", \"why_wrong\": ".into(),
+        (4, true) => content = format!("```json\n{content}\n```"),
+        _ => {}
+    }
     let prompt_tokens = prompt.len() as u64 / 4 + 10;
     let completion_tokens = content.len() as u64 / 4 + 1;
+    let cached_tokens = if index % 4 == 0 {
+        prompt_tokens.min(128)
+    } else {
+        0
+    };
     json!({
         "id": format!("chatcmpl-{index:08}"),
         "object": "chat.completion",
@@ -615,15 +657,15 @@ fn completion(request: &Value, index: usize) -> Value {
         "model": "gpt-4o-2024-08-06",
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
+            "message": {"role": "assistant", "content": if refusal.is_null() { json!(content) } else { Value::Null }, "refusal": refusal, "annotations": []},
             "logprobs": null,
-            "finish_reason": "stop"
+            "finish_reason": finish_reason
         }],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
         },
         "service_tier": "default",
@@ -640,6 +682,7 @@ fn finish_files(
     rest: Option<&str>,
 ) {
     let requests = state.batches[batch].requests.clone();
+    let defects = state.defects;
     let mut output = Vec::new();
     let mut errors = Vec::new();
     for (index, request) in requests.iter().enumerate() {
@@ -660,7 +703,7 @@ fn finish_files(
         } else {
             output.push(json!({
                 "id": line_id, "custom_id": custom_id,
-                "response": {"status_code": 200, "request_id": format!("req_{index:06}"), "body": completion(request, index)},
+                "response": {"status_code": 200, "request_id": format!("req_{index:06}"), "body": completion(request, index, defects)},
                 "error": null
             }));
         }

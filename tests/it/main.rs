@@ -10,6 +10,7 @@ mod fake_api;
 mod import;
 mod lifecycle;
 mod plan;
+mod reconcile;
 mod safety_benchmark;
 mod token_reference;
 

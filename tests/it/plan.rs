@@ -438,6 +438,10 @@ fn help_matches_the_snapshots() {
         ("help_wait", vec!["wait", "--help"]),
         ("help_cancel", vec!["cancel", "--help"]),
         ("help_check", vec!["check", "--help"]),
+        ("help_reconcile", vec!["reconcile", "--help"]),
+        ("help_report", vec!["report", "--help"]),
+        ("help_retry", vec!["retry", "--help"]),
+        ("help_validate", vec!["validate", "--help"]),
     ] {
         let done = Test::new().args(args).success();
         assert!(

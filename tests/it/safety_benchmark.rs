@@ -2,7 +2,7 @@
 //! validation notes (the table itself: `cargo bench --bench safety`).
 
 #[path = "../support/mutations.rs"]
-mod mutations;
+pub mod mutations;
 
 use safesft::safety::SafetyChecker;
 
