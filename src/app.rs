@@ -827,6 +827,7 @@ struct ReconcileDone {
 
 /// Reconciles a run: SFT files, stats, rejected answers, the cost report and the
 /// ledger row. Deterministic: the same results give the same files.
+#[allow(clippy::too_many_lines)] // one straight sequence of writes, in the order they land
 fn reconcile_run(
     run: &Run,
     sft_args: &SftArgs,
@@ -988,8 +989,8 @@ fn reconcile_run(
         reports_dir.join(format!("{}.json", manifest.run)).display()
     );
     text.push_str(&crate::report::cost::cost_text(&cost));
-    let missing = reconciled.accounting.values().any(|a| a.missing > 0);
-    let status = if missing
+    let incomplete = reconciled.accounting.values().any(|a| a.missing > 0);
+    let exit = if incomplete
         || !problems.unknown.is_empty()
         || !problems.duplicated.is_empty()
         || !problems.unreadable.is_empty()
@@ -1001,7 +1002,7 @@ fn reconcile_run(
     Ok(ReconcileDone {
         text,
         json: json!({"stats": stats_json, "cost": cost, "output_dir": output_dir}),
-        status,
+        status: exit,
     })
 }
 
@@ -1042,6 +1043,7 @@ struct ValidationCheck {
     detail: String,
 }
 
+#[allow(clippy::too_many_lines)] // one check after another, each short
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
     use crate::sft::{
         SftRecord, SOURCE_CORRECT_VERIFIED, SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED,
@@ -1056,7 +1058,7 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
         }
         match serde_json::from_str::<SftRecord>(line) {
             Ok(record) if record.note.trim().is_empty() => {
-                format_errors.push(format!("line {}: empty `note`", number + 1))
+                format_errors.push(format!("line {}: empty `note`", number + 1));
             }
             Ok(record) if record.label != "CORRECT" && record.label != "INCORRECT" => {
                 format_errors.push(format!(

@@ -84,12 +84,12 @@ pub enum SftFormat {
 
 /// Turn a run's downloaded results into balanced SFT files and its cost report.
 ///
-/// Joins every line to the plan by custom_id; every planned request ends kept,
+/// Joins every line to the plan by `custom_id`; every planned request ends kept,
 /// rejected, failed, expired or missing, and the table adds up. INCORRECT examples are
 /// MEDEC's notes byte for byte; CORRECT ones are paraphrases that passed every safety
-/// check. Writes sft_correct.jsonl, sft_incorrect.jsonl, sft_combined_safe.jsonl,
-/// generation_stats_safe.json and rejected.jsonl, then reports/<run>.json and .csv and
-/// the run's row of reports/ledger.csv. Running it again gives the same files.
+/// check. Writes `sft_correct.jsonl`, `sft_incorrect.jsonl`, `sft_combined_safe.jsonl`,
+/// `generation_stats_safe.json` and `rejected.jsonl`, then `reports/<run>.json` and .csv and
+/// the run's row of `reports/ledger.csv`. Running it again gives the same files.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  safesft reconcile val-4o --format messages")]
 pub struct ReconcileArgs {
@@ -102,7 +102,7 @@ pub struct ReconcileArgs {
     pub reports_dir: PathBuf,
 }
 
-/// Cost per run and per dataset size and model, from reports/ledger.csv.
+/// Cost per run and per dataset size and model, from `reports/ledger.csv`.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  safesft report --json")]
 pub struct ReportArgs {
@@ -117,7 +117,7 @@ pub struct ReportArgs {
 /// Send again the requests a new answer may fix, as a new attempt.
 ///
 /// Failed (other than a final 4xx), expired and rejected answers (truncated, refused,
-/// bad JSON, a failed safety check) get new custom_ids (`…|2`) in new shards. Refused
+/// bad JSON, a failed safety check) get new `custom_ids` (`…|2`) in new shards. Refused
 /// when the money already spent plus the new worst case exceeds the run's budget.
 /// Then `safesft wait` and `safesft reconcile`, which uses the latest good attempt.
 #[derive(Debug, Args)]
@@ -138,7 +138,7 @@ pub struct RetryArgs {
 /// Check an SFT file: 50/50 labels (±1%), sources, record format, duplicates, and with
 /// `--medec` every INCORRECT note byte-identical to its MEDEC source.
 ///
-/// Writes validation_report.json (beside the file, or `--output-report`); exit 1 when a
+/// Writes `validation_report.json` (beside the file, or `--output-report`); exit 1 when a
 /// check fails.
 #[derive(Debug, Args)]
 #[command(
@@ -150,7 +150,7 @@ pub struct ValidateArgs {
     /// The MEDEC source (release CSV or paired JSONL) the INCORRECT notes must match.
     #[arg(long)]
     pub medec: Option<PathBuf>,
-    /// Where to write the report [default: validation_report.json beside the file].
+    /// Where to write the report [default: `validation_report.json` beside the file].
     #[arg(long)]
     pub output_report: Option<PathBuf>,
     /// Print the report as JSON.

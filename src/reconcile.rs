@@ -122,9 +122,9 @@ pub struct Resolved {
 /// Problems with the lines themselves: reported, never ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LineProblems {
-    /// custom_ids in the files that the plan does not have.
+    /// `custom_ids` in the files that the plan does not have.
     pub unknown: Vec<String>,
-    /// custom_ids with more than one line (the first is used).
+    /// `custom_ids` with more than one line (the first is used).
     pub duplicated: Vec<String>,
     /// Lines that are not JSON of a result.
     pub unreadable: Vec<String>,
@@ -325,7 +325,7 @@ pub struct Reconciled {
     pub accounting: BTreeMap<RequestKind, Accounting>,
 }
 
-/// Joins lines to the plan. `planned` lists every planned custom_id (all attempts) with
+/// Joins lines to the plan. `planned` lists every planned `custom_id` (all attempts) with
 /// why it has no line when its shard never ran (`None` when a line is expected);
 /// `lines` are the parsed lines of every output and error file; `original_of` gives a
 /// pair's correct note.

@@ -2,6 +2,7 @@
 //! exactly 50/50 by construction, and the writer of the run's SFT files.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -187,10 +188,10 @@ pub fn as_messages(record: &SftRecord) -> Value {
     let mut answer = record.label.clone();
     if record.label == "INCORRECT" {
         if let Some(location) = &record.error_location {
-            answer.push_str(&format!("\nError sentence: {location}"));
+            let _ = write!(answer, "\nError sentence: {location}");
         }
         if let Some(correction) = &record.correction {
-            answer.push_str(&format!("\nCorrection: {correction}"));
+            let _ = write!(answer, "\nCorrection: {correction}");
         }
         if let Some(why) = record
             .reasoning
@@ -198,7 +199,7 @@ pub fn as_messages(record: &SftRecord) -> Value {
             .and_then(|r| r.get("why_wrong"))
             .and_then(Value::as_str)
         {
-            answer.push_str(&format!("\nWhy: {why}"));
+            let _ = write!(answer, "\nWhy: {why}");
         }
     }
     json!({
