@@ -645,7 +645,7 @@ fn completion(request: &Value, index: usize, defects: bool) -> Value {
     }
     let prompt_tokens = prompt.len() as u64 / 4 + 10;
     let completion_tokens = content.len() as u64 / 4 + 1;
-    let cached_tokens = if index % 4 == 0 {
+    let cached_tokens = if index.is_multiple_of(4) {
         prompt_tokens.min(128)
     } else {
         0
