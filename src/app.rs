@@ -502,14 +502,7 @@ fn submit(args: &SubmitArgs) -> anyhow::Result<ExitStatus> {
 fn status(args: &RunRef) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(args)?;
     let mut run = Run::open(&dir)?;
-    let live = run.manifest.shards.iter().any(|s| {
-        s.remote.batch_id.is_some()
-            && !s
-                .remote
-                .batch
-                .as_ref()
-                .is_some_and(|b| b.status.is_terminal())
-    });
+    let live = run.manifest.shards.iter().any(|s| s.remote.in_flight());
     if live {
         let api = http_api()?;
         runtime()?.block_on(async {
@@ -818,6 +811,25 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
+/// Reads a run's results and decides every request's outcome.
+fn reconcile_results(run: &Run) -> anyhow::Result<(Vec<Pair>, crate::reconcile::Reconciled)> {
+    let results = crate::collect::collect(&run.dir, &run.manifest)?;
+    let originals: std::collections::HashMap<&str, &str> = results
+        .pairs
+        .iter()
+        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
+        .collect();
+    let checker = crate::safety::SafetyChecker::default();
+    let reconciled = crate::reconcile::reconcile(
+        &results.planned,
+        results.lines,
+        |id| originals.get(id).copied(),
+        &checker,
+    );
+    drop(originals);
+    Ok((results.pairs, reconciled))
+}
+
 /// What `reconcile` produced, for printing.
 struct ReconcileDone {
     text: String,
@@ -835,25 +847,13 @@ fn reconcile_run(
 ) -> anyhow::Result<ReconcileDone> {
     use crate::sft;
     let manifest = &run.manifest;
-    let results = crate::collect::collect(&run.dir, manifest)?;
-    let originals: std::collections::HashMap<&str, &str> = results
-        .pairs
-        .iter()
-        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
-        .collect();
-    let checker = crate::safety::SafetyChecker::default();
-    let reconciled = crate::reconcile::reconcile(
-        &results.planned,
-        results.lines,
-        |id| originals.get(id).copied(),
-        &checker,
-    );
+    let (pairs, reconciled) = reconcile_results(run)?;
     let fallback = match sft_args.fallback {
         FallbackArg::Drop => sft::Fallback::Drop,
         FallbackArg::Original => sft::Fallback::Original,
     };
     let (correct, incorrect, stats) =
-        sft::build_records(&results.pairs, &reconciled, manifest.reasoning, fallback);
+        sft::build_records(&pairs, &reconciled, manifest.reasoning, fallback);
     let combined = sft::combined(&correct, &incorrect, sft_args.seed);
     let kept_examples = combined.len() as u64;
     let cost = crate::report::cost::cost_report(manifest, &reconciled, kept_examples);
@@ -1043,6 +1043,27 @@ struct ValidationCheck {
     detail: String,
 }
 
+impl ValidationCheck {
+    /// Passed when `problems` is empty (then `ok` says what was checked); else the first
+    /// ten problems.
+    fn from_problems(name: &'static str, problems: &[String], ok: String) -> ValidationCheck {
+        ValidationCheck {
+            name,
+            passed: problems.is_empty(),
+            detail: if problems.is_empty() {
+                ok
+            } else {
+                problems
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        }
+    }
+}
+
 #[allow(clippy::too_many_lines)] // one check after another, each short
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
     use crate::sft::{
@@ -1073,20 +1094,11 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
     }
     let correct = records.iter().filter(|(_, r)| r.label == "CORRECT").count();
     let incorrect = records.len() - correct;
-    let mut checks = vec![ValidationCheck {
-        name: "record_format",
-        passed: format_errors.is_empty(),
-        detail: if format_errors.is_empty() {
-            format!("{} records", records.len())
-        } else {
-            format_errors
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ")
-        },
-    }];
+    let mut checks = vec![ValidationCheck::from_problems(
+        "record_format",
+        &format_errors,
+        format!("{} records", records.len()),
+    )];
     #[allow(clippy::cast_precision_loss)]
     let share = if records.is_empty() {
         0.0
@@ -1109,38 +1121,22 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
         })
         .map(|(line, r)| format!("line {line}: {} with source `{}`", r.label, r.source))
         .collect();
-    checks.push(ValidationCheck {
-        name: "sources",
-        passed: bad_sources.is_empty(),
-        detail: if bad_sources.is_empty() {
-            "CORRECT from paraphrases (or verified originals), INCORRECT from MEDEC".into()
-        } else {
-            bad_sources
-                .into_iter()
-                .take(10)
-                .collect::<Vec<_>>()
-                .join("; ")
-        },
-    });
+    checks.push(ValidationCheck::from_problems(
+        "sources",
+        &bad_sources,
+        "CORRECT from paraphrases (or verified originals), INCORRECT from MEDEC".into(),
+    ));
     let mut seen = std::collections::HashSet::new();
     let duplicates: Vec<String> = records
         .iter()
         .filter(|(_, r)| !seen.insert((r.original_note_id.clone(), r.label.clone())))
         .map(|(line, r)| format!("line {line}: {} {} again", r.original_note_id, r.label))
         .collect();
-    checks.push(ValidationCheck {
-        name: "duplicate_ids",
-        passed: duplicates.is_empty(),
-        detail: if duplicates.is_empty() {
-            "each note id once per label".into()
-        } else {
-            duplicates
-                .into_iter()
-                .take(10)
-                .collect::<Vec<_>>()
-                .join("; ")
-        },
-    });
+    checks.push(ValidationCheck::from_problems(
+        "duplicate_ids",
+        &duplicates,
+        "each note id once per label".into(),
+    ));
     if let Some(source) = &args.medec {
         let (pairs, _) = medec::read_all_pairs(source, ReadOptions::default())?;
         let notes: std::collections::HashMap<&str, &str> = pairs
@@ -1158,22 +1154,14 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
                 )
             })
             .collect();
-        checks.push(ValidationCheck {
-            name: "incorrect_identical_to_medec",
-            passed: mismatches.is_empty(),
-            detail: if mismatches.is_empty() {
-                format!(
-                    "{incorrect} INCORRECT notes byte-identical to {}",
-                    source.display()
-                )
-            } else {
-                mismatches
-                    .into_iter()
-                    .take(10)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            },
-        });
+        checks.push(ValidationCheck::from_problems(
+            "incorrect_identical_to_medec",
+            &mismatches,
+            format!(
+                "{incorrect} INCORRECT notes byte-identical to {}",
+                source.display()
+            ),
+        ));
     }
     let passed = checks.iter().all(|c| c.passed);
     let report = json!({
@@ -1228,19 +1216,7 @@ fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
             run.manifest.run
         );
     }
-    let results = crate::collect::collect(&run.dir, &run.manifest)?;
-    let originals: std::collections::HashMap<&str, &str> = results
-        .pairs
-        .iter()
-        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
-        .collect();
-    let checker = crate::safety::SafetyChecker::default();
-    let reconciled = crate::reconcile::reconcile(
-        &results.planned,
-        results.lines,
-        |id| originals.get(id).copied(),
-        &checker,
-    );
+    let (_, reconciled) = reconcile_results(&run)?;
     let spent = crate::report::cost::cost_report(&run.manifest, &reconciled, 0)
         .total
         .actual_usd;

@@ -212,14 +212,7 @@ impl Run {
         self.manifest
             .shards
             .iter()
-            .filter(|s| {
-                s.remote.batch_id.is_some()
-                    && !s
-                        .remote
-                        .batch
-                        .as_ref()
-                        .is_some_and(|b| b.status.is_terminal())
-            })
+            .filter(|s| s.remote.in_flight())
             .map(|s| s.prompt_tokens)
             .sum()
     }

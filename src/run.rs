@@ -188,6 +188,13 @@ pub struct RemoteState {
     pub line_check: Option<LineCheck>,
 }
 
+impl RemoteState {
+    /// Submitted and not yet finished.
+    pub fn in_flight(&self) -> bool {
+        self.batch_id.is_some() && !self.batch.as_ref().is_some_and(|b| b.status.is_terminal())
+    }
+}
+
 /// Whether the downloaded files hold a line for every request the batch counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineCheck {
