@@ -680,15 +680,14 @@ impl Observer for Progress {
 fn size_estimates(
     pairs: &[Pair],
     prompts: &LoadedPrompts,
-    pricing: &PricingTable,
-    pricing_path: &Path,
+    model_pricing: &crate::pricing::ModelPricing,
     model: &str,
     reasoning: bool,
     sizes: &[u64],
+    output_model: &OutputModel,
 ) -> anyhow::Result<Vec<SizeEstimate>> {
     let family = crate::model::family_of(model)?;
-    let model_pricing = pricing.for_model(family.name, pricing_path)?;
-    let output_model = OutputModel::default();
+    let output_model = output_model.clone();
     let builder = RequestBuilder::new(prompts, model, family, output_model.clone(), reasoning);
     let available = pairs.len() as u64;
     let largest = sizes.iter().copied().max().unwrap_or(0).min(available);
@@ -759,16 +758,21 @@ fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
     if pairs.is_empty() {
         bail!("`{}` holds no pairs to estimate from", args.input.display());
     }
+    let output_model = crate::report::ledger::calibrated(
+        &crate::report::ledger::read(&args.reports_dir.join(crate::cli::LEDGER_FILE))?,
+        &OutputModel::default(),
+    );
     let mut rows = Vec::new();
     for model in &models {
+        let family = crate::model::family_of(model)?;
         rows.extend(size_estimates(
             &pairs,
             &prompts,
-            &pricing,
-            &args.pricing,
+            pricing.for_model(family.name, &args.pricing)?,
             model,
             args.reasoning.enabled(),
             &sizes,
+            &output_model,
         )?);
     }
     rows.sort_by_key(|row| row.size);

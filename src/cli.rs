@@ -389,6 +389,9 @@ pub struct EstimateArgs {
     /// Skip broken input rows instead of stopping.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Where the ledger lives (it calibrates the expected output).
+    #[arg(long, default_value = DEFAULT_REPORTS_DIR)]
+    pub reports_dir: PathBuf,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
 }
