@@ -2,7 +2,7 @@
 //! answer's finish reason) in, a verdict with every failed check and the text at fault
 //! out. Pure: no files, network or clock; the drug lexicon is compiled into the binary.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -250,9 +250,13 @@ impl SafetyChecker {
             &mut rejections,
         );
 
-        let original_words = words(original);
-        let paraphrase_words = words(paraphrase);
-        compare_negations(original, paraphrase, &mut rejections);
+        // One lower-cased copy of each text; every word below borrows from it. ASCII
+        // lowering keeps byte offsets, so sentences line up with the original.
+        let original_lower = original.to_ascii_lowercase();
+        let paraphrase_lower = paraphrase.to_ascii_lowercase();
+        let original_words = words(&original_lower);
+        let paraphrase_words = words(&paraphrase_lower);
+        compare_negations(&original_lower, &paraphrase_lower, &mut rejections);
         compare_laterality(&original_words, &paraphrase_words, &mut rejections);
 
         #[allow(clippy::cast_precision_loss)]
@@ -270,7 +274,12 @@ impl SafetyChecker {
                 ),
             );
         }
-        self.compare_coverage(original, &paraphrase_words, &mut rejections);
+        self.compare_coverage(
+            original,
+            &original_lower,
+            &paraphrase_words,
+            &mut rejections,
+        );
 
         let similarity = rouge_l(&original_words, &paraphrase_words);
         if similarity >= self.config.max_similarity {
@@ -283,7 +292,7 @@ impl SafetyChecker {
                 ),
             );
         }
-        let warnings = diagnosis_warnings(original, paraphrase);
+        let warnings = diagnosis_warnings(&original_words, &paraphrase_words);
         Verdict {
             accepted: rejections.is_empty(),
             rejections,
@@ -319,19 +328,20 @@ impl SafetyChecker {
     fn compare_coverage(
         &self,
         original: &str,
-        paraphrase_words: &[String],
+        original_lower: &str,
+        paraphrase_words: &[&str],
         rejections: &mut Vec<Finding>,
     ) {
-        let present: BTreeSet<String> = paraphrase_words
+        let present: HashSet<&str> = paraphrase_words
             .iter()
             .filter(|w| is_content_word(w))
             .map(|w| stem(w))
             .collect();
-        for sentence in sentences(original) {
-            let content: BTreeSet<String> = words(sentence)
-                .iter()
+        for sentence in sentences(original_lower) {
+            let content: HashSet<&str> = words(sentence)
+                .into_iter()
                 .filter(|w| is_content_word(w))
-                .map(|w| stem(w))
+                .map(stem)
                 .collect();
             if content.len() < self.config.min_sentence_words {
                 continue;
@@ -345,7 +355,7 @@ impl SafetyChecker {
                     detail: format!(
                         "only {kept} of {} content words of “{}” are in the paraphrase",
                         content.len(),
-                        sentence.trim()
+                        original_sentence(original, original_lower, sentence).trim()
                     ),
                 });
             }
@@ -647,7 +657,8 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
 /// `102/73`, `X over Y`) and number words. Digits glued after letters (`B12`, `HbA1c`)
 /// are names, not numbers.
 fn numbers(text: &str) -> Vec<NumberMention> {
-    let lower = text.to_lowercase();
+    // ASCII lowering keeps byte offsets, so `shown` slices the original text.
+    let lower = text.to_ascii_lowercase();
     let bytes = lower.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
@@ -1093,23 +1104,22 @@ fn negatable(word: &str) -> bool {
 
 /// How often each word is said inside and outside negation scopes. A scope opens at a
 /// cue and covers the next three negatable words, closing early at a clause break.
-fn negation_counts(text: &str) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
-    let mut negated = BTreeMap::new();
-    let mut asserted = BTreeMap::new();
-    for clause in text.split([',', ':', '(', ')']).flat_map(sentences) {
+/// `lower` is the lower-cased text.
+fn negation_counts(lower: &str) -> (HashMap<&str, usize>, HashMap<&str, usize>) {
+    let mut negated = HashMap::new();
+    let mut asserted = HashMap::new();
+    for clause in lower.split([',', ':', '(', ')']).flat_map(sentences) {
         let mut scope = 0usize;
         for token in words(clause) {
-            if NEGATION_CUES.contains(&token.as_str()) || token.ends_with("n't") {
+            if NEGATION_CUES.contains(&token) || token.ends_with("n't") {
                 scope = SCOPE_WORDS;
                 continue;
             }
             let reached = scope < SCOPE_WORDS;
-            if SCOPE_ENDS.contains(&token.as_str())
-                || (reached && CLAUSE_VERBS.contains(&token.as_str()))
-            {
+            if SCOPE_ENDS.contains(&token) || (reached && CLAUSE_VERBS.contains(&token)) {
                 scope = 0;
             }
-            if !negatable(&token) {
+            if !negatable(token) {
                 continue;
             }
             let side = if scope > 0 {
@@ -1118,7 +1128,7 @@ fn negation_counts(text: &str) -> (BTreeMap<String, usize>, BTreeMap<String, usi
             } else {
                 &mut asserted
             };
-            *side.entry(stem(&token)).or_insert(0) += 1;
+            *side.entry(stem(token)).or_insert(0) += 1;
         }
     }
     (negated, asserted)
@@ -1127,10 +1137,11 @@ fn negation_counts(text: &str) -> (BTreeMap<String, usize>, BTreeMap<String, usi
 fn compare_negations(original: &str, paraphrase: &str, rejections: &mut Vec<Finding>) {
     let (original_negated, original_asserted) = negation_counts(original);
     let (paraphrase_negated, paraphrase_asserted) = negation_counts(paraphrase);
-    let count = |map: &BTreeMap<String, usize>, w: &String| map.get(w).copied().unwrap_or(0);
+    let count = |map: &HashMap<&str, usize>, w: &str| map.get(w).copied().unwrap_or(0);
     // Said less often negated and more often asserted: the negation was lost.
-    let lost: Vec<&String> = original_negated
+    let mut lost: Vec<&str> = original_negated
         .keys()
+        .copied()
         .filter(|w| {
             count(&paraphrase_negated, w) < count(&original_negated, w)
                 && count(&paraphrase_asserted, w) > count(&original_asserted, w)
@@ -1141,12 +1152,13 @@ fn compare_negations(original: &str, paraphrase: &str, rejections: &mut Vec<Find
             check: Check::NegationLost,
             detail: format!(
                 "negated in the original, asserted in the paraphrase: {}",
-                join(&lost)
+                join(&mut lost)
             ),
         });
     }
-    let added: Vec<&String> = paraphrase_negated
+    let mut added: Vec<&str> = paraphrase_negated
         .keys()
+        .copied()
         .filter(|w| {
             count(&paraphrase_negated, w) > count(&original_negated, w)
                 && count(&paraphrase_asserted, w) < count(&original_asserted, w)
@@ -1157,13 +1169,15 @@ fn compare_negations(original: &str, paraphrase: &str, rejections: &mut Vec<Find
             check: Check::NegationAdded,
             detail: format!(
                 "asserted in the original, negated in the paraphrase: {}",
-                join(&added)
+                join(&mut added)
             ),
         });
     }
 }
 
-fn join(words: &[&String]) -> String {
+/// Sorted, in backticks (hash maps have no order of their own).
+fn join(words: &mut [&str]) -> String {
+    words.sort_unstable();
     words
         .iter()
         .map(|w| format!("`{w}`"))
@@ -1171,7 +1185,7 @@ fn join(words: &[&String]) -> String {
         .join(", ")
 }
 
-fn laterality_counts(words: &[String]) -> BTreeMap<&'static str, usize> {
+fn laterality_counts(words: &[&str]) -> BTreeMap<&'static str, usize> {
     let mut counts = BTreeMap::new();
     // `right-to-left` names two sides.
     for word in words.iter().flat_map(|w| w.split('-')) {
@@ -1186,7 +1200,7 @@ fn laterality_counts(words: &[String]) -> BTreeMap<&'static str, usize> {
     counts
 }
 
-fn compare_laterality(original: &[String], paraphrase: &[String], rejections: &mut Vec<Finding>) {
+fn compare_laterality(original: &[&str], paraphrase: &[&str], rejections: &mut Vec<Finding>) {
     let before = laterality_counts(original);
     let after = laterality_counts(paraphrase);
     if before != after {
@@ -1229,23 +1243,23 @@ const DIAGNOSIS_HEADS: &[&str] = &[
     "palsy",
 ];
 
-fn diagnosis_terms(text: &str) -> BTreeSet<String> {
-    let tokens = words(text);
+/// Diagnosis-like terms among lower-case `tokens`.
+fn diagnosis_terms(tokens: &[&str]) -> BTreeSet<String> {
     let mut terms = BTreeSet::new();
     for (i, token) in tokens.iter().enumerate() {
         if token.len() > 5 && DIAGNOSIS_SUFFIXES.iter().any(|s| token.ends_with(s)) {
-            terms.insert(token.clone());
+            terms.insert((*token).to_string());
         }
-        if DIAGNOSIS_HEADS.contains(&token.as_str()) && i > 0 && is_content_word(&tokens[i - 1]) {
+        if DIAGNOSIS_HEADS.contains(token) && i > 0 && is_content_word(tokens[i - 1]) {
             terms.insert(format!("{} {token}", tokens[i - 1]));
         }
     }
     terms
 }
 
-fn diagnosis_warnings(original: &str, paraphrase: &str) -> Vec<Finding> {
-    let in_paraphrase = words(paraphrase).into_iter().collect::<BTreeSet<_>>();
-    diagnosis_terms(original)
+fn diagnosis_warnings(original_words: &[&str], paraphrase_words: &[&str]) -> Vec<Finding> {
+    let in_paraphrase: HashSet<&str> = paraphrase_words.iter().copied().collect();
+    diagnosis_terms(original_words)
         .into_iter()
         .filter(|term| !term.split(' ').all(|w| in_paraphrase.contains(w)))
         .map(|term| Finding {
@@ -1257,12 +1271,13 @@ fn diagnosis_warnings(original: &str, paraphrase: &str) -> Vec<Finding> {
 
 // ---------------------------------------------------------------- text helpers
 
-/// Lower-case word tokens (letters, digits, inner hyphens and apostrophes).
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '/'))
+/// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
+/// lower-cased text, borrowed from it.
+fn words(lower: &str) -> Vec<&str> {
+    lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '/'))
         .map(|w| w.trim_matches(['-', '\'', '/']))
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
         .collect()
 }
 
@@ -1400,30 +1415,38 @@ fn is_content_word(word: &str) -> bool {
 }
 
 /// A light stem so `lesions`/`lesion`, `treated`/`treat` meet.
-fn stem(word: &str) -> String {
+fn stem(word: &str) -> &str {
     for suffix in ["ies", "es", "s", "ed", "ing", "ly"] {
         if let Some(base) = word.strip_suffix(suffix) {
             if base.len() >= 4 {
-                return base.to_string();
+                return base;
             }
         }
     }
-    word.to_string()
+    word
+}
+
+/// The original-case text of a sentence found in the lower-cased copy.
+fn original_sentence<'a>(original: &'a str, lower: &str, sentence: &'a str) -> &'a str {
+    let start = sentence.as_ptr() as usize - lower.as_ptr() as usize;
+    original
+        .get(start..start + sentence.len())
+        .unwrap_or(sentence.trim())
 }
 
 /// Words as small integers, so the LCS compares numbers, not strings.
-fn word_ids<'a>(words: &'a [String], ids: &mut HashMap<&'a str, u32>) -> Vec<u32> {
+fn word_ids<'a>(words: &[&'a str], ids: &mut HashMap<&'a str, u32>) -> Vec<u32> {
     words
         .iter()
         .map(|w| {
             let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-            *ids.entry(w.as_str()).or_insert(next)
+            *ids.entry(*w).or_insert(next)
         })
         .collect()
 }
 
 /// ROUGE-L F1 between two word sequences.
-fn rouge_l(a: &[String], b: &[String]) -> f64 {
+fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
