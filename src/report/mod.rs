@@ -399,6 +399,22 @@ pub fn status_table(manifest: &crate::run::Manifest) -> String {
                 .as_ref()
                 .map(|b| b.request_counts)
                 .unwrap_or_default();
+            let when = |seconds: Option<u64>| {
+                seconds
+                    .and_then(|s| i64::try_from(s).ok())
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .map_or_else(
+                        || "-".to_string(),
+                        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+                    )
+            };
+            let created = when(remote.batch.as_ref().map(|b| b.created_at));
+            let ended = when(remote.batch.as_ref().and_then(|b| {
+                b.completed_at
+                    .or(b.failed_at)
+                    .or(b.expired_at)
+                    .or(b.cancelled_at)
+            }));
             let files = match (&remote.line_check, &remote.output, &remote.errors) {
                 (Some(check), _, _) if !check.problems.is_empty() => check.problems.join("; "),
                 (Some(check), _, _) => format!(
@@ -414,6 +430,8 @@ pub fn status_table(manifest: &crate::run::Manifest) -> String {
                 thousands(counts.completed),
                 thousands(counts.failed),
                 thousands(shard.requests),
+                created,
+                ended,
                 files,
             ]
         })
@@ -433,6 +451,8 @@ pub fn status_table(manifest: &crate::run::Manifest) -> String {
             "completed",
             "failed",
             "requests",
+            "created (UTC)",
+            "ended (UTC)",
             "files",
         ],
         &rows,

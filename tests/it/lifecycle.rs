@@ -244,12 +244,22 @@ fn status_reports_every_shard_as_json() {
     let fake = FakeApi::start();
     let test = planned(&fake, "6", &["--max-requests-per-shard", "4"]).args(["submit", "r"]);
     test.success();
-    let out = test.args(["status", "r", "--json"]).success().json();
+    let test = test.args(["status", "r", "--json"]);
+    let out = test.success().json();
     let shards = out["shards"].as_array().unwrap();
     assert_eq!(shards.len(), 3);
     for shard in shards {
         assert_eq!(shard["remote"]["batch"]["status"], "in_progress");
     }
+    let test = test.args(["status", "r"]);
+    let done = test.success();
+    done.stdout_has("created (UTC)");
+    let year = chrono_year();
+    assert!(
+        done.stdout.lines().filter(|l| l.contains(&year)).count() >= 3,
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
@@ -435,4 +445,21 @@ fn ctrl_c_stops_cleanly_and_the_run_resumes() {
     test.success();
     assert_eq!(results(&test).len(), 6);
     assert_eq!(fake.batches_created(), 1);
+}
+
+/// This year, as the status table prints dates.
+fn chrono_year() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400;
+    // Good enough for a test: the year of the Unix day count (leap days averaged).
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let year = 1970 + (days as f64 / 365.2425) as u64;
+    format!("{year}-")
 }
