@@ -825,8 +825,23 @@ pub fn apply_retry(run: &mut Run, plan: RetryPlan) -> anyhow::Result<()> {
         });
     }
     let index_path = run.dir.join(crate::run::INDEX_FILE);
-    let mut text = std::fs::read_to_string(&index_path)
+    let old = std::fs::read_to_string(&index_path)
         .with_context(|| format!("cannot read `{}`", index_path.display()))?;
+    // Keep only lines of shards the manifest has: a retry interrupted between writing
+    // the index and the manifest left lines for shards that never existed.
+    let mut text = String::with_capacity(old.len());
+    for line in old.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: crate::run::IndexEntry = serde_json::from_str(line).with_context(|| {
+            format!(
+                "`{}` holds a line that is not an index line",
+                index_path.display()
+            )
+        })?;
+        if entry.shard < first_index {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
     for entry in &plan.index {
         text.push_str(&serde_json::to_string(entry)?);
         text.push('\n');

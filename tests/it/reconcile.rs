@@ -342,3 +342,32 @@ fn validate_fails_on_imbalance_foreign_sources_and_altered_notes() {
     );
     assert!(test.path("validation_report.json").exists());
 }
+
+#[test]
+fn a_retry_interrupted_before_its_manifest_write_is_rebuilt_cleanly() {
+    let (_fake, test) = finished_run();
+    let test = test.args(["retry", "r", "--no-submit"]);
+    test.success();
+    // As if the process died after writing the index, before the manifest: drop the
+    // new shards from the manifest, keep the index lines.
+    let path = test.path("batches/r/manifest.json");
+    let mut manifest = read_json(&path);
+    let index_lines = read_jsonl(&test.path("batches/r/requests/index.jsonl")).len();
+    manifest["shards"].as_array_mut().unwrap().truncate(3);
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let test = test.args(["reconcile", "r"]);
+    test.success();
+    let test = test.args(["retry", "r", "--no-submit"]);
+    test.success();
+    let index = read_jsonl(&test.path("batches/r/requests/index.jsonl"));
+    assert_eq!(
+        index.len(),
+        index_lines,
+        "no duplicate lines from the interrupted attempt"
+    );
+    let ids: BTreeSet<String> = index.iter().map(|e| e["custom_id"].to_string()).collect();
+    assert_eq!(ids.len(), index.len());
+    let manifest = read_json(&path);
+    let shards = manifest["shards"].as_array().unwrap().len() as u64;
+    assert!(index.iter().all(|e| e["shard"].as_u64().unwrap() < shards));
+}
