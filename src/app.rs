@@ -364,13 +364,11 @@ fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         if waited == ExitStatus::Interrupted {
             return Ok(waited);
         }
+        // The dataset decides: a batch that expired but whose requests a retry answered
+        // is not a failure any more.
         let reconciled = reconcile_run(&run, &args.sft, &args.plan.reports_dir)?;
         stdout_text(&reconciled.text)?;
-        Ok(if waited == ExitStatus::Success {
-            reconciled.status
-        } else {
-            waited
-        })
+        Ok(reconciled.status)
     })
 }
 
@@ -993,8 +991,21 @@ fn reconcile_run(
         reports_dir.join(format!("{}.json", manifest.run)).display()
     );
     text.push_str(&crate::report::cost::cost_text(&cost));
-    let incomplete = reconciled.accounting.values().any(|a| a.missing > 0);
-    let exit = if incomplete
+    // Something failed: a request with no answer (failed, expired, missing) or bad lines.
+    // Rejected answers are the checker doing its job, not a failure of the run.
+    let unanswered: u64 = reconciled
+        .accounting
+        .values()
+        .map(|a| a.failed + a.expired + a.missing)
+        .sum();
+    if unanswered > 0 {
+        let _ = writeln!(
+            text,
+            "\n{unanswered} request(s) got no answer (failed, expired or missing): see rejected.jsonl; `safesft retry {}` resends those a new attempt may fix",
+            manifest.run
+        );
+    }
+    let exit = if unanswered > 0
         || !problems.unknown.is_empty()
         || !problems.duplicated.is_empty()
         || !problems.unreadable.is_empty()
