@@ -2,7 +2,8 @@
 //! rewrites caught and of faithful rewrites kept on the MEDEC-MS validation notes, and
 //! the checking speed in note pairs per second on one core. A benchmark: it prints
 //! figures; the targets are asserted by `tests/it/safety_benchmark.rs`.
-//! Run with `cargo bench --bench safety`.
+//! Run with `cargo bench --bench safety`; `SAFETY_MISSES=1` also prints every case the
+//! checker got wrong, with the text around the change.
 
 #[path = "../tests/support/mutations.rs"]
 mod mutations;
