@@ -896,10 +896,21 @@ fn reconcile_run(
     run::write_atomic(&reports_dir.join(format!("{}.csv", manifest.run)), |w| {
         w.write_all(csv_text.as_bytes())
     })?;
-    let paraphrase_written: u64 = reconciled
+    // Calibration compares first-attempt paraphrases with what the plan expected of
+    // them, so it only counts when every first attempt came back with an answer.
+    let first_paraphrases: Vec<&crate::reconcile::Resolved> = reconciled
         .attempts
         .iter()
         .filter(|a| a.kind == RequestKind::Paraphrase && a.attempt == 1)
+        .collect();
+    let calibratable = first_paraphrases.iter().all(|a| {
+        matches!(
+            a.outcome,
+            crate::reconcile::Outcome::Kept | crate::reconcile::Outcome::Rejected
+        )
+    });
+    let paraphrase_written: u64 = first_paraphrases
+        .iter()
         .map(|a| a.usage.completion_tokens)
         .sum();
     let paraphrase_expected = manifest
@@ -930,25 +941,8 @@ fn reconcile_run(
             estimated_worst_usd: cost.total.estimated_worst_usd,
             actual_usd: cost.total.actual_usd,
             kept_examples,
-            // Calibrate only on complete first attempts: expected covers every paraphrase.
-            paraphrase_expected_output_tokens: if reconciled
-                .accounting
-                .get(&RequestKind::Paraphrase)
-                .is_some_and(|a| a.missing == 0 && a.expired == 0 && a.failed == 0)
-            {
-                paraphrase_expected
-            } else {
-                0
-            },
-            paraphrase_completion_tokens: if reconciled
-                .accounting
-                .get(&RequestKind::Paraphrase)
-                .is_some_and(|a| a.missing == 0 && a.expired == 0 && a.failed == 0)
-            {
-                paraphrase_written
-            } else {
-                0
-            },
+            paraphrase_expected_output_tokens: if calibratable { paraphrase_expected } else { 0 },
+            paraphrase_completion_tokens: if calibratable { paraphrase_written } else { 0 },
             reasoning_answers: reasoning_answers.len() as u64,
             reasoning_completion_tokens: reasoning_answers
                 .iter()

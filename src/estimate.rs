@@ -74,11 +74,13 @@ pub struct TokenTotals {
 
 impl TokenTotals {
     pub fn add(&mut self, request: &PlannedRequest) {
-        self.requests += 1;
-        self.prompt_tokens += request.prompt_tokens;
-        self.expected_cached_tokens += request.expected_cached_tokens;
-        self.expected_output_tokens += request.expected_output_tokens;
-        self.worst_output_tokens += request.max_output_tokens;
+        self.merge(&TokenTotals {
+            requests: 1,
+            prompt_tokens: request.prompt_tokens,
+            expected_cached_tokens: request.expected_cached_tokens,
+            expected_output_tokens: request.expected_output_tokens,
+            worst_output_tokens: request.max_output_tokens,
+        });
     }
 
     pub fn merge(&mut self, other: &TokenTotals) {

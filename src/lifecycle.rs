@@ -413,13 +413,12 @@ async fn find_batch<A: BatchApi>(
 }
 
 /// Looks at every submitted shard once and records what it sees; downloads the files of
-/// shards that have finished. Returns whether anything changed.
+/// shards that have finished.
 pub async fn poll_once<A: BatchApi>(
     api: &A,
     run: &mut Run,
     observer: &mut dyn Observer,
-) -> anyhow::Result<bool> {
-    let mut changed = false;
+) -> anyhow::Result<()> {
     for index in 0..run.manifest.shards.len() {
         let shard = run.shard(index);
         let Some(batch_id) = shard.remote.batch_id.clone() else {
@@ -433,7 +432,6 @@ pub async fn poll_once<A: BatchApi>(
         if !terminal {
             let batch = api.retrieve_batch(&batch_id).await?;
             if run.shard(index).remote.batch.as_ref() != Some(&batch) {
-                changed = true;
                 run.shard_mut(index).remote.batch = Some(batch.clone());
                 run.save()?;
             }
@@ -451,16 +449,17 @@ pub async fn poll_once<A: BatchApi>(
             && run.shard(index).remote.line_check.is_none()
         {
             download_results(api, run, index, observer).await?;
-            changed = true;
         }
     }
-    Ok(changed)
+    Ok(())
 }
 
-/// Counts the lines of a downloaded file.
-fn count_lines(path: &Path) -> anyhow::Result<u64> {
+/// The non-blank lines and sha256 of a downloaded file, in one read.
+fn count_and_hash(path: &Path) -> anyhow::Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
     let file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut hasher = Sha256::new();
     let mut lines = 0u64;
     let mut buffer = Vec::new();
     loop {
@@ -469,8 +468,9 @@ fn count_lines(path: &Path) -> anyhow::Result<u64> {
             .read_until(b'\n', &mut buffer)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
         if read == 0 {
-            return Ok(lines);
+            return Ok((lines, format!("{:x}", hasher.finalize())));
         }
+        hasher.update(&buffer);
         if buffer.iter().any(|b| !b.is_ascii_whitespace()) {
             lines += 1;
         }
@@ -504,9 +504,10 @@ async fn download_results<A: BatchApi>(
         let relative = format!("{OUTPUTS_DIR}/shard-{index:03}.{suffix}.jsonl");
         let path = run.dir.join(&relative);
         let bytes = api.download_file(&file_id, &path).await?;
-        lines[slot] = count_lines(&path)?;
+        let (count, sha256) = count_and_hash(&path)?;
+        lines[slot] = count;
         let record = FileRecord {
-            sha256: crate::run::sha256_file(&path)?,
+            sha256,
             path: relative.clone(),
             bytes,
         };

@@ -356,12 +356,6 @@ fn read_csv<R: BufRead>(
             Err(error) => reject(&mut summary, options, error)?,
         }
     }
-    if summary.rows == 0 && header.is_empty() {
-        return Err(MedecError::Empty {
-            path: path.to_path_buf(),
-        }
-        .into());
-    }
     Ok(summary)
 }
 

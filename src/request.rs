@@ -195,7 +195,7 @@ pub struct RequestBuilder<'a> {
     counter: TokenCounter,
     output_model: OutputModel,
     include_reasoning: bool,
-    reasoning_format: Option<Value>,
+    reasoning_format: Value,
     /// Tokens the structured-output schema adds to each reasoning prompt. The API does
     /// not document how it renders the schema, so its serialised JSON is counted: an
     /// allowance, kept apart from the chat-rule count.
@@ -219,15 +219,16 @@ impl<'a> RequestBuilder<'a> {
         include_reasoning: bool,
     ) -> RequestBuilder<'a> {
         let counter = TokenCounter::new(family.encoding);
-        let reasoning_format = Some(if family.structured_outputs {
+        let reasoning_format = if family.structured_outputs {
             reasoning_response_format()
         } else {
             json!({"type": "json_object"})
-        });
-        let schema_allowance_tokens = reasoning_format
-            .as_ref()
-            .filter(|_| family.structured_outputs)
-            .map_or(0, |format| counter.count_text(&format.to_string()));
+        };
+        let schema_allowance_tokens = if family.structured_outputs {
+            counter.count_text(&reasoning_format.to_string())
+        } else {
+            0
+        };
         let system_tokens = |prompt: &KindPrompt| {
             counter
                 .count_message(&ChatMessage {
@@ -325,7 +326,7 @@ impl<'a> RequestBuilder<'a> {
                 + self.system_message_tokens[kind as usize]
                 + user_message_tokens;
             if kind == RequestKind::Reasoning {
-                body.response_format.clone_from(&self.reasoning_format);
+                body.response_format = Some(self.reasoning_format.clone());
                 prompt_tokens += self.schema_allowance_tokens;
             }
             let max_output_tokens = u64::from(body.output_cap());

@@ -411,14 +411,14 @@ fn artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
         .trim_start_matches(['*', '#', ' ']);
     if let Some(phrase) = REFUSALS
         .iter()
-        .find(|p| lower.starts_with(*p) || lower.contains(&format!("\n{p}")))
+        .find(|p| lower.lines().any(|line| line.trim_start().starts_with(*p)))
     {
         rejections.push(Finding {
             check: Check::Refusal,
             detail: format!("the answer is a refusal (“{phrase}…”)"),
         });
     }
-    if let Some(phrase) = PREAMBLES.iter().find(|p| first_line.starts_with(*p)) {
+    if PREAMBLES.iter().any(|p| first_line.starts_with(p)) {
         rejections.push(Finding {
             check: Check::Preamble,
             detail: format!(
@@ -432,7 +432,6 @@ fn artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
                     + if first_line.len() > 60 { "…" } else { "" }
             ),
         });
-        let _ = phrase;
     }
     if paraphrase.contains("```") {
         rejections.push(Finding {

@@ -51,24 +51,19 @@ impl ApiSettings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let key = var("OPENAI_API_KEY").ok_or(ApiError::MissingKey)?;
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ApiError::Status {
-                call: "configuration".into(),
-                status: 0,
-                message: "`OPENAI_API_KEY` holds characters that cannot go in an HTTP header (a stray space or newline?)".into(),
-                code: None,
-            });
+            return Err(ApiError::MalformedKey);
         }
         let base_url = var("OPENAI_BASE_URL")
             .unwrap_or_else(|| DEFAULT_BASE_URL.into())
             .trim_end_matches('/')
             .to_string();
-        let mut config = OpenAIConfig::new()
+        // Every field set here, so nothing async-openai reads from the environment itself
+        // is left to chance.
+        let config = OpenAIConfig::new()
             .with_api_key(key)
             .with_api_base(base_url.clone())
             .with_org_id(var("OPENAI_ORG_ID").unwrap_or_default())
             .with_project_id(var("OPENAI_PROJECT_ID").unwrap_or_default());
-        // The config reads nothing else from the environment.
-        config = config.with_api_base(base_url.clone());
         Ok(ApiSettings {
             config,
             base_url,

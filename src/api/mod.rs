@@ -132,6 +132,8 @@ pub struct FileInfo {
 pub enum ApiError {
     #[error("missing `OPENAI_API_KEY` in the environment\nhint: export OPENAI_API_KEY before submitting; a dry run (`safesft plan`) needs no key")]
     MissingKey,
+    #[error("`OPENAI_API_KEY` holds characters that cannot go in an HTTP header (a stray space or newline?)")]
+    MalformedKey,
     #[error("the API answered {status} to {call}: {message}")]
     Status {
         call: String,
