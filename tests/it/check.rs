@@ -2,44 +2,39 @@
 
 use crate::Test;
 
-const NOTE: &str = "A 58-year-old man takes metoprolol 50 mg orally twice daily. He has no chest pain. His blood pressure is 150/90 mm Hg. Examination shows edema of the left ankle.";
-
-#[test]
-fn a_faithful_paraphrase_is_accepted() {
+/// `safesft check` of `paraphrase` against NOTE, plus `extra` flags.
+fn check(paraphrase: &str, extra: &[&str]) -> Test {
     let test = Test::new();
     test.write("note.txt", NOTE);
-    test.write(
-        "paraphrase.txt",
-        "Left ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male denies chest pain and is on metoprolol 50 mg by mouth twice a day.",
-    );
-    let test = test.args([
+    test.write("paraphrase.txt", paraphrase);
+    let mut args = vec![
         "check",
         "--original",
         "note.txt",
         "--paraphrase",
         "paraphrase.txt",
-        "--finish-reason",
-        "stop",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    test.args(args)
+}
+
+const NOTE: &str = "A 58-year-old man takes metoprolol 50 mg orally twice daily. He has no chest pain. His blood pressure is 150/90 mm Hg. Examination shows edema of the left ankle.";
+
+#[test]
+fn a_faithful_paraphrase_is_accepted() {
+    let test = check(
+        "Left ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male denies chest pain and is on metoprolol 50 mg by mouth twice a day.",
+        &["--finish-reason", "stop"],
+    );
     test.success().stdout_has("accepted");
 }
 
 #[test]
 fn an_unsafe_paraphrase_is_rejected_with_reasons() {
-    let test = Test::new();
-    test.write("note.txt", NOTE);
-    test.write(
-        "paraphrase.txt",
-        "Here is the paraphrased note:\\nRight ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male reports chest pain and is on metoprolol 500 mg by mouth twice a day.",
+    let test = check(
+        "Here is the paraphrased note:\nRight ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male reports chest pain and is on metoprolol 500 mg by mouth twice a day.",
+        &["--json"],
     );
-    let test = test.args([
-        "check",
-        "--original",
-        "note.txt",
-        "--paraphrase",
-        "paraphrase.txt",
-        "--json",
-    ]);
     let verdict = test.expect(1).json();
     assert_eq!(verdict["accepted"], false);
     let checks: Vec<&str> = verdict["rejections"]

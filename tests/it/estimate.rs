@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::{read_json, sample, Test};
+use crate::{plan_args, read_json, sample, Test};
 
 fn estimate(extra: &[&str]) -> Test {
     let mut args = vec![
@@ -64,14 +64,7 @@ fn an_exact_size_matches_the_plan_to_the_token_and_cent() {
         .json();
     let row = &out["rows"][0];
     assert_eq!(row["extrapolated"], false);
-    let test = Test::new().args([
-        "plan",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
-        "r",
-        "--quiet",
-    ]);
+    let test = Test::new().args(plan_args("r", &[]));
     test.success();
     let manifest = read_json(&test.path("batches/r/manifest.json"));
     assert_eq!(row["estimate"]["total"], manifest["estimate"]["total"]);

@@ -27,6 +27,23 @@ pub fn sample() -> PathBuf {
     project().join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv")
 }
 
+/// `safesft plan` of the bundled sample into run `run`, without progress, plus `extra`.
+pub fn plan_args(run: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "plan",
+        "--input",
+        sample().to_str().unwrap(),
+        "--run",
+        run,
+        "--quiet",
+    ]
+    .iter()
+    .map(|a| (*a).to_string())
+    .collect();
+    args.extend(extra.iter().map(|a| (*a).to_string()));
+    args
+}
+
 /// A scratch folder with the project's `configs/` copied in, where `safesft` runs.
 pub struct Test {
     pub dir: tempfile::TempDir,

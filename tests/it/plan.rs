@@ -6,19 +6,10 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::{read_json, read_jsonl, sample, Test};
+use crate::{plan_args, read_json, read_jsonl, sample, Test};
 
 fn plan(extra: &[&str]) -> Test {
-    let mut args = vec![
-        "plan",
-        "--input",
-        sample().to_str().unwrap().to_owned().leak(),
-        "--run",
-        "r",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(args)
+    Test::new().args(plan_args("r", extra))
 }
 
 fn dec(value: &serde_json::Value) -> Decimal {
@@ -321,33 +312,14 @@ fn planning_again_is_idempotent_and_never_silently_replaces() {
         manifest
     );
 
-    let other = test.args([
-        "plan",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
-        "r",
-        "--quiet",
-        "--num-pairs",
-        "4",
-    ]);
+    let other = test.args(plan_args("r", &["--num-pairs", "4"]));
     let done = other.expect(2);
     assert!(
         done.stderr.contains("already exists") && done.stderr.contains("--force"),
         "{}",
         done.stderr
     );
-    let forced = other.args([
-        "plan",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
-        "r",
-        "--quiet",
-        "--num-pairs",
-        "4",
-        "--force",
-    ]);
+    let forced = other.args(plan_args("r", &["--num-pairs", "4", "--force"]));
     forced.success();
     assert_eq!(
         read_json(&forced.path("batches/r/manifest.json"))["input"]["pairs_planned"],
@@ -364,14 +336,7 @@ fn planning_again_is_idempotent_and_never_silently_replaces() {
 fn jsonl_input_plans_the_same_requests_as_the_csv() {
     let test = Test::new().args(["import", sample().to_str().unwrap(), "--output-dir", "in"]);
     test.success();
-    let from_csv = test.args([
-        "plan",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
-        "csv",
-        "--quiet",
-    ]);
+    let from_csv = test.args(plan_args("csv", &[]));
     from_csv.success();
     let from_jsonl = from_csv.args([
         "plan",

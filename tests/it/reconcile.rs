@@ -8,7 +8,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 
 use crate::fake_api::{FakeApi, Scenario};
-use crate::{read_json, read_jsonl, sample, Test};
+use crate::{plan_args, read_json, read_jsonl, sample, Test};
 
 const FAST: [&str; 5] = [
     "--quiet",
@@ -30,20 +30,17 @@ fn finished_run() -> (FakeApi, Test) {
             error_every: Some(6),
         },
     );
-    let test = Test::new().args([
-        "plan",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
+    let test = Test::new().args(plan_args(
         "r",
-        "--quiet",
-        "--num-pairs",
-        "40",
-        "--max-requests-per-shard",
-        "30",
-        "--budget-usd",
-        "5",
-    ]);
+        &[
+            "--num-pairs",
+            "40",
+            "--max-requests-per-shard",
+            "30",
+            "--budget-usd",
+            "5",
+        ],
+    ));
     test.success();
     let test = test
         .env("OPENAI_API_KEY", "sk-test")
@@ -273,18 +270,27 @@ fn report_reads_the_ledger_per_run_and_per_size() {
     let by_kind: BTreeMap<String, serde_json::Value> =
         serde_json::from_value(out["by_size_and_model"][0].clone()).unwrap();
     assert!(by_kind.contains_key("expected_error_percent"));
-    // The next plan calibrates its expected output from the ledger.
-    let test = test.args([
-        "plan",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
-        "next",
-        "--quiet",
-        "--num-pairs",
-        "5",
-    ]);
-    test.success().stdout_has("source: ledger (1 runs)");
+    // The next plan calibrates its expected output from the ledger: reasoning answers
+    // at their measured mean size. (The paraphrase ratio stays: some first attempts
+    // expired, so the run does not calibrate it.)
+    let ledger = std::fs::read_to_string(test.path("reports/ledger.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(ledger.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let column = |name: &str| -> u64 {
+        row[header.iter().position(|h| h == name).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    let mean = column("reasoning_completion_tokens").div_ceil(column("reasoning_answers"));
+    assert_eq!(column("paraphrase_expected_output_tokens"), 0);
+    let test = test.args(plan_args("next", &["--num-pairs", "5", "--json"]));
+    let plan = test.success().json();
+    let model = &plan["manifest"]["estimate"]["output_model"];
+    assert_eq!(model["source"], "ledger (1 runs)");
+    assert_eq!(model["reasoning_output_tokens"].as_u64().unwrap(), mean);
+    assert_ne!(mean, 350, "the default would hide a missing calibration");
+    assert_eq!(model["paraphrase_output_permille"], 1050);
 }
 
 #[test]
