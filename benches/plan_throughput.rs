@@ -9,14 +9,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use safesft::estimate::OutputModel;
 use safesft::medec::{read_all_pairs, Pair, ReadOptions};
-use safesft::model::Encoding;
-use safesft::pricing::PricingTable;
-use safesft::prompts::LoadedPrompts;
-use safesft::request::ShardLimits;
-use safesft::run::{plan, PlanOutcome, PlanSettings};
-use safesft::tokens::TokenCounter;
+use safesft::money::PricingTable;
+use safesft::plan::tokens::TokenCounter;
+use safesft::plan::{
+    plan, Encoding, LoadedPrompts, OutputModel, PlanOutcome, PlanSettings, ShardLimits,
+};
 
 fn project() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -69,9 +67,7 @@ fn main() {
         let settings = PlanSettings {
             input,
             read_options: ReadOptions::default(),
-            prompts_path: prompts_path.clone(),
             prompts: LoadedPrompts::load(&prompts_path).unwrap(),
-            pricing_path: pricing_path.clone(),
             pricing: PricingTable::load(&pricing_path).unwrap(),
             model: "gpt-4o".into(),
             reasoning: true,

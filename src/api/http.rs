@@ -454,7 +454,7 @@ impl BatchApi for HttpBatchApi {
         // `"output_expires_after": null`, which the API's schema does not allow.
         let request = serde_json::json!({
             "input_file_id": input_file_id,
-            "endpoint": crate::request::CHAT_COMPLETIONS_URL,
+            "endpoint": crate::plan::CHAT_COMPLETIONS_URL,
             "completion_window": "24h",
             "metadata": metadata,
         });

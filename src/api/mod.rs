@@ -3,6 +3,8 @@
 
 pub mod http;
 
+pub use http::{ApiSettings, HttpBatchApi};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;

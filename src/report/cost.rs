@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::Usd;
+use super::tables::csv_text;
+use crate::money::Usd;
+use crate::plan::RequestKind;
 use crate::reconcile::{Accounting, LineProblems, Reconciled, Usage};
-use crate::request::RequestKind;
-use crate::run::Manifest;
+use crate::store::Manifest;
 
 /// Tokens and dollars of one kind of request (or all), actual beside estimated.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -106,9 +107,8 @@ pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_examples: 
 }
 
 /// The report as CSV: a row per kind and a total row.
-pub fn cost_csv(report: &CostReport) -> anyhow::Result<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
+pub fn cost_csv(report: &CostReport) -> String {
+    const HEADER: [&str; 14] = [
         "run",
         "kind",
         "answers",
@@ -123,37 +123,35 @@ pub fn cost_csv(report: &CostReport) -> anyhow::Result<String> {
         "standard_usd",
         "batch_saving_usd",
         "pricing_checked",
-    ])?;
+    ];
     let rows = report
         .kinds
         .iter()
         .map(|(kind, line)| (kind.to_string(), line))
         .chain(std::iter::once(("total".to_string(), &report.total)));
-    for (kind, line) in rows {
-        writer.write_record([
-            report.run.clone(),
-            kind,
-            line.answers.to_string(),
-            line.usage.prompt_tokens.to_string(),
-            line.usage.cached_tokens.to_string(),
-            line.usage.completion_tokens.to_string(),
-            line.usage.reasoning_tokens.to_string(),
-            line.actual_usd.exact(),
-            line.estimated_expected_usd.exact(),
-            line.estimated_worst_usd.exact(),
-            line.expected_error_percent
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            line.standard_usd.exact(),
-            line.batch_saving_usd.exact(),
-            report.pricing_checked.clone(),
-        ])?;
-    }
-    Ok(String::from_utf8(
-        writer
-            .into_inner()
-            .map_err(csv::IntoInnerError::into_error)?,
-    )?)
+    csv_text(
+        &HEADER,
+        rows.map(|(kind, line)| {
+            vec![
+                report.run.clone(),
+                kind,
+                line.answers.to_string(),
+                line.usage.prompt_tokens.to_string(),
+                line.usage.cached_tokens.to_string(),
+                line.usage.completion_tokens.to_string(),
+                line.usage.reasoning_tokens.to_string(),
+                line.actual_usd.exact(),
+                line.estimated_expected_usd.exact(),
+                line.estimated_worst_usd.exact(),
+                line.expected_error_percent
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                line.standard_usd.exact(),
+                line.batch_saving_usd.exact(),
+                report.pricing_checked.clone(),
+            ]
+        }),
+    )
 }
 
 /// The report for people.
@@ -196,7 +194,7 @@ pub fn cost_text(report: &CostReport) -> String {
             line.standard_usd.exact(),
         ]);
     }
-    out.push_str(&super::table(
+    out.push_str(&super::tables::table(
         &[
             "kind",
             "kept",

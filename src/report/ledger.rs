@@ -1,14 +1,25 @@
 //! `reports/ledger.csv`: one row per reconciled run, for finance and for calibrating the
 //! next plan's expected output. Reconciling a run again replaces its row.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::estimate::OutputModel;
-use crate::pricing::Usd;
+use super::cost::CostReport;
+use super::tables::{table, thousands};
+use super::ReportError;
+use crate::money::Usd;
+use crate::plan::calibrate::RunSample;
+use crate::plan::RequestKind;
+use crate::reconcile::{Outcome, Reconciled};
+use crate::store::fs::write_atomic;
+use crate::store::{Manifest, StoreError};
+
+/// The ledger's file name inside the reports folder.
+pub const LEDGER_FILE: &str = "ledger.csv";
 
 /// One run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,65 +47,112 @@ pub struct LedgerRow {
     pub pricing_checked: String,
 }
 
-/// Every row of the ledger (none if it does not exist yet).
-pub fn read(path: &Path) -> anyhow::Result<Vec<LedgerRow>> {
-    if !path.exists() {
-        return Ok(Vec::new());
+impl LedgerRow {
+    /// The row of a reconciled run. Calibration compares first-attempt paraphrases with
+    /// what the plan expected of them, so it only counts when every first attempt came
+    /// back with an answer.
+    pub fn for_run(
+        date: String,
+        manifest: &Manifest,
+        reconciled: &Reconciled,
+        cost: &CostReport,
+        kept_examples: u64,
+    ) -> LedgerRow {
+        let first_paraphrases: Vec<_> = reconciled
+            .attempts
+            .iter()
+            .filter(|a| a.kind == RequestKind::Paraphrase && a.attempt == 1)
+            .collect();
+        let calibratable = first_paraphrases
+            .iter()
+            .all(|a| matches!(a.outcome, Outcome::Kept | Outcome::Rejected));
+        let paraphrase_written: u64 = first_paraphrases
+            .iter()
+            .map(|a| a.usage.completion_tokens)
+            .sum();
+        let paraphrase_expected = manifest
+            .estimate
+            .kinds
+            .get(&RequestKind::Paraphrase)
+            .map_or(0, |k| k.tokens.expected_output_tokens);
+        let reasoning_answers: Vec<_> = reconciled
+            .attempts
+            .iter()
+            .filter(|a| a.kind == RequestKind::Reasoning && a.usage.completion_tokens > 0)
+            .collect();
+        LedgerRow {
+            date,
+            run: manifest.run.clone(),
+            dataset: manifest.input.path.clone(),
+            dataset_sha256: manifest.input.sha256.clone(),
+            pairs: manifest.input.pairs_planned,
+            model: manifest.model.clone(),
+            requests: cost.total.answers,
+            prompt_tokens: cost.total.usage.prompt_tokens,
+            cached_tokens: cost.total.usage.cached_tokens,
+            completion_tokens: cost.total.usage.completion_tokens,
+            reasoning_tokens: cost.total.usage.reasoning_tokens,
+            estimated_expected_usd: cost.total.estimated_expected_usd,
+            estimated_worst_usd: cost.total.estimated_worst_usd,
+            actual_usd: cost.total.actual_usd,
+            kept_examples,
+            paraphrase_expected_output_tokens: if calibratable { paraphrase_expected } else { 0 },
+            paraphrase_completion_tokens: if calibratable { paraphrase_written } else { 0 },
+            reasoning_answers: reasoning_answers.len() as u64,
+            reasoning_completion_tokens: reasoning_answers
+                .iter()
+                .map(|a| a.usage.completion_tokens)
+                .sum(),
+            pricing_checked: cost.pricing_checked.clone(),
+        }
     }
-    let mut reader = csv::Reader::from_path(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    reader
+
+    /// What this run measured, for calibrating the next plan.
+    pub fn sample(&self) -> RunSample {
+        RunSample {
+            paraphrase_expected_output_tokens: self.paraphrase_expected_output_tokens,
+            paraphrase_completion_tokens: self.paraphrase_completion_tokens,
+            reasoning_answers: self.reasoning_answers,
+            reasoning_completion_tokens: self.reasoning_completion_tokens,
+        }
+    }
+}
+
+/// Every row of the ledger (none if it does not exist yet).
+pub fn read(path: &Path) -> Result<Vec<LedgerRow>, ReportError> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(StoreError::read(path)(error).into()),
+    };
+    csv::Reader::from_reader(file)
         .deserialize()
-        .enumerate()
-        .map(|(i, row)| {
-            row.with_context(|| format!("{}:{}: not a ledger row", path.display(), i + 2))
+        .zip(2u64..)
+        .map(|(row, line)| {
+            row.map_err(|source| ReportError::LedgerRow {
+                path: path.to_path_buf(),
+                line,
+                source,
+            })
         })
         .collect()
 }
 
 /// Adds `row`, replacing any row of the same run; written atomically.
-pub fn upsert(path: &Path, row: LedgerRow) -> anyhow::Result<()> {
+pub fn upsert(path: &Path, row: LedgerRow) -> Result<(), ReportError> {
     let mut rows: Vec<LedgerRow> = read(path)?
         .into_iter()
         .filter(|r| r.run != row.run)
         .collect();
     rows.push(row);
-    crate::run::write_atomic(path, |writer| {
+    write_atomic(path, |writer| {
         let mut csv = csv::Writer::from_writer(writer);
         for row in &rows {
             csv.serialize(row).map_err(std::io::Error::other)?;
         }
         csv.flush()
-    })
-}
-
-/// The output model measured by earlier runs, if the ledger has any: paraphrase output
-/// scaled by what was written against what was expected, reasoning answers at their
-/// measured mean size.
-pub fn calibrated(rows: &[LedgerRow], default: &OutputModel) -> OutputModel {
-    let expected: u64 = rows
-        .iter()
-        .map(|r| r.paraphrase_expected_output_tokens)
-        .sum();
-    let written: u64 = rows.iter().map(|r| r.paraphrase_completion_tokens).sum();
-    let answers: u64 = rows.iter().map(|r| r.reasoning_answers).sum();
-    let reasoning: u64 = rows.iter().map(|r| r.reasoning_completion_tokens).sum();
-    if expected == 0 && answers == 0 {
-        return default.clone();
-    }
-    let mut model = default.clone();
-    if expected > 0 {
-        model.paraphrase_output_permille = (u128::from(default.paraphrase_output_permille)
-            * u128::from(written))
-        .div_ceil(u128::from(expected))
-        .try_into()
-        .unwrap_or(u64::MAX);
-    }
-    if answers > 0 {
-        model.reasoning_output_tokens = reasoning.div_ceil(answers);
-    }
-    model.source = format!("ledger ({} runs)", rows.len());
-    model
+    })?;
+    Ok(())
 }
 
 /// Mean estimate error over rows, in percent (for the report command).
@@ -102,6 +160,126 @@ pub fn error_percent(rows: &[&LedgerRow]) -> Option<Decimal> {
     let expected: Decimal = rows.iter().map(|r| r.estimated_expected_usd.0).sum();
     let actual: Decimal = rows.iter().map(|r| r.actual_usd.0).sum();
     (!expected.is_zero()).then(|| ((actual - expected) * Decimal::from(100) / expected).round_dp(1))
+}
+
+/// Ledger rows grouped by dataset size (pairs) and model.
+pub fn ledger_groups(rows: &[LedgerRow]) -> Vec<serde_json::Value> {
+    let mut groups: BTreeMap<(u64, String), Vec<&LedgerRow>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry((row.pairs, row.model.clone()))
+            .or_default()
+            .push(row);
+    }
+    groups
+        .into_iter()
+        .map(|((pairs, model), rows)| {
+            let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
+            let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
+            let worst: Usd = rows.iter().map(|r| r.estimated_worst_usd).sum();
+            let kept: u64 = rows.iter().map(|r| r.kept_examples).sum();
+            serde_json::json!({
+                "pairs": pairs,
+                "model": model,
+                "runs": rows.len(),
+                "actual_usd": actual,
+                "estimated_expected_usd": expected,
+                "estimated_worst_usd": worst,
+                "expected_error_percent": error_percent(&rows),
+                "kept_examples": kept,
+                "usd_per_kept_example": (kept > 0).then(|| Usd((actual.0 / rust_decimal::Decimal::from(kept)).round_dp(8))),
+            })
+        })
+        .collect()
+}
+
+/// The ledger for finance: every run, then per dataset size and model, then totals.
+pub fn ledger_text(rows: &[LedgerRow]) -> String {
+    let mut out = String::new();
+    let run_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.run.clone(),
+                r.date.clone(),
+                thousands(r.pairs),
+                r.model.clone(),
+                r.estimated_expected_usd.cents(),
+                r.estimated_worst_usd.cents(),
+                r.actual_usd.cents(),
+                error_percent(&[r])
+                    .map(|p| format!("{p:+}%"))
+                    .unwrap_or_default(),
+                thousands(r.kept_examples),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "run",
+            "date",
+            "pairs",
+            "model",
+            "expected $",
+            "worst $",
+            "actual $",
+            "error",
+            "kept",
+        ],
+        &run_rows,
+    ));
+    out.push('\n');
+    let group_rows: Vec<Vec<String>> = ledger_groups(rows)
+        .iter()
+        .map(|g| {
+            let usd = |key: &str| {
+                g[key]
+                    .as_str()
+                    .and_then(Usd::parse)
+                    .map(Usd::cents)
+                    .unwrap_or_default()
+            };
+            vec![
+                g["pairs"].to_string(),
+                g["model"].as_str().unwrap_or_default().to_string(),
+                g["runs"].to_string(),
+                usd("estimated_expected_usd"),
+                usd("actual_usd"),
+                g["expected_error_percent"]
+                    .as_str()
+                    .map(|p| format!("{p}%"))
+                    .unwrap_or_default(),
+                g["usd_per_kept_example"]
+                    .as_str()
+                    .and_then(Usd::parse)
+                    .map(|u| format!("{:.4}", u.0))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "pairs",
+            "model",
+            "runs",
+            "expected $",
+            "actual $",
+            "error",
+            "$ per kept example",
+        ],
+        &group_rows,
+    ));
+    let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
+    let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
+    let _ = writeln!(
+        out,
+        "\ntotal: {} runs, actual {} (exact {}), expected {}",
+        rows.len(),
+        actual.cents(),
+        actual.exact(),
+        expected.cents()
+    );
+    out
 }
 
 #[cfg(test)]
@@ -152,13 +330,10 @@ mod tests {
     }
 
     #[test]
-    fn calibration_scales_the_defaults_by_what_was_measured() {
-        let default = OutputModel::default();
-        assert_eq!(calibrated(&[], &default), default);
-        let model = calibrated(&[row("a", 1000, 800)], &default);
-        assert_eq!(model.paraphrase_output_permille, 840);
-        assert_eq!(model.reasoning_output_tokens, 400);
-        assert_eq!(model.source, "ledger (1 runs)");
+    fn rows_give_their_calibration_sample_and_the_error_percent() {
+        let sample = row("a", 1000, 800).sample();
+        assert_eq!(sample.paraphrase_completion_tokens, 800);
+        assert_eq!(sample.reasoning_answers, 10);
         let rows = [row("a", 1000, 800)];
         let refs: Vec<&LedgerRow> = rows.iter().collect();
         assert_eq!(error_percent(&refs).unwrap().to_string(), "20.0");

@@ -194,11 +194,16 @@ fn jsonl_form_is_read_and_its_errors_are_located() {
 }
 
 #[test]
-fn a_missing_input_is_a_clear_error() {
-    let done = Test::new().args(["import", "nowhere.csv"]).expect(2);
-    assert!(
-        done.stderr.starts_with("error: cannot read `nowhere.csv`"),
-        "{}",
-        done.stderr
+fn a_missing_input_names_the_file_and_its_cause_once() {
+    let test = Test::new().args(["import", "nowhere.csv"]);
+    let cause = std::fs::File::open(test.path("nowhere.csv"))
+        .unwrap_err()
+        .to_string();
+    let done = test.expect(2);
+    assert_eq!(
+        done.stderr.trim_end(),
+        format!("error: cannot read `nowhere.csv`: {cause}"),
+        "the OS cause is printed once"
     );
+    assert_eq!(done.stderr.matches(&cause).count(), 1, "{}", done.stderr);
 }

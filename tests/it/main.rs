@@ -44,7 +44,8 @@ pub fn plan_args(run: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// A scratch folder with the project's `configs/` copied in, where `safesft` runs.
+/// A scratch folder where `safesft` runs. It holds no `configs/`: the binary uses the
+/// prompt config and pricing table compiled into it, as an installed binary does.
 pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
@@ -60,19 +61,19 @@ impl Default for Test {
 impl Test {
     pub fn new() -> Test {
         let dir = tempfile::tempdir().unwrap();
-        let configs = dir.path().join("configs/prompts");
-        std::fs::create_dir_all(&configs).unwrap();
-        for file in [
-            "configs/pricing.toml",
-            "configs/prompts/gpt4o_medec_safe_augmentation.json",
-        ] {
-            std::fs::copy(project().join(file), dir.path().join(file)).unwrap();
-        }
         Test {
             dir,
             args: Vec::new(),
             env: vec![("OPENAI_API_KEY".into(), None)],
         }
+    }
+
+    /// Copies a file of the project (e.g. a config) into the scratch folder.
+    pub fn copy_from_project(&self, relative: &str) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(project().join(relative), &path).unwrap();
+        path
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {

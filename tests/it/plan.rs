@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
+use sha2::Digest;
 
 use crate::{plan_args, read_json, read_jsonl, sample, Test};
 
@@ -266,15 +267,17 @@ fn reasoning_models_get_their_own_request_shape() {
 
 #[test]
 fn bad_prompt_config_names_the_field() {
-    let test = plan(&[]);
-    let path = test.path("configs/prompts/gpt4o_medec_safe_augmentation.json");
+    let prompts = "configs/prompts/gpt4o_medec_safe_augmentation.json";
+    let test = plan(&["--prompts", prompts]);
+    let path = test.copy_from_project(prompts);
     let mut config = read_json(&path);
     config["paraphrase"]["user_template"] = "Rewrite {note}".into();
     std::fs::write(&path, config.to_string()).unwrap();
     let done = test.expect(2);
     done.stderr_has("field `paraphrase.user_template`: unknown placeholder `{note}`");
+    done.stderr_has("`--prompts configs/prompts/gpt4o_medec_safe_augmentation.json`");
 
-    let test = plan(&[]);
+    let test = plan(&["--prompts", prompts]);
     test.write(
         "configs/prompts/gpt4o_medec_safe_augmentation.json",
         "{\"model\": \"gpt-4o\",\n\"paraphrase\": 3}",
@@ -284,9 +287,40 @@ fn bad_prompt_config_names_the_field() {
 }
 
 #[test]
+fn configs_come_from_the_binary_unless_given() {
+    // The scratch folder has no `configs/`: as after `cargo install`, in any folder.
+    let test = plan(&["--num-pairs", "2"]);
+    assert!(!test.path("configs").exists());
+    test.success();
+    let manifest = read_json(&test.path("batches/r/manifest.json"));
+    let shipped = std::fs::read(crate::project().join("configs/pricing.toml")).unwrap();
+    assert_eq!(manifest["pricing"]["path"], "configs/pricing.toml");
+    assert_eq!(
+        manifest["pricing"]["sha256"],
+        format!("{:x}", sha2::Sha256::digest(&shipped))
+    );
+    assert_eq!(
+        manifest["prompt_config"]["path"],
+        "configs/prompts/gpt4o_medec_safe_augmentation.json"
+    );
+
+    let done = plan(&["--prompts", "mine.json"]).expect(2);
+    done.stderr_has("`--prompts mine.json` is not a usable prompt config: cannot read the prompt config `mine.json`: ");
+    assert_eq!(
+        done.stderr.matches("os error").count(),
+        1,
+        "{}",
+        done.stderr
+    );
+    plan(&["--pricing", "prices.toml"])
+        .expect(2)
+        .stderr_has("`--pricing prices.toml` is not a usable pricing table");
+}
+
+#[test]
 fn bad_pricing_table_names_the_model() {
-    let test = plan(&[]);
-    let path = test.path("configs/pricing.toml");
+    let test = plan(&["--pricing", "configs/pricing.toml"]);
+    let path = test.copy_from_project("configs/pricing.toml");
     let table = std::fs::read_to_string(&path)
         .unwrap()
         .replace("output = \"5.00\" }", "output = 5.0 }");

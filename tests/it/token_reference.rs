@@ -2,10 +2,10 @@
 //! validation set (reference made by `tests/reference/make_token_reference.py`).
 
 use safesft::medec::{read_all_pairs, ReadOptions};
-use safesft::model::{family_of, Encoding};
-use safesft::prompts::LoadedPrompts;
-use safesft::request::{BatchRequestLine, RequestBuilder, RequestKind};
-use safesft::tokens::TokenCounter;
+use safesft::plan::tokens::TokenCounter;
+use safesft::plan::{
+    family_of, BatchRequestLine, Encoding, LoadedPrompts, OutputModel, RequestBuilder, RequestKind,
+};
 use sha2::{Digest, Sha256};
 
 use crate::{project, sample};
@@ -35,13 +35,7 @@ fn every_request_matches_python_tiktoken() {
             .unwrap();
     let (pairs, _) = read_all_pairs(&sample(), ReadOptions::default()).unwrap();
     let family = family_of("gpt-4o").unwrap();
-    let builder = RequestBuilder::new(
-        &prompts,
-        "gpt-4o",
-        family,
-        safesft::estimate::OutputModel::default(),
-        true,
-    );
+    let builder = RequestBuilder::new(&prompts, "gpt-4o", family, OutputModel::default(), true);
     let o200k = TokenCounter::new(Encoding::O200kBase);
     let cl100k = TokenCounter::new(Encoding::Cl100kBase);
     let mut compared = 0;

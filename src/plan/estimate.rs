@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::{ModelPricing, TierPrices, TokenUse, Usd};
-use crate::request::{PlannedRequest, RequestKind};
+use super::custom_id::RequestKind;
+use super::request::PlannedRequest;
+use crate::money::{ModelPricing, TierPrices, TokenUse, Usd};
 
 /// How many output tokens a request is expected to spend (not the hard bound: that is
 /// its cap). Ratios are in thousandths so the arithmetic stays in integers.
@@ -207,50 +208,6 @@ impl Estimate {
     }
 }
 
-/// Token totals of `measured` pairs scaled to `size` pairs (rounded up): the estimate
-/// for a dataset larger than the pairs at hand, at their mean per pair.
-pub fn scale_totals(totals: &TokenTotals, measured: u64, size: u64) -> TokenTotals {
-    let scale = |value: u64| -> u64 {
-        if measured == 0 {
-            return 0;
-        }
-        let scaled = (u128::from(value) * u128::from(size)).div_ceil(u128::from(measured));
-        u64::try_from(scaled).unwrap_or(u64::MAX)
-    };
-    TokenTotals {
-        requests: scale(totals.requests),
-        prompt_tokens: scale(totals.prompt_tokens),
-        expected_cached_tokens: scale(totals.expected_cached_tokens),
-        expected_output_tokens: scale(totals.expected_output_tokens),
-        worst_output_tokens: scale(totals.worst_output_tokens),
-    }
-}
-
-/// One row of the cost-per-dataset-size table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SizeEstimate {
-    pub size: u64,
-    pub model: String,
-    /// Pairs whose tokens were counted: `size`, or every pair available when fewer.
-    pub measured_pairs: u64,
-    /// True when `size` exceeds the pairs available and totals were scaled up.
-    pub extrapolated: bool,
-    pub estimate: Estimate,
-}
-
-impl SizeEstimate {
-    /// Batch expected dollars per pair (rounded to 1e-10 dollars, for display).
-    pub fn expected_per_pair(&self) -> Usd {
-        if self.size == 0 {
-            return Usd::ZERO;
-        }
-        Usd(
-            (self.estimate.total.batch.expected.0 / rust_decimal::Decimal::from(self.size))
-                .round_dp(10),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,17 +281,6 @@ mod tests {
         let sum: Usd = estimate.kinds.values().map(|l| l.batch.worst).sum();
         assert_eq!(sum, estimate.total.batch.worst);
         assert!(estimate.batch_cached_price_assumed);
-    }
-
-    #[test]
-    fn scaling_rounds_up_and_keeps_exact_multiples() {
-        let measured = totals(1000, 333, 2000);
-        let scaled = scale_totals(&measured, 10, 30);
-        assert_eq!(scaled.prompt_tokens, 3000);
-        assert_eq!(scaled.expected_output_tokens, 999);
-        assert_eq!(scaled.requests, 30);
-        assert_eq!(scale_totals(&measured, 3, 10).expected_output_tokens, 1110);
-        assert_eq!(scale_totals(&measured, 3, 10).prompt_tokens, 3334);
     }
 
     #[test]

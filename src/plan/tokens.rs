@@ -3,8 +3,8 @@
 
 use tiktoken_rs::CoreBPE;
 
-use crate::model::Encoding;
-use crate::request::ChatMessage;
+use super::chat::ChatMessage;
+use super::model::Encoding;
 
 /// Tokens every message costs beyond its fields (OpenAI cookbook, gpt-3.5-turbo-0613 on).
 pub const TOKENS_PER_MESSAGE: u64 = 3;
@@ -77,7 +77,7 @@ impl TokenCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Role;
+    use crate::plan::chat::Role;
 
     fn message(role: Role, content: &str) -> ChatMessage {
         ChatMessage {

@@ -1,19 +1,15 @@
-//! The command line, and only that: clap definitions. Nothing else imports clap.
+//! The command line, and only that: clap definitions. Nothing outside `cli/` imports
+//! clap; `settings` turns these into the library's plain settings.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::pricing::Usd;
+use crate::money::Usd;
+use crate::plan::shard::{MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
 
-/// The bundled sample: the MEDEC-MS validation set (CC BY 4.0, see data/medec/README.md).
-pub const SAMPLE_INPUT: &str =
-    "data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv";
-pub const DEFAULT_PROMPTS: &str = "configs/prompts/gpt4o_medec_safe_augmentation.json";
-pub const DEFAULT_PRICING: &str = "configs/pricing.toml";
 pub const DEFAULT_BATCHES_DIR: &str = "batches";
 pub const DEFAULT_REPORTS_DIR: &str = "reports";
-pub const LEDGER_FILE: &str = "ledger.csv";
 
 /// Turn MEDEC into safe, balanced SFT data through the OpenAI Batch API, with the cost
 /// known before and after.
@@ -305,12 +301,13 @@ pub struct PlanArgs {
     /// The run's name: its folder under `--batches-dir` [default: input stem + model].
     #[arg(long)]
     pub run: Option<String>,
-    /// The prompt config.
-    #[arg(long, default_value = DEFAULT_PROMPTS)]
-    pub prompts: PathBuf,
-    /// The dated pricing table.
-    #[arg(long, default_value = DEFAULT_PRICING)]
-    pub pricing: PathBuf,
+    /// A prompt config of your own [default: the bundled
+    /// `configs/prompts/gpt4o_medec_safe_augmentation.json`].
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
+    /// A dated pricing table of your own [default: the bundled `configs/pricing.toml`].
+    #[arg(long)]
+    pub pricing: Option<PathBuf>,
     /// The model [default: the prompt config's].
     #[arg(long)]
     pub model: Option<String>,
@@ -323,10 +320,10 @@ pub struct PlanArgs {
     #[arg(long, value_parser = parse_usd)]
     pub budget_usd: Option<Usd>,
     /// At most this many requests per shard (the API allows 50000).
-    #[arg(long, default_value_t = crate::request::MAX_REQUESTS_PER_FILE)]
+    #[arg(long, default_value_t = MAX_REQUESTS_PER_FILE)]
     pub max_requests_per_shard: u64,
     /// At most this many bytes per shard (the API allows 200 MB).
-    #[arg(long, default_value_t = crate::request::MAX_BYTES_PER_FILE)]
+    #[arg(long, default_value_t = MAX_BYTES_PER_FILE)]
     pub max_shard_bytes: u64,
     /// At most this many prompt tokens per shard: your organisation's enqueued-token
     /// limit for the model (e.g. 90000 for gpt-4o at the lowest tier).
@@ -380,12 +377,13 @@ pub struct EstimateArgs {
     pub models: Vec<String>,
     #[command(flatten)]
     pub reasoning: ReasoningArgs,
-    /// The prompt config.
-    #[arg(long, default_value = DEFAULT_PROMPTS)]
-    pub prompts: PathBuf,
-    /// The dated pricing table.
-    #[arg(long, default_value = DEFAULT_PRICING)]
-    pub pricing: PathBuf,
+    /// A prompt config of your own [default: the bundled
+    /// `configs/prompts/gpt4o_medec_safe_augmentation.json`].
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
+    /// A dated pricing table of your own [default: the bundled `configs/pricing.toml`].
+    #[arg(long)]
+    pub pricing: Option<PathBuf>,
     /// Skip broken input rows instead of stopping.
     #[arg(long)]
     pub skip_invalid: bool,

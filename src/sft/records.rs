@@ -1,16 +1,14 @@
 //! SFT records in the guide's format, built from reconciled outcomes so the dataset is
-//! exactly 50/50 by construction, and the writer of the run's SFT files.
+//! exactly 50/50 by construction, and the seeded shuffle of the combined file.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::medec::Pair;
+use crate::plan::RequestKind;
 use crate::reconcile::{Outcome, Reconciled, Resolved};
-use crate::request::RequestKind;
 
 pub const SOURCE_PARAPHRASED: &str = "medec_correct_paraphrased";
 pub const SOURCE_CORRECT_VERIFIED: &str = "medec_correct_verified";
@@ -180,48 +178,6 @@ pub fn combined(correct: &[SftRecord], incorrect: &[SftRecord], seed: u64) -> Ve
     all
 }
 
-/// The task the fine-tuned model learns, for the chat `messages` form.
-pub const MESSAGES_SYSTEM_PROMPT: &str = "You review clinical notes for medical errors. Answer CORRECT if the note has no error. Otherwise answer INCORRECT, quote the sentence with the error and give its correction.";
-
-/// A record in the chat `messages` form read by TRL's SFTTrainer and OpenAI fine-tuning.
-pub fn as_messages(record: &SftRecord) -> Value {
-    let mut answer = record.label.clone();
-    if record.label == "INCORRECT" {
-        if let Some(location) = &record.error_location {
-            let _ = write!(answer, "\nError sentence: {location}");
-        }
-        if let Some(correction) = &record.correction {
-            let _ = write!(answer, "\nCorrection: {correction}");
-        }
-        if let Some(why) = record
-            .reasoning
-            .as_ref()
-            .and_then(|r| r.get("why_wrong"))
-            .and_then(Value::as_str)
-        {
-            let _ = write!(answer, "\nWhy: {why}");
-        }
-    }
-    json!({
-        "messages": [
-            {"role": "system", "content": MESSAGES_SYSTEM_PROMPT},
-            {"role": "user", "content": record.note},
-            {"role": "assistant", "content": answer},
-        ]
-    })
-}
-
-/// Writes records as JSON lines, atomically.
-pub fn write_jsonl<T: Serialize>(path: &Path, records: &[T]) -> anyhow::Result<()> {
-    crate::run::write_atomic(path, |writer| {
-        for record in records {
-            serde_json::to_writer(&mut *writer, record)?;
-            writer.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,7 +295,7 @@ mod tests {
             combined(&correct, &incorrect, 7),
             combined(&correct, &incorrect, 8)
         );
-        let message = as_messages(&incorrect[0]);
+        let message = crate::sft::as_messages(&incorrect[0]);
         assert_eq!(
             message["messages"][2]["content"],
             "INCORRECT\nError sentence: bad\nCorrection: good\nWhy: because"

@@ -34,7 +34,7 @@ pub struct KindPrompt {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read the prompt config `{path}`")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -173,8 +173,11 @@ pub struct LoadedPrompts {
     pub config: PromptConfig,
     pub paraphrase_template: Template,
     pub reasoning_template: Template,
-    /// sha256 of the file's bytes, recorded in the manifest.
+    /// Where it came from (a path, or the bundled config's name), recorded in the manifest.
+    pub source: String,
+    /// sha256 and size of the file's bytes, recorded in the manifest.
     pub sha256: String,
+    pub bytes: u64,
 }
 
 impl LoadedPrompts {
@@ -183,12 +186,10 @@ impl LoadedPrompts {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut loaded = LoadedPrompts::parse(&bytes, path)?;
-        loaded.sha256 = crate::run::sha256_hex(&bytes);
-        Ok(loaded)
+        LoadedPrompts::parse(&bytes, path)
     }
 
-    /// Parses and validates; `path` only names the file in errors.
+    /// Parses and validates; `path` names the file in errors and in the manifest.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<LoadedPrompts, PromptError> {
         let config: PromptConfig =
             serde_json::from_slice(bytes).map_err(|error| PromptError::Parse {
@@ -202,7 +203,7 @@ impl LoadedPrompts {
             field: field.to_string(),
             message,
         };
-        if let Err(error) = crate::model::family_of(&config.model) {
+        if let Err(error) = super::model::family_of(&config.model) {
             return Err(invalid("model", error.to_string()));
         }
         let mut templates = Vec::new();
@@ -252,13 +253,15 @@ impl LoadedPrompts {
             }
             templates.push(template);
         }
-        let reasoning_template = templates.pop().unwrap_or_else(|| unreachable!());
-        let paraphrase_template = templates.pop().unwrap_or_else(|| unreachable!());
+        let reasoning_template = templates.pop().expect("two templates were pushed");
+        let paraphrase_template = templates.pop().expect("two templates were pushed");
         Ok(LoadedPrompts {
             config,
             paraphrase_template,
             reasoning_template,
-            sha256: String::new(),
+            source: path.display().to_string(),
+            sha256: crate::store::fs::sha256_hex(bytes),
+            bytes: bytes.len() as u64,
         })
     }
 }

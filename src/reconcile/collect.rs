@@ -1,39 +1,34 @@
 //! Reads what reconcile needs from a run folder: the pairs, every planned request (with
 //! why it has no line when its shard never ran), and every downloaded result line.
 
-use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
+use super::{Outcome, ResultLine};
 use crate::api::BatchStatus;
 use crate::medec::Pair;
-use crate::reconcile::{Outcome, ResultLine};
-use crate::request::CustomId;
-use crate::run::{IndexEntry, Manifest, ShardRecord, INDEX_FILE, PAIRS_FILE};
+use crate::plan::CustomId;
+use crate::store::fs::{for_each_line, read_jsonl};
+use crate::store::manifest::{INDEX_FILE, PAIRS_FILE};
+use crate::store::{IndexEntry, Manifest, ShardRecord, StoreError};
 
-/// The inputs of [`crate::reconcile::reconcile`], read from disk.
+/// Why a run's results could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path}:{line}: `{custom_id}` in the request index is not a safesft custom_id")]
+    BadCustomId {
+        path: PathBuf,
+        line: usize,
+        custom_id: String,
+    },
+}
+
+/// The inputs of [`super::reconcile`], read from disk.
 pub struct RunResults {
     pub pairs: Vec<Pair>,
     pub planned: Vec<(CustomId, Option<(Outcome, String)>)>,
     pub lines: Vec<Result<ResultLine, String>>,
-}
-
-fn jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let mut out = Vec::new();
-    for (number, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read `{}`", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(
-            serde_json::from_str(&line)
-                .with_context(|| format!("{}:{}: not a valid line", path.display(), number + 1))?,
-        );
-    }
-    Ok(out)
 }
 
 /// Why a shard's requests have no lines, when they cannot have any.
@@ -78,17 +73,18 @@ fn not_run(shard: &ShardRecord) -> Option<(Outcome, String)> {
 }
 
 /// Reads the run's pairs, plan and result lines.
-pub fn collect(run_dir: &Path, manifest: &Manifest) -> anyhow::Result<RunResults> {
-    let pairs: Vec<Pair> = jsonl(&run_dir.join(PAIRS_FILE))?;
-    let index: Vec<IndexEntry> = jsonl(&run_dir.join(INDEX_FILE))?;
+pub fn collect(run_dir: &Path, manifest: &Manifest) -> Result<RunResults, CollectError> {
+    let pairs: Vec<Pair> = read_jsonl(&run_dir.join(PAIRS_FILE), "not a pair")?;
+    let index_path = run_dir.join(INDEX_FILE);
+    let index: Vec<IndexEntry> = read_jsonl(&index_path, "not an index line")?;
     let mut planned = Vec::with_capacity(index.len());
-    for entry in &index {
-        let id = CustomId::parse(&entry.request.custom_id).with_context(|| {
-            format!(
-                "`{}` in the request index is not a safesft custom_id",
-                entry.request.custom_id
-            )
-        })?;
+    for (number, entry) in (1..).zip(&index) {
+        let id =
+            CustomId::parse(&entry.request.custom_id).ok_or_else(|| CollectError::BadCustomId {
+                path: index_path.clone(),
+                line: number,
+                custom_id: entry.request.custom_id.clone(),
+            })?;
         // A line for a shard the manifest lacks is left by a retry interrupted between
         // writing the index and the manifest: that attempt never existed.
         let Some(shard) = manifest.shards.get(entry.shard) else {
@@ -102,19 +98,13 @@ pub fn collect(run_dir: &Path, manifest: &Manifest) -> anyhow::Result<RunResults
             .into_iter()
             .flatten()
         {
-            let path = run_dir.join(&file.path);
-            let handle = std::fs::File::open(&path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
-            for (number, line) in std::io::BufReader::new(handle).lines().enumerate() {
-                let line = line.with_context(|| format!("cannot read `{}`", path.display()))?;
-                if line.trim().is_empty() {
-                    continue;
-                }
+            for_each_line(&run_dir.join(&file.path), |number, line| {
                 lines.push(
-                    serde_json::from_str::<ResultLine>(&line)
-                        .map_err(|e| format!("{}:{}: {e}", file.path, number + 1)),
+                    serde_json::from_str::<ResultLine>(line)
+                        .map_err(|e| format!("{}:{number}: {e}", file.path)),
                 );
-            }
+                Ok(())
+            })?;
         }
     }
     Ok(RunResults {

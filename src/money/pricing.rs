@@ -1,90 +1,14 @@
-//! The dated pricing table (`configs/pricing.toml`) and exact money: prices are decimal
-//! strings, every sum is a `rust_decimal` value, and rounding happens only on display.
+//! The dated pricing table (`configs/pricing.toml`): standard and Batch prices per 1M
+//! tokens as decimal strings (a TOML float is refused), and the exact cost of token use.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::iter::Sum;
-use std::ops::{Add, AddAssign};
+use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// US dollars, exact. Serialised as a decimal string so JSON readers never see a float.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct Usd(pub Decimal);
-
-impl Usd {
-    pub const ZERO: Usd = Usd(Decimal::ZERO);
-
-    /// Parses `12.5`, `$12.50`: exact, no floating point on the way.
-    pub fn parse(text: &str) -> Option<Usd> {
-        let text = text.trim();
-        let text = text.strip_prefix('$').unwrap_or(text);
-        Decimal::from_str_exact(text)
-            .ok()
-            .filter(|d| !d.is_sign_negative())
-            .map(Usd)
-    }
-
-    /// `tokens` at `price_per_million` dollars per 1M tokens, exactly.
-    pub fn for_tokens(tokens: u64, price_per_million: Decimal) -> Usd {
-        Usd(Decimal::from(tokens) * price_per_million / Decimal::from(1_000_000u32))
-    }
-
-    /// The exact value with trailing zeros removed, at least two decimals.
-    pub fn exact(self) -> String {
-        let value = self.0.normalize();
-        if value.scale() < 2 {
-            format!("{value:.2}")
-        } else {
-            value.to_string()
-        }
-    }
-
-    /// Rounded to the cent for people (half away from zero).
-    pub fn cents(self) -> String {
-        format!(
-            "{:.2}",
-            self.0
-                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-        )
-    }
-
-    #[must_use]
-    pub fn saturating_sub(self, other: Usd) -> Usd {
-        Usd((self.0 - other.0).max(Decimal::ZERO))
-    }
-}
-
-impl fmt::Display for Usd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "${}", self.exact())
-    }
-}
-
-impl Add for Usd {
-    type Output = Usd;
-    fn add(self, other: Usd) -> Usd {
-        Usd(self.0 + other.0)
-    }
-}
-
-impl AddAssign for Usd {
-    fn add_assign(&mut self, other: Usd) {
-        self.0 += other.0;
-    }
-}
-
-impl Sum for Usd {
-    fn sum<I: Iterator<Item = Usd>>(iter: I) -> Usd {
-        iter.fold(Usd::ZERO, Add::add)
-    }
-}
+use super::Usd;
 
 /// Prices of one tier in dollars per 1M tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,11 +99,17 @@ pub struct PricingTable {
     pub currency: String,
     pub unit: String,
     pub models: BTreeMap<String, ModelPricing>,
+    /// Where it came from (a path, or the bundled table's name), recorded in the manifest.
+    #[serde(skip)]
+    pub source: String,
+    /// sha256 of the table's text, recorded in the manifest.
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PricingError {
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read the pricing table `{path}`")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -209,12 +139,13 @@ impl PricingTable {
         PricingTable::parse(&text, path)
     }
 
-    /// Parses and validates; `path` only names the file in errors.
+    /// Parses and validates; `path` names the file in errors and in the manifest.
     pub fn parse(text: &str, path: &Path) -> Result<PricingTable, PricingError> {
-        let table: PricingTable = toml::from_str(text).map_err(|error| PricingError::Parse {
-            path: path.to_path_buf(),
-            message: error.to_string().trim_end().to_string(),
-        })?;
+        let mut table: PricingTable =
+            toml::from_str(text).map_err(|error| PricingError::Parse {
+                path: path.to_path_buf(),
+                message: error.to_string().trim_end().to_string(),
+            })?;
         if table.currency != "USD" || table.unit != "per_1m_tokens" {
             return Err(PricingError::Parse {
                 path: path.to_path_buf(),
@@ -240,15 +171,17 @@ impl PricingTable {
                 }
             }
         }
+        table.source = path.display().to_string();
+        table.sha256 = crate::store::fs::sha256_hex(text.as_bytes());
         Ok(table)
     }
 
-    /// Prices of a model family (see [`crate::model::family_of`]).
-    pub fn for_model(&self, family: &str, path: &Path) -> Result<&ModelPricing, PricingError> {
+    /// Prices of a model family (see [`crate::plan::family_of`]).
+    pub fn for_model(&self, family: &str) -> Result<&ModelPricing, PricingError> {
         self.models
             .get(family)
             .ok_or_else(|| PricingError::Unpriced {
-                path: path.to_path_buf(),
+                path: PathBuf::from(&self.source),
                 model: family.to_string(),
                 priced: self.models.keys().cloned().collect::<Vec<_>>().join(", "),
             })
@@ -261,13 +194,6 @@ fn is_checked_date(text: &str) -> bool {
     let month = chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
         && text.len() == 7;
     full || month
-}
-
-impl FromStr for Usd {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Usd, String> {
-        Usd::parse(text).ok_or_else(|| format!("`{text}` is not an amount of dollars"))
-    }
 }
 
 #[cfg(test)]
@@ -333,14 +259,14 @@ mod tests {
     fn the_shipped_table_loads_and_prices_every_known_family() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/pricing.toml");
         let table = PricingTable::load(&path).unwrap();
-        let gpt4o = table.for_model("gpt-4o", &path).unwrap();
+        let gpt4o = table.for_model("gpt-4o").unwrap();
         assert_eq!(gpt4o.batch.input, dec("1.25"));
         assert_eq!(gpt4o.batch.output, dec("5.00"));
         assert!(gpt4o.batch_cached_price_assumed());
-        let gpt5 = table.for_model("gpt-5", &path).unwrap();
+        let gpt5 = table.for_model("gpt-5").unwrap();
         assert_eq!(gpt5.batch.cached_input, Some(dec("0.0625")));
         for model in table.models.keys() {
-            crate::model::family_of(model).unwrap();
+            crate::plan::family_of(model).unwrap();
         }
     }
 
@@ -359,7 +285,7 @@ mod tests {
             path,
         )
         .unwrap();
-        let error = table.for_model("gpt-4o", path).unwrap_err().to_string();
+        let error = table.for_model("gpt-4o").unwrap_err().to_string();
         assert!(error.starts_with("no price for model `gpt-4o`"), "{error}");
     }
 }

@@ -1,0 +1,147 @@
+//! Retry attempts: the requests a new answer may fix, sent again with the same bodies
+//! under new `custom_id`s (attempt + 1) in new shards, priced before anything is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::BatchError;
+use crate::money::Usd;
+use crate::plan::{BatchRequestLine, CustomId, ShardFill, Sharder, TokenTotals};
+use crate::reconcile::Resolved;
+use crate::store::fs::{read_jsonl, sha256_hex, write_atomic};
+use crate::store::manifest::{INDEX_FILE, REQUESTS_DIR};
+use crate::store::{FileRecord, IndexEntry, RemoteState, RunDir, ShardRecord};
+
+/// A retry attempt, built in memory before anything is written.
+pub struct RetryPlan {
+    /// New shards: their lines and fills.
+    pub shards: Vec<(Vec<String>, ShardFill)>,
+    pub index: Vec<IndexEntry>,
+    /// The worst case of the new requests at Batch prices.
+    pub worst_usd: Usd,
+}
+
+/// Builds the next attempt of `requests` (their latest attempt + 1), with the same bodies
+/// as before, in new shards under the run's limits.
+pub fn plan_retry(run: &RunDir, requests: &[&Resolved]) -> Result<RetryPlan, BatchError> {
+    let index_path = run.path.join(INDEX_FILE);
+    let entries: BTreeMap<String, IndexEntry> =
+        read_jsonl::<IndexEntry>(&index_path, "not an index line")?
+            .into_iter()
+            .map(|entry| (entry.request.custom_id.clone(), entry))
+            .collect();
+    let wanted: BTreeMap<&str, &Resolved> = requests
+        .iter()
+        .map(|r| (r.custom_id.as_str(), *r))
+        .collect();
+    let mut bodies: BTreeMap<String, BatchRequestLine> = BTreeMap::new();
+    let shards_needed: BTreeSet<usize> = wanted
+        .keys()
+        .filter_map(|id| entries.get(*id))
+        .map(|e| e.shard)
+        .collect();
+    for shard in shards_needed {
+        let path = run.path.join(&run.manifest.shards[shard].file.path);
+        for request in read_jsonl::<BatchRequestLine>(&path, "not a request line")? {
+            if wanted.contains_key(request.custom_id.as_str()) {
+                bodies.insert(request.custom_id.clone(), request);
+            }
+        }
+    }
+    let first_index = run.manifest.shards.len();
+    let mut sharder = Sharder::new(run.manifest.limits);
+    let mut shards: Vec<(Vec<String>, ShardFill)> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut index = Vec::new();
+    let mut worst = TokenTotals::default();
+    for (old_id, resolved) in &wanted {
+        let (Some(entry), Some(request)) = (entries.get(*old_id), bodies.get(*old_id)) else {
+            return Err(BatchError::NotInPlan {
+                custom_id: (*old_id).to_string(),
+            });
+        };
+        let new_id = CustomId {
+            note_id: resolved.note_id.clone(),
+            kind: resolved.kind,
+            attempt: resolved.attempt + 1,
+        }
+        .to_string();
+        let mut request = request.clone();
+        request.custom_id.clone_from(&new_id);
+        let line = to_line(&request);
+        let (shard, finished) = sharder.place(
+            &new_id,
+            &request.body.model,
+            line.len() as u64,
+            entry.request.prompt_tokens,
+        )?;
+        if let Some(fill) = finished {
+            shards.push((std::mem::take(&mut current), fill));
+        }
+        current.push(line);
+        let mut planned = entry.request.clone();
+        planned.custom_id = new_id;
+        worst.add(&planned);
+        index.push(IndexEntry {
+            request: planned,
+            shard: first_index + shard,
+        });
+    }
+    if let Some(fill) = sharder.finish() {
+        shards.push((current, fill));
+    }
+    let worst_usd = run.manifest.pricing.prices.batch.cost(worst.worst_use());
+    Ok(RetryPlan {
+        shards,
+        index,
+        worst_usd,
+    })
+}
+
+/// Writes a retry attempt into the run: new shard files, index lines, manifest entries.
+pub fn apply_retry(run: &mut RunDir, plan: RetryPlan) -> Result<(), BatchError> {
+    let first_index = run.manifest.shards.len();
+    for (offset, (lines, fill)) in plan.shards.into_iter().enumerate() {
+        let index = first_index + offset;
+        let relative = format!("{REQUESTS_DIR}/shard-{index:03}.jsonl");
+        let path = run.path.join(&relative);
+        let bytes: String = lines.concat();
+        write_atomic(&path, |w| w.write_all(bytes.as_bytes()))?;
+        run.manifest.shards.push(ShardRecord {
+            index,
+            file: FileRecord {
+                path: relative,
+                sha256: sha256_hex(bytes.as_bytes()),
+                bytes: bytes.len() as u64,
+            },
+            model: fill.model.clone(),
+            requests: fill.requests,
+            prompt_tokens: fill.prompt_tokens,
+            remote: RemoteState::default(),
+        });
+    }
+    let index_path = run.path.join(INDEX_FILE);
+    // Keep only lines of shards the manifest has: a retry interrupted between writing
+    // the index and the manifest left lines for shards that never existed.
+    let mut text = String::new();
+    for entry in read_jsonl::<IndexEntry>(&index_path, "not an index line")? {
+        if entry.shard < first_index {
+            text.push_str(&to_line(&entry));
+        }
+    }
+    for entry in &plan.index {
+        text.push_str(&to_line(entry));
+    }
+    write_atomic(&index_path, |w| w.write_all(text.as_bytes()))?;
+    run.manifest.request_index.sha256 = sha256_hex(text.as_bytes());
+    run.manifest.request_index.bytes = text.len() as u64;
+    run.manifest.requests += plan.index.len() as u64;
+    Ok(run.save()?)
+}
+
+/// One JSON line of a value that is plain JSON (strings, numbers, maps with string keys).
+fn to_line<T: serde::Serialize>(value: &T) -> String {
+    let mut line =
+        serde_json::to_string(value).expect("index entries and request lines are plain JSON");
+    line.push('\n');
+    line
+}

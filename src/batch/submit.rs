@@ -1,0 +1,174 @@
+//! Submission: upload each pending shard (or reuse an upload a crash left behind) and
+//! create its batch (or find the one a lost answer hid), under the enqueued-token limit.
+
+use std::collections::BTreeMap;
+
+use super::{
+    unix_now, BatchError, Event, Observer, CREATE_ATTEMPTS, CREATE_LOOKBACK_SECONDS,
+    LOOKUP_MAX_PAGES,
+};
+use crate::api::{ApiError, BatchApi, BatchInfo};
+use crate::store::RunDir;
+
+/// Submits every pending shard the enqueued-token limit lets through now (all of them
+/// without a limit). Shards already submitted are left alone; a shard interrupted
+/// mid-submission resumes where it stopped.
+pub async fn submit_ready<A: BatchApi>(
+    api: &A,
+    run: &mut RunDir,
+    observer: &mut dyn Observer,
+) -> Result<usize, BatchError> {
+    let limit = run.manifest.limits.max_prompt_tokens;
+    let mut submitted = 0;
+    for index in run.pending() {
+        if let Some(limit) = limit {
+            let in_flight = run.in_flight_tokens();
+            if in_flight > 0 && in_flight + run.shard(index).prompt_tokens > limit {
+                observer.event(&Event::Deferred {
+                    shard: index,
+                    in_flight_tokens: in_flight,
+                    limit,
+                });
+                break;
+            }
+        }
+        submit_shard(api, run, index, observer).await?;
+        submitted += 1;
+    }
+    Ok(submitted)
+}
+
+/// Uploads (or reuses) one shard's file and creates (or finds) its batch.
+pub(crate) async fn submit_shard<A: BatchApi>(
+    api: &A,
+    run: &mut RunDir,
+    index: usize,
+    observer: &mut dyn Observer,
+) -> Result<(), BatchError> {
+    let name = run.upload_name(index);
+    if run.shard(index).remote.input_file_id.is_none() {
+        let reused = if run.shard(index).remote.upload_started_at.is_some() {
+            find_upload(api, &name, run.shard(index).file.bytes).await?
+        } else {
+            None
+        };
+        let file_id = if let Some(file_id) = reused {
+            observer.event(&Event::UploadReused {
+                shard: index,
+                file_id: file_id.clone(),
+            });
+            file_id
+        } else {
+            run.shard_mut(index).remote.upload_started_at = Some(unix_now());
+            run.save()?;
+            let path = run.path.join(&run.shard(index).file.path);
+            let file = api.upload_file(&path, &name).await?;
+            observer.event(&Event::Uploaded {
+                shard: index,
+                file_id: file.id.clone(),
+            });
+            file.id
+        };
+        run.shard_mut(index).remote.input_file_id = Some(file_id);
+        run.save()?;
+    }
+    let input_file_id = run
+        .shard(index)
+        .remote
+        .input_file_id
+        .clone()
+        .unwrap_or_default();
+    let metadata = run.metadata(index);
+    if let Some(started) = run.shard(index).remote.create_started_at {
+        if let Some(batch) = find_batch(api, &metadata, started).await? {
+            return record_batch(run, index, batch, observer, true);
+        }
+    }
+    run.shard_mut(index).remote.create_started_at = Some(unix_now());
+    run.save()?;
+    let started = run.shard(index).remote.create_started_at.unwrap_or(0);
+    let mut attempt = 1;
+    loop {
+        match api.create_batch(&input_file_id, &metadata).await {
+            Ok(batch) => return record_batch(run, index, batch, observer, false),
+            Err(error) if error.transient() && attempt < CREATE_ATTEMPTS => {
+                // The batch may exist although the answer was lost: look before creating.
+                if error.maybe_applied() {
+                    if let Some(batch) = find_batch(api, &metadata, started).await? {
+                        return record_batch(run, index, batch, observer, true);
+                    }
+                }
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+fn record_batch(
+    run: &mut RunDir,
+    index: usize,
+    batch: BatchInfo,
+    observer: &mut dyn Observer,
+    found: bool,
+) -> Result<(), BatchError> {
+    let batch_id = batch.id.clone();
+    let remote = &mut run.shard_mut(index).remote;
+    remote.batch_id = Some(batch_id.clone());
+    remote.batch = Some(batch);
+    run.save()?;
+    observer.event(&if found {
+        Event::Found {
+            shard: index,
+            batch_id,
+        }
+    } else {
+        Event::Created {
+            shard: index,
+            batch_id,
+        }
+    });
+    Ok(())
+}
+
+/// A file uploaded under `name` with `bytes` bytes, if one is there.
+async fn find_upload<A: BatchApi>(
+    api: &A,
+    name: &str,
+    bytes: u64,
+) -> Result<Option<String>, ApiError> {
+    let files = api.list_batch_files().await?;
+    Ok(files
+        .into_iter()
+        .filter(|f| f.filename == name && f.bytes.is_none_or(|b| b == bytes))
+        .max_by_key(|f| f.created_at)
+        .map(|f| f.id))
+}
+
+/// The batch carrying `metadata`, created since shortly before `started`, if any.
+/// Lists newest first and stops at older batches.
+async fn find_batch<A: BatchApi>(
+    api: &A,
+    metadata: &BTreeMap<String, String>,
+    started: u64,
+) -> Result<Option<BatchInfo>, ApiError> {
+    let oldest = started.saturating_sub(CREATE_LOOKBACK_SECONDS);
+    let mut after: Option<String> = None;
+    for _ in 0..LOOKUP_MAX_PAGES {
+        let page = api.list_batches(after.as_deref(), 100).await?;
+        for batch in &page.batches {
+            if metadata
+                .iter()
+                .all(|(k, v)| batch.metadata.get(k) == Some(v))
+            {
+                return Ok(Some(batch.clone()));
+            }
+        }
+        let reached_older = page.batches.iter().any(|b| b.created_at < oldest);
+        match page.batches.last() {
+            Some(last) if page.has_more && !reached_older => after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,70 @@
+//! `safesft estimate`: the cost per dataset size and model, from exact token counts of
+//! the real pairs. Writes nothing.
+
+use anyhow::bail;
+use serde_json::json;
+
+use crate::cli::args::{EstimateArgs, TableFormat};
+use crate::cli::output::{stdout_json, stdout_text, warn_about_import, warn_if_prices_stale};
+use crate::cli::settings::{load_pricing, load_prompts, output_model};
+use crate::cli::ExitStatus;
+use crate::medec::{self, ReadOptions};
+use crate::plan::family_and_prices;
+use crate::plan::sizes::size_estimates;
+use crate::report;
+
+pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
+    let mut sizes = args.sizes.clone();
+    if sizes.contains(&0) {
+        bail!("`--sizes` must be whole numbers of pairs above 0");
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    let prompts = load_prompts(args.prompts.as_deref())?;
+    let pricing = load_pricing(args.pricing.as_deref())?;
+    let models = if args.models.is_empty() {
+        vec![prompts.config.model.clone()]
+    } else {
+        args.models.clone()
+    };
+    for model in &models {
+        let (family, priced) = family_and_prices(&pricing, model)?;
+        warn_if_prices_stale(family.name, &priced.checked);
+    }
+    let (pairs, summary) = medec::read_all_pairs(
+        &args.input,
+        ReadOptions {
+            skip_invalid: args.skip_invalid,
+        },
+    )?;
+    warn_about_import(&summary);
+    if pairs.is_empty() {
+        bail!("`{}` holds no pairs to estimate from", args.input.display());
+    }
+    let output_model = output_model(&args.reports_dir)?;
+    let mut rows = Vec::new();
+    for model in &models {
+        let (_, priced) = family_and_prices(&pricing, model)?;
+        rows.extend(size_estimates(
+            &pairs,
+            &prompts,
+            priced,
+            model,
+            args.reasoning.enabled(),
+            &sizes,
+            &output_model,
+        )?);
+    }
+    rows.sort_by_key(|row| row.size);
+    match args.format {
+        TableFormat::Table => stdout_text(&report::size_table(&rows, args.reasoning.enabled()))?,
+        TableFormat::Csv => stdout_text(&report::size_csv(&rows))?,
+        TableFormat::Json => stdout_json(&json!({
+            "input": args.input,
+            "pairs_available": pairs.len(),
+            "reasoning": args.reasoning.enabled(),
+            "rows": rows,
+        }))?,
+    }
+    Ok(ExitStatus::Success)
+}

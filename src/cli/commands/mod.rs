@@ -1,0 +1,109 @@
+//! One file per command: each parses nothing (clap did), calls the library and prints.
+//! Shared here: the async runtime, the HTTP client from the environment, Ctrl-C, and the
+//! exit status after waiting.
+
+mod cancel;
+mod check;
+mod estimate;
+mod import;
+mod plan;
+mod reconcile;
+mod report;
+mod retry;
+mod run;
+mod status;
+mod submit;
+mod validate;
+mod wait;
+
+use serde_json::json;
+
+use super::args::Command;
+use super::output::{stdout_json, stdout_text};
+use super::ExitStatus;
+use crate::api::{ApiSettings, BatchStatus, HttpBatchApi};
+use crate::batch::OUTPUTS_DIR;
+use crate::store::RunDir;
+
+pub(super) fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Import(args) => import::import(&args),
+        Command::Plan(args) => plan::plan(&args).map(|(status, _)| status),
+        Command::Estimate(args) => estimate::estimate(&args),
+        Command::Submit(args) => submit::submit(&args),
+        Command::Status(args) => status::status(&args),
+        Command::Wait(args) => wait::wait(&args),
+        Command::Cancel(args) => cancel::cancel(&args),
+        Command::Run(args) => run::run_job(&args),
+        Command::Check(args) => check::check(&args),
+        Command::Reconcile(args) => reconcile::reconcile_command(&args),
+        Command::Report(args) => report::report_command(&args),
+        Command::Retry(args) => retry::retry(&args),
+        Command::Validate(args) => validate::validate(&args),
+    }
+}
+
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub(super) fn http_api() -> anyhow::Result<HttpBatchApi> {
+    let settings = ApiSettings::from_env()?;
+    Ok(HttpBatchApi::new(settings)?)
+}
+
+/// Runs `work` until it ends or Ctrl-C arrives. Every manifest write is atomic, so
+/// stopping at any await point leaves a run that resumes.
+pub(super) async fn interruptible<T, E>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<Option<T>, E> {
+    tokio::select! {
+        result = work => result.map(Some),
+        _ = tokio::signal::ctrl_c() => Ok(None),
+    }
+}
+
+/// The exit status after `wait` (or `run`): 0 when every request has its line, 1 when
+/// any shard failed, expired, was cancelled or its files do not add up.
+pub(super) fn finish_wait(
+    run: &RunDir,
+    outcome: Option<()>,
+    json: bool,
+) -> anyhow::Result<ExitStatus> {
+    if outcome.is_none() {
+        eprintln!(
+            "\ninterrupted: nothing is lost. Run `safesft wait {}` to resume.",
+            run.manifest.run
+        );
+        return Ok(ExitStatus::Interrupted);
+    }
+    if json {
+        stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
+    } else {
+        stdout_text(&crate::report::status_table(&run.manifest))?;
+    }
+    let all_good = run.manifest.shards.iter().all(|s| {
+        s.remote.withdrawn
+            || (s
+                .remote
+                .batch
+                .as_ref()
+                .is_some_and(|b| b.status == BatchStatus::Completed)
+                && s.remote
+                    .line_check
+                    .as_ref()
+                    .is_some_and(|c| c.problems.is_empty()))
+    });
+    if all_good {
+        eprintln!(
+            "every shard finished; results are in {}",
+            run.path.join(OUTPUTS_DIR).display()
+        );
+        Ok(ExitStatus::Success)
+    } else {
+        eprintln!("some requests did not complete: see the table above; their lines are in the error files");
+        Ok(ExitStatus::Failure)
+    }
+}

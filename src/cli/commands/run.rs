@@ -1,0 +1,58 @@
+//! `safesft run`: the whole job — plan, budget check, submit, wait, reconcile, report —
+//! stopping after the plan without a key or with `--dry-run`, resuming where it stopped.
+
+use crate::batch;
+use crate::cli::args::RunArgs;
+use crate::cli::output::stdout_text;
+use crate::cli::progress::Progress;
+use crate::cli::settings::schedule;
+use crate::cli::ExitStatus;
+use crate::store::RunDir;
+
+use super::plan::plan;
+use super::reconcile::reconcile_and_report;
+use super::{finish_wait, http_api, interruptible, runtime};
+
+pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
+    let (status, run_dir) = plan(&args.plan)?;
+    let Some(run_dir) = run_dir else {
+        return Ok(status);
+    };
+    let has_key = std::env::var_os("OPENAI_API_KEY").is_some_and(|k| !k.is_empty());
+    if args.dry_run || !has_key {
+        let reason = if args.dry_run {
+            "--dry-run"
+        } else {
+            "no OPENAI_API_KEY in the environment"
+        };
+        eprintln!(
+            "\nstopped after the plan ({reason}): nothing was sent, nothing was spent.\nTo generate for real: export OPENAI_API_KEY, then run the same command without --dry-run (it resumes from {}).",
+            run_dir.display()
+        );
+        return Ok(status);
+    }
+    // The environment is checked before anything is recorded as started.
+    let api = http_api()?;
+    let schedule = schedule(args.poll)?;
+    runtime()?.block_on(async {
+        let mut run = RunDir::open(&run_dir)?;
+        run.check_budget(None)?;
+        run.verify_shard_files()?;
+        let mut progress = Progress::new(args.plan.quiet);
+        let outcome = interruptible(async {
+            batch::submit_ready(&api, &mut run, &mut progress).await?;
+            batch::wait(&api, &mut run, schedule, &mut progress).await
+        })
+        .await?;
+        progress.clear();
+        let waited = finish_wait(&run, outcome, false)?;
+        if waited == ExitStatus::Interrupted {
+            return Ok(waited);
+        }
+        // The dataset decides: a batch that expired but whose requests a retry answered
+        // is not a failure any more.
+        let (finished, status) = reconcile_and_report(&run, &args.sft, &args.plan.reports_dir)?;
+        stdout_text(&finished.text)?;
+        Ok(status)
+    })
+}

@@ -1,0 +1,223 @@
+//! Reconciling a run folder: read its results, decide every request, write the SFT
+//! files, `generation_stats_safe.json`, `rejected.jsonl`, the cost report and the ledger
+//! row. Deterministic: the same results give the same files.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::medec::Pair;
+use crate::reconcile::collect::{collect, CollectError};
+use crate::reconcile::{reconcile, Outcome, Reconciled, Resolved};
+use crate::report::cost::{cost_csv, cost_report, cost_text, CostReport};
+use crate::report::ledger::{self, LedgerRow, LEDGER_FILE};
+use crate::report::{accounting_table, ReportError};
+use crate::safety::SafetyChecker;
+use crate::sft::{self, Fallback, GenerationStats};
+use crate::store::fs::{write_atomic, write_json_atomic, write_jsonl};
+use crate::store::{RunDir, StoreError};
+
+/// Why a run could not be reconciled.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// How the dataset is written.
+#[derive(Debug, Clone)]
+pub struct SftOptions {
+    /// Where the SFT files go (default: `<run>/sft`).
+    pub output_dir: Option<PathBuf>,
+    pub fallback: Fallback,
+    /// Also write the chat `messages` form.
+    pub messages: bool,
+    /// Seed of the combined file's shuffle.
+    pub seed: u64,
+}
+
+/// What reconciling a run produced.
+pub struct Finished {
+    pub text: String,
+    pub json: Value,
+    /// False when a request got no answer (failed, expired, missing) or lines were bad.
+    pub complete: bool,
+    pub cost: CostReport,
+}
+
+/// Reads a run's results and decides every request's outcome.
+pub fn reconcile_results(run: &RunDir) -> Result<(Vec<Pair>, Reconciled), CollectError> {
+    let results = collect(&run.path, &run.manifest)?;
+    let originals: HashMap<&str, &str> = results
+        .pairs
+        .iter()
+        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
+        .collect();
+    let checker = SafetyChecker::default();
+    let reconciled = reconcile(
+        &results.planned,
+        results.lines,
+        |id| originals.get(id).copied(),
+        &checker,
+    );
+    drop(originals);
+    Ok((results.pairs, reconciled))
+}
+
+/// Reconciles a run: SFT files, stats, rejected answers, the cost report and the
+/// ledger row (dated `today`).
+pub fn reconcile_run(
+    run: &RunDir,
+    options: &SftOptions,
+    reports_dir: &Path,
+    today: &str,
+) -> Result<Finished, JobError> {
+    let manifest = &run.manifest;
+    let (pairs, reconciled) = reconcile_results(run)?;
+    let (correct, incorrect, stats) =
+        sft::build_records(&pairs, &reconciled, manifest.reasoning, options.fallback);
+    let combined = sft::combined(&correct, &incorrect, options.seed);
+    let kept_examples = combined.len() as u64;
+    let cost = cost_report(manifest, &reconciled, kept_examples);
+    let output_dir = options
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| run.path.join("sft"));
+    write_jsonl(&output_dir.join("sft_correct.jsonl"), &correct)?;
+    write_jsonl(&output_dir.join("sft_incorrect.jsonl"), &incorrect)?;
+    write_jsonl(&output_dir.join("sft_combined_safe.jsonl"), &combined)?;
+    if options.messages {
+        let messages: Vec<Value> = combined.iter().map(sft::as_messages).collect();
+        write_jsonl(
+            &output_dir.join("sft_combined_safe.messages.jsonl"),
+            &messages,
+        )?;
+    }
+    let not_kept: Vec<&Resolved> = reconciled
+        .finals
+        .values()
+        .filter(|r| r.outcome != Outcome::Kept)
+        .collect();
+    write_jsonl(&output_dir.join("rejected.jsonl"), &not_kept)?;
+    let stats_json = json!({
+        "run": manifest.run,
+        "model": manifest.model,
+        "generation": stats,
+        "accounting": reconciled.accounting,
+        "line_problems": reconciled.problems,
+        "tokens": cost.total.usage,
+        "actual_usd": cost.total.actual_usd,
+        "fallback": options.fallback,
+        "seed": options.seed,
+    });
+    write_json_atomic(&output_dir.join("generation_stats_safe.json"), &stats_json)?;
+    let report_json = reports_dir.join(format!("{}.json", manifest.run));
+    write_json_atomic(&report_json, &cost)?;
+    let csv_text = cost_csv(&cost);
+    write_atomic(&reports_dir.join(format!("{}.csv", manifest.run)), |w| {
+        w.write_all(csv_text.as_bytes())
+    })?;
+    ledger::upsert(
+        &reports_dir.join(LEDGER_FILE),
+        LedgerRow::for_run(
+            today.to_string(),
+            manifest,
+            &reconciled,
+            &cost,
+            kept_examples,
+        ),
+    )?;
+
+    let text = summary_text(
+        &reconciled,
+        &stats,
+        (correct.len(), incorrect.len()),
+        &output_dir,
+        &report_json,
+        &cost,
+        &manifest.run,
+    );
+    let unanswered = unanswered(&reconciled);
+    let problems = &reconciled.problems;
+    let complete = unanswered == 0
+        && problems.unknown.is_empty()
+        && problems.duplicated.is_empty()
+        && problems.unreadable.is_empty();
+    Ok(Finished {
+        text,
+        json: json!({"stats": stats_json, "cost": cost, "output_dir": output_dir}),
+        complete,
+        cost,
+    })
+}
+
+/// Requests with no answer (failed, expired, missing): something failed. Rejected
+/// answers are the checker doing its job, not a failure of the run.
+fn unanswered(reconciled: &Reconciled) -> u64 {
+    reconciled
+        .accounting
+        .values()
+        .map(|a| a.failed + a.expired + a.missing)
+        .sum()
+}
+
+/// What `reconcile` prints: the accounting, the pairs kept, line problems, where the
+/// files are, the bill, and what to do about unanswered requests.
+fn summary_text(
+    reconciled: &Reconciled,
+    stats: &GenerationStats,
+    examples: (usize, usize),
+    output_dir: &Path,
+    report_json: &Path,
+    cost: &CostReport,
+    run: &str,
+) -> String {
+    let mut text = accounting_table(&reconciled.accounting);
+    let _ = writeln!(
+        text,
+        "\n{} pairs: {} kept ({} CORRECT + {} INCORRECT examples), {} dropped; reasoning added {}, failed {}.",
+        stats.total_pairs_processed,
+        stats.pairs_kept,
+        examples.0,
+        examples.1,
+        stats.pairs_dropped,
+        stats.reasoning_added,
+        stats.reasoning_failed
+    );
+    let problems = &reconciled.problems;
+    for (what, list) in [
+        ("unknown custom_ids", &problems.unknown),
+        ("duplicated custom_ids", &problems.duplicated),
+        ("unreadable lines", &problems.unreadable),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(
+                text,
+                "warning: {} {what}: {}",
+                list.len(),
+                list.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "SFT files in {}; cost report in {}\n",
+        output_dir.display(),
+        report_json.display()
+    );
+    text.push_str(&cost_text(cost));
+    let unanswered = unanswered(reconciled);
+    if unanswered > 0 {
+        let _ = writeln!(
+            text,
+            "\n{unanswered} request(s) got no answer (failed, expired or missing): see rejected.jsonl; `safesft retry {run}` resends those a new attempt may fix"
+        );
+    }
+    text
+}

@@ -1,0 +1,7 @@
+//! Money: exact US dollars and the dated pricing table that turns tokens into them.
+
+mod pricing;
+mod usd;
+
+pub use pricing::{ModelPricing, PricingError, PricingTable, TierPrices, TokenUse};
+pub use usd::Usd;

@@ -1,0 +1,177 @@
+//! The cost per dataset size and model: exact token counts of the first N real pairs,
+//! scaled up at their mean per pair for sizes beyond the pairs at hand.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::custom_id::RequestKind;
+use super::estimate::{Estimate, OutputModel, TokenTotals};
+use super::model::family_of;
+use super::prompts::LoadedPrompts;
+use super::request::RequestBuilder;
+use super::PlanError;
+use crate::medec::Pair;
+use crate::money::{ModelPricing, Usd};
+
+/// Token totals of `measured` pairs scaled to `size` pairs (rounded up): the estimate
+/// for a dataset larger than the pairs at hand, at their mean per pair.
+pub fn scale_totals(totals: &TokenTotals, measured: u64, size: u64) -> TokenTotals {
+    let scale = |value: u64| -> u64 {
+        if measured == 0 {
+            return 0;
+        }
+        let scaled = (u128::from(value) * u128::from(size)).div_ceil(u128::from(measured));
+        u64::try_from(scaled).unwrap_or(u64::MAX)
+    };
+    TokenTotals {
+        requests: scale(totals.requests),
+        prompt_tokens: scale(totals.prompt_tokens),
+        expected_cached_tokens: scale(totals.expected_cached_tokens),
+        expected_output_tokens: scale(totals.expected_output_tokens),
+        worst_output_tokens: scale(totals.worst_output_tokens),
+    }
+}
+
+/// One row of the cost-per-dataset-size table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeEstimate {
+    pub size: u64,
+    pub model: String,
+    /// Pairs whose tokens were counted: `size`, or every pair available when fewer.
+    pub measured_pairs: u64,
+    /// True when `size` exceeds the pairs available and totals were scaled up.
+    pub extrapolated: bool,
+    pub estimate: Estimate,
+}
+
+impl SizeEstimate {
+    /// Batch expected dollars per pair (rounded to 1e-10 dollars, for display).
+    pub fn expected_per_pair(&self) -> Usd {
+        if self.size == 0 {
+            return Usd::ZERO;
+        }
+        Usd(
+            (self.estimate.total.batch.expected.0 / rust_decimal::Decimal::from(self.size))
+                .round_dp(10),
+        )
+    }
+}
+
+/// Cost estimates of `sizes` pairs for one model, from the per-kind token totals of the
+/// first pairs of `pairs` (all of them, scaled, for sizes beyond them).
+pub fn size_estimates(
+    pairs: &[Pair],
+    prompts: &LoadedPrompts,
+    model_pricing: &ModelPricing,
+    model: &str,
+    reasoning: bool,
+    sizes: &[u64],
+    output_model: &OutputModel,
+) -> Result<Vec<SizeEstimate>, PlanError> {
+    let family = family_of(model)?;
+    let builder = RequestBuilder::new(prompts, model, family, output_model.clone(), reasoning);
+    let available = pairs.len() as u64;
+    let largest = sizes.iter().copied().max().unwrap_or(0).min(available);
+    let mut totals: BTreeMap<RequestKind, TokenTotals> = builder
+        .kinds()
+        .iter()
+        .map(|&k| (k, TokenTotals::default()))
+        .collect();
+    let mut at_size: BTreeMap<u64, BTreeMap<RequestKind, TokenTotals>> = BTreeMap::new();
+    let counted_pairs = usize::try_from(largest).unwrap_or(usize::MAX);
+    for (counted, pair) in (1u64..).zip(pairs.iter().take(counted_pairs)) {
+        for (_, request) in builder.build(pair, counted == 1) {
+            totals.entry(request.kind).or_default().add(&request);
+        }
+        if sizes.contains(&counted) {
+            at_size.insert(counted, totals.clone());
+        }
+    }
+    Ok(sizes
+        .iter()
+        .map(|&size| {
+            let (measured, kinds) = match at_size.get(&size) {
+                Some(kinds) => (size, kinds.clone()),
+                None => (
+                    available,
+                    totals
+                        .iter()
+                        .map(|(&k, t)| (k, scale_totals(t, available, size)))
+                        .collect(),
+                ),
+            };
+            SizeEstimate {
+                size,
+                model: model.to_string(),
+                measured_pairs: measured,
+                extrapolated: size > available,
+                estimate: Estimate::new(model, model_pricing, output_model, size, &kinds),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaling_rounds_up_and_keeps_exact_multiples() {
+        let measured = TokenTotals {
+            requests: 10,
+            prompt_tokens: 1000,
+            expected_cached_tokens: 0,
+            expected_output_tokens: 333,
+            worst_output_tokens: 2000,
+        };
+        let scaled = scale_totals(&measured, 10, 30);
+        assert_eq!(scaled.prompt_tokens, 3000);
+        assert_eq!(scaled.expected_output_tokens, 999);
+        assert_eq!(scaled.requests, 30);
+        assert_eq!(scale_totals(&measured, 3, 10).expected_output_tokens, 1110);
+        assert_eq!(scale_totals(&measured, 3, 10).prompt_tokens, 3334);
+    }
+
+    #[test]
+    fn sizes_within_the_pairs_are_counted_and_beyond_them_scaled() {
+        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let prompts = LoadedPrompts::load(
+            &project.join("configs/prompts/gpt4o_medec_safe_augmentation.json"),
+        )
+        .unwrap();
+        let pricing =
+            crate::money::PricingTable::load(&project.join("configs/pricing.toml")).unwrap();
+        let pair = |id: &str, note: &str| Pair {
+            note_id: id.into(),
+            correct_note: note.into(),
+            incorrect_note: format!("{note} Not."),
+            error_type: crate::medec::ErrorType::Diagnosis,
+            error_sentence: None,
+            corrected_sentence: None,
+        };
+        let pairs = [
+            pair("a", "Short note."),
+            pair("b", "A somewhat longer clinical note about a patient."),
+        ];
+        let rows = size_estimates(
+            &pairs,
+            &prompts,
+            pricing.for_model("gpt-4o").unwrap(),
+            "gpt-4o",
+            false,
+            &[1, 2, 4],
+            &OutputModel::default(),
+        )
+        .unwrap();
+        let prompt = |i: usize| {
+            rows[i].estimate.kinds[&RequestKind::Paraphrase]
+                .tokens
+                .prompt_tokens
+        };
+        assert_eq!((rows[0].measured_pairs, rows[0].extrapolated), (1, false));
+        assert!(prompt(1) > 2 * prompt(0), "the second note is longer");
+        assert_eq!((rows[2].measured_pairs, rows[2].extrapolated), (2, true));
+        assert_eq!(prompt(2), 2 * prompt(1), "4 pairs = twice the 2 measured");
+    }
+}

@@ -1,0 +1,12 @@
+//! The dataset: SFT records in the guide's format (exactly 50/50 by construction), their
+//! chat `messages` form, and the checks `validate` runs on a finished file.
+
+mod messages;
+mod records;
+pub mod validate;
+
+pub use messages::{as_messages, MESSAGES_SYSTEM_PROMPT};
+pub use records::{
+    build_records, combined, Fallback, GenerationStats, SftRecord, SOURCE_CORRECT_VERIFIED,
+    SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED,
+};
