@@ -5,15 +5,15 @@
 //! `safety` and `reconcile` (decide every answer) → `sft` (the dataset) → `report`
 //! (cost reports, ledger); `job` joins the last steps and `cli` is the command line.
 
-pub mod api;
-pub mod batch;
+pub(crate) mod api;
+pub(crate) mod batch;
 pub mod cli;
-pub mod job;
+pub(crate) mod job;
 pub mod medec;
 pub mod money;
 pub mod plan;
-pub mod reconcile;
-pub mod report;
+pub(crate) mod reconcile;
+pub(crate) mod report;
 pub mod safety;
-pub mod sft;
-pub mod store;
+pub(crate) mod sft;
+pub(crate) mod store;

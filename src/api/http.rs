@@ -70,10 +70,6 @@ impl ApiSettings {
             retry: RetrySettings::from_env(),
         })
     }
-
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
 }
 
 /// How hard to retry.

@@ -14,9 +14,8 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use cancel::{cancel, failure_hint};
-pub use download::line_check;
-pub use poll::{poll_once, wait, PollSchedule};
-pub use retry::{apply_retry, plan_retry, RetryPlan};
+pub use poll::{wait, PollSchedule};
+pub use retry::{apply_retry, plan_retry};
 pub use submit::submit_ready;
 
 use crate::api::{ApiError, BatchInfo};
@@ -79,13 +78,6 @@ pub enum Event {
 /// Receives [`Event`]s.
 pub trait Observer {
     fn event(&mut self, event: &Event);
-}
-
-/// Discards every event.
-pub struct Quiet;
-
-impl Observer for Quiet {
-    fn event(&mut self, _event: &Event) {}
 }
 
 fn unix_now() -> u64 {

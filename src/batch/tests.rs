@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::time::Duration;
 
+use super::download::line_check;
 use super::*;
 use crate::api::{ApiError, BatchApi, BatchInfo, BatchPage, BatchStatus, FileInfo, RequestCounts};
 use crate::store::RunDir;

@@ -48,7 +48,6 @@ pub struct Finished {
     pub json: Value,
     /// False when a request got no answer (failed, expired, missing) or lines were bad.
     pub complete: bool,
-    pub cost: CostReport,
 }
 
 /// Reads a run's results and decides every request's outcome.
@@ -153,7 +152,6 @@ pub fn reconcile_run(
         text,
         json: json!({"stats": stats_json, "cost": cost, "output_dir": output_dir}),
         complete,
-        cost,
     })
 }
 

@@ -3,4 +3,4 @@
 
 mod finish;
 
-pub use finish::{reconcile_results, reconcile_run, Finished, JobError, SftOptions};
+pub use finish::{reconcile_results, reconcile_run, Finished, SftOptions};

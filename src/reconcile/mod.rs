@@ -32,16 +32,6 @@ pub enum Outcome {
     Missing,
 }
 
-impl Outcome {
-    pub const ALL: [Outcome; 5] = [
-        Outcome::Kept,
-        Outcome::Rejected,
-        Outcome::Failed,
-        Outcome::Expired,
-        Outcome::Missing,
-    ];
-}
-
 /// One line of a Batch API output or error file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ResultLine {
@@ -63,7 +53,8 @@ pub struct ResultError {
     pub message: Option<String>,
 }
 
-/// Tokens of one answer, from its `usage`.
+/// Tokens of one answer, from its `usage` (the API's field names).
+#[allow(clippy::struct_field_names)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub prompt_tokens: u64,

@@ -8,7 +8,7 @@ mod plan;
 mod status;
 mod tables;
 
-pub use plan::{plan_table, size_csv, size_table, PlanView, SIZE_CSV_HEADER};
+pub use plan::{plan_table, size_csv, size_table, PlanView};
 pub use status::{accounting_table, import_summary_text, status_table, verdict_text};
 pub use tables::thousands;
 
@@ -23,11 +23,6 @@ pub enum ReportError {
     LedgerRow {
         path: std::path::PathBuf,
         line: u64,
-        source: csv::Error,
-    },
-    #[error("cannot write `{path}`")]
-    LedgerWrite {
-        path: std::path::PathBuf,
         source: csv::Error,
     },
 }

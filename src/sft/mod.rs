@@ -5,7 +5,7 @@ mod messages;
 mod records;
 pub mod validate;
 
-pub use messages::{as_messages, MESSAGES_SYSTEM_PROMPT};
+pub use messages::as_messages;
 pub use records::{
     build_records, combined, Fallback, GenerationStats, SftRecord, SOURCE_CORRECT_VERIFIED,
     SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED,

@@ -106,6 +106,7 @@ pub struct LineCheck {
 
 /// `batches/<run>/manifest.json`: the single source of truth of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::struct_field_names)] // `manifest_version` is the file format's field name
 pub struct Manifest {
     pub manifest_version: u32,
     pub run: String,
