@@ -10,8 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde_json::json;
 
-use crate::api::http::{ApiSettings, HttpBatchApi};
-use crate::api::{BatchApi, BatchStatus};
+use crate::api::{ApiSettings, BatchApi, BatchStatus, HttpBatchApi};
 use crate::cli::{
     CheckArgs, Command, EstimateArgs, FallbackArg, ImportArgs, PlanArgs, PollArgs, ReconcileArgs,
     ReportArgs, RetryArgs, RunArgs, RunRef, SftArgs, SftFormat, SubmitArgs, TableFormat,
