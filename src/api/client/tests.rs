@@ -98,7 +98,7 @@ fn ok(body: &Value) -> String {
     respond("200 OK", "", &body.to_string())
 }
 
-fn api(server: &Server, extra: &[(&str, &str)]) -> HttpBatchApi {
+fn client(server: &Server, extra: &[(&str, &str)]) -> HttpBatchApi {
     let mut vars: Vec<(String, OsString)> = vec![
         ("OPENAI_API_KEY".into(), KEY.into()),
         ("OPENAI_BASE_URL".into(), server.url.clone().into()),
@@ -138,7 +138,7 @@ fn file() -> Value {
 #[tokio::test]
 async fn every_call_carries_the_headers_openai_clients_send() {
     let server = Server::start(vec![ok(&batch("validating"))]);
-    let api = api(
+    let api = client(
         &server,
         &[("OPENAI_ORG_ID", "org-1"), ("OPENAI_PROJECT_ID", "proj_1")],
     );
@@ -154,7 +154,10 @@ async fn every_call_carries_the_headers_openai_clients_send() {
     assert_eq!(seen.header("openai-project"), Some("proj_1"));
 
     let server = Server::start(vec![ok(&batch("validating"))]);
-    api(&server, &[]).retrieve_batch("batch_1").await.unwrap();
+    client(&server, &[])
+        .retrieve_batch("batch_1")
+        .await
+        .unwrap();
     let seen = &server.seen()[0];
     assert!(seen.header("openai-organization").is_none());
     assert!(seen.header("openai-project").is_none());
@@ -166,7 +169,7 @@ async fn upload_is_multipart_with_purpose_and_a_typed_file_part() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shard.jsonl");
     std::fs::write(&path, "{\"custom_id\":\"a\"}\n").unwrap();
-    let info = api(&server, &[])
+    let info = client(&server, &[])
         .upload_file(&path, "safesft-r-shard-000.jsonl")
         .await
         .unwrap();
@@ -191,7 +194,7 @@ async fn upload_is_multipart_with_purpose_and_a_typed_file_part() {
 #[tokio::test]
 async fn create_sends_exactly_its_four_fields_and_cancel_no_body() {
     let server = Server::start(vec![ok(&batch("validating")), ok(&batch("cancelling"))]);
-    let api = api(&server, &[]);
+    let api = client(&server, &[]);
     let metadata = BTreeMap::from([("safesft_run".to_string(), "r".to_string())]);
     api.create_batch("file-1", &metadata).await.unwrap();
     let cancelled = api.cancel_batch("batch_1").await.unwrap();
@@ -225,7 +228,7 @@ async fn lists_send_their_query_and_follow_pages() {
         )
     };
     let server = Server::start(vec![page(&["file-a", "file-b"], true), page(&[], false)]);
-    let files = api(&server, &[]).list_batch_files().await.unwrap();
+    let files = client(&server, &[]).list_batch_files().await.unwrap();
     assert_eq!(files.len(), 2);
     let seen = server.seen();
     assert_eq!(
@@ -240,7 +243,7 @@ async fn lists_send_their_query_and_follow_pages() {
     let server = Server::start(vec![ok(
         &json!({"object": "list", "data": [batch("in_progress")], "first_id": "batch_1", "last_id": "batch_1", "has_more": true}),
     )]);
-    let page = api(&server, &[])
+    let page = client(&server, &[])
         .list_batches(Some("batch_0"), 100)
         .await
         .unwrap();
@@ -259,7 +262,7 @@ async fn rate_limits_are_waited_out_and_creates_retried_only_then() {
         r#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#,
     );
     let server = Server::start(vec![limited, ok(&batch("validating"))]);
-    let api_with_delays = api(&server, &[("SAFESFT_NO_RETRY_DELAY", "0")]);
+    let api_with_delays = client(&server, &[("SAFESFT_NO_RETRY_DELAY", "0")]);
     let started = std::time::Instant::now();
     api_with_delays
         .create_batch("file-1", &BTreeMap::new())
@@ -274,7 +277,7 @@ async fn rate_limits_are_waited_out_and_creates_retried_only_then() {
         r#"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#,
     );
     let server = Server::start(vec![failed, ok(&batch("validating"))]);
-    let error = api(&server, &[])
+    let error = client(&server, &[])
         .create_batch("file-1", &BTreeMap::new())
         .await
         .unwrap_err();
@@ -285,7 +288,10 @@ async fn rate_limits_are_waited_out_and_creates_retried_only_then() {
         respond("503 Service Unavailable", "", "{}"),
         ok(&batch("in_progress")),
     ]);
-    api(&server, &[]).retrieve_batch("batch_1").await.unwrap();
+    client(&server, &[])
+        .retrieve_batch("batch_1")
+        .await
+        .unwrap();
     assert_eq!(server.seen().len(), 2, "a read is retried after a 5xx");
 
     let server = Server::start(vec![respond(
@@ -293,7 +299,7 @@ async fn rate_limits_are_waited_out_and_creates_retried_only_then() {
         "",
         r#"{"error":{"message":"No batch found with id 'batch_9'.","type":"invalid_request_error","param":null,"code":null}}"#,
     )]);
-    let error = api(&server, &[])
+    let error = client(&server, &[])
         .retrieve_batch("batch_9")
         .await
         .unwrap_err();
@@ -315,7 +321,7 @@ async fn a_refused_connection_is_retried_even_for_a_create() {
         url: format!("http://127.0.0.1:{port}/v1"),
         seen: Arc::default(),
     };
-    let error = api(&server, &[])
+    let error = client(&server, &[])
         .create_batch("file-1", &BTreeMap::new())
         .await
         .unwrap_err();
@@ -337,14 +343,14 @@ async fn the_key_echoed_back_by_a_proxy_never_reaches_the_error() {
     let echo =
         format!("<html>400 Bad Request: Authorization: Bearer {KEY} is not allowed here</html>");
     let server = Server::start(vec![respond("400 Bad Request", "", &echo)]);
-    let error = api(&server, &[])
+    let error = client(&server, &[])
         .retrieve_batch("batch_1")
         .await
         .unwrap_err();
     let shown = format!("{error} {error:?} {error:#}");
     assert!(!shown.contains(KEY), "{shown}");
     assert!(shown.contains("Bearer [redacted]"), "{shown}");
-    assert!(!format!("{:?}", api(&server, &[])).contains(KEY));
+    assert!(!format!("{:?}", client(&server, &[])).contains(KEY));
 }
 
 #[tokio::test]
@@ -353,7 +359,7 @@ async fn downloads_land_whole_or_not_at_all() {
     let destination = dir.path().join("outputs/shard-000.jsonl");
     let whole = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 6\r\nconnection: close\r\n\r\nline\n\n".to_string();
     let server = Server::start(vec![whole]);
-    let bytes = api(&server, &[])
+    let bytes = client(&server, &[])
         .download_file("file-out", &destination)
         .await
         .unwrap();
@@ -367,7 +373,7 @@ async fn downloads_land_whole_or_not_at_all() {
     let short = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhalf".to_string();
     let server = Server::start(vec![short]);
     let destination = dir.path().join("outputs/shard-001.jsonl");
-    let error = api(&server, &[])
+    let error = client(&server, &[])
         .download_file("file-out", &destination)
         .await
         .unwrap_err();
