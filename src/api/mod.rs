@@ -1,14 +1,24 @@
 //! The Batch API seam: the Files and Batches calls the lifecycle makes, as a trait, and
-//! the object shapes we read back. One HTTP implementation ([`http`]); tests script fakes.
+//! the object shapes we read back. One HTTP implementation ([`HttpBatchApi`], over
+//! reqwest); tests script fakes.
 
-pub mod http;
+mod client;
+mod error;
+mod retry;
+mod settings;
+mod wire;
 
-pub use http::{ApiSettings, HttpBatchApi};
+pub use client::HttpBatchApi;
+pub use error::ApiError;
+pub use settings::ApiSettings;
+
+/// The endpoint every batch is created on (the `url` of each request line must match).
+pub const CHAT_COMPLETIONS_ENDPOINT: &str = "/v1/chat/completions";
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,61 +140,7 @@ pub struct FileInfo {
     pub created_at: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("missing `OPENAI_API_KEY` in the environment\nhint: export OPENAI_API_KEY before submitting; a dry run (`safesft plan`) needs no key")]
-    MissingKey,
-    #[error("`OPENAI_API_KEY` holds characters that cannot go in an HTTP header (a stray space or newline?)")]
-    MalformedKey,
-    #[error("the API answered {status} to {call}: {message}")]
-    Status {
-        call: String,
-        status: u16,
-        message: String,
-        code: Option<String>,
-    },
-    #[error("{call} failed: {message}")]
-    Transport {
-        call: String,
-        message: String,
-        /// The request may have reached the server (a timeout or a dropped connection
-        /// after sending), so a create may have happened.
-        ambiguous: bool,
-    },
-    #[error("{call}: the API answered something unreadable: {message}")]
-    Decode { call: String, message: String },
-    #[error("batch `{batch_id}` has status `{raw}`, which this version of safesft does not know\nhint: upgrade safesft; nothing was changed")]
-    UnknownStatus { batch_id: String, raw: String },
-    #[error("cannot write `{path}`: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-impl ApiError {
-    /// True when the server may have acted on the request even though no answer came
-    /// back (a 5xx, a timeout, a connection dropped after sending).
-    pub fn maybe_applied(&self) -> bool {
-        match self {
-            ApiError::Status { status, .. } => *status >= 500,
-            ApiError::Transport { ambiguous, .. } => *ambiguous,
-            _ => false,
-        }
-    }
-
-    /// True for errors that a later attempt may not hit (rate limits, server errors,
-    /// network trouble).
-    pub fn transient(&self) -> bool {
-        match self {
-            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
-            ApiError::Transport { .. } => true,
-            _ => false,
-        }
-    }
-}
-
-/// The calls the lifecycle makes. Implemented over HTTP by [`http::HttpBatchApi`] and by
+/// The calls the lifecycle makes. Implemented over HTTP by [`HttpBatchApi`] and by
 /// scripted fakes in tests.
 pub trait BatchApi {
     /// Uploads a request file with `purpose=batch`.

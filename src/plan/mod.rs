@@ -19,7 +19,7 @@ pub use custom_id::{CustomId, RequestKind};
 pub use estimate::{Estimate, OutputModel, TokenTotals};
 pub use model::{family_of, Encoding, ModelFamily, UnknownModel};
 pub use prompts::{LoadedPrompts, PromptError};
-pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder, CHAT_COMPLETIONS_URL};
+pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder};
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};
 pub use write::{default_run_name, family_and_prices, plan, PlanOutcome, PlanSettings};
 

@@ -10,10 +10,8 @@ use super::estimate::OutputModel;
 use super::model::ModelFamily;
 use super::prompts::{KindPrompt, LoadedPrompts, Template};
 use super::tokens::TokenCounter;
+use crate::api::CHAT_COMPLETIONS_ENDPOINT;
 use crate::medec::Pair;
-
-/// The endpoint every request line targets.
-pub const CHAT_COMPLETIONS_URL: &str = "/v1/chat/completions";
 
 /// The five keys every reasoning answer must have.
 pub const REASONING_KEYS: [&str; 5] = [
@@ -258,7 +256,7 @@ impl<'a> RequestBuilder<'a> {
             let line = BatchRequestLine {
                 custom_id: custom_id.clone(),
                 method: "POST".into(),
-                url: CHAT_COMPLETIONS_URL.into(),
+                url: CHAT_COMPLETIONS_ENDPOINT.into(),
                 body,
             };
             let mut text = serde_json::to_string(&line)

@@ -1,9 +1,9 @@
 //! Contract check: the client and the fake talk through Stoplight Prism in proxy mode
 //! with `--errors`, which validates every request the client sends and every response
-//! the fake returns against the OpenAI spec (`../shared/openai/openapi.realapi.json`,
-//! the official spec relaxed only where the real API is known to answer differently).
-//! Any violation fails the test. Prism comes from npm (`@stoplight/prism-cli` 5.16);
-//! without npm the test is skipped, saying so.
+//! the fake returns against the OpenAI spec's Files and Batches part vendored in
+//! `tests/contract/openapi.batch-files.json` (see `tests/contract/README.md`). Any
+//! violation fails the test. It needs Prism (npm `@stoplight/prism-cli` 5.16), so a plain
+//! `cargo test` skips it as ignored; run with `--ignored` it fails when Prism is missing.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -15,29 +15,47 @@ use crate::{project, read_jsonl, sample, Test};
 
 const PRISM_VERSION: &str = "5.16";
 
+/// How to run this test, for the `#[ignore]` reason and for the failure without Prism.
+const HOW_TO_RUN: &str = "needs Prism: run `cargo test --test it contract -- --ignored` after Prism is installed (e.g. by `bash .ci/run`, which installs @stoplight/prism-cli 5.16 under target/prism; or set PRISM_BIN)";
+
+/// The vendored spec, inside the repository.
+fn spec() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/contract/openapi.batch-files.json")
+}
+
 /// Prism's binary: `$PRISM_BIN`, or installed under `target/prism` (by `.ci/run`, or
-/// here on first use). `None` only when npm is absent.
-fn prism_binary() -> Option<PathBuf> {
+/// here on first use through npm). Panics with [`HOW_TO_RUN`] when neither works: this
+/// test never passes without having checked anything.
+fn prism_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("PRISM_BIN") {
-        return Some(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        assert!(
+            path.exists(),
+            "PRISM_BIN={} does not exist\n{HOW_TO_RUN}",
+            path.display()
+        );
+        return path;
     }
     let prefix = project().join("target/prism");
     let binary = prefix.join("node_modules/.bin/prism");
     if binary.exists() {
-        return Some(binary);
+        return binary;
     }
-    if Command::new("npm").arg("--version").output().is_err() {
-        eprintln!("SKIPPED contract check: npm is absent, so Prism cannot be installed");
-        return None;
-    }
+    let npm = Command::new("npm").arg("--version").output();
+    assert!(
+        npm.is_ok_and(|o| o.status.success()),
+        "Prism is not installed, and npm is absent to install it\n{HOW_TO_RUN}"
+    );
     let status = Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(&prefix)
         .arg(format!("@stoplight/prism-cli@{PRISM_VERSION}"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "npm could not install Prism");
-    Some(binary)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()) && binary.exists(),
+        "npm could not install Prism\n{HOW_TO_RUN}"
+    );
+    binary
 }
 
 fn free_port() -> u16 {
@@ -63,8 +81,12 @@ impl Drop for Prism {
 
 impl Prism {
     fn start(binary: &PathBuf, upstream: &str, log_dir: &std::path::Path) -> Prism {
-        let spec = project().join("../shared/openai/openapi.realapi.json");
-        assert!(spec.exists(), "the spec is missing: {}", spec.display());
+        let spec = spec();
+        assert!(
+            spec.exists(),
+            "the vendored spec is missing: {}",
+            spec.display()
+        );
         let port = free_port();
         let log = log_dir.join("prism.log");
         let file = std::fs::File::create(&log).unwrap();
@@ -112,8 +134,9 @@ impl Prism {
 }
 
 #[test]
+#[ignore = "needs Prism: run `cargo test --test it contract -- --ignored` after Prism is installed (e.g. by `bash .ci/run`)"]
 fn every_call_and_answer_matches_the_openai_spec() {
-    let Some(binary) = prism_binary() else { return };
+    let binary = prism_binary();
     let fake = FakeApi::start();
     let scratch = tempfile::tempdir().unwrap();
     let prism = Prism::start(&binary, &fake.url, scratch.path());

