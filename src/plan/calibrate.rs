@@ -1,7 +1,7 @@
 //! The expected output of the next plan, calibrated from what earlier runs wrote (rows
 //! of `reports/ledger.csv`), instead of the default ratios.
 
-use super::estimate::OutputModel;
+use super::output::OutputModel;
 
 /// What one reconciled run measured, for calibration.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod custom_id;
 pub mod estimate;
 pub mod model;
+pub mod output;
 pub mod prompts;
 pub mod request;
 pub mod shard;
@@ -16,8 +17,9 @@ mod write;
 
 pub use chat::{ChatMessage, Role};
 pub use custom_id::{CustomId, RequestKind};
-pub use estimate::{Estimate, OutputModel, TokenTotals};
+pub use estimate::{Estimate, TokenTotals};
 pub use model::{family_of, Encoding, ModelFamily, UnknownModel};
+pub use output::OutputModel;
 pub use prompts::{LoadedPrompts, PromptError};
 pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder};
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use super::chat::{ChatMessage, Role};
 use super::custom_id::{CustomId, RequestKind};
-use super::estimate::OutputModel;
 use super::model::ModelFamily;
+use super::output::OutputModel;
 use super::prompts::{KindPrompt, LoadedPrompts, Template};
 use super::tokens::TokenCounter;
 use crate::api::CHAT_COMPLETIONS_ENDPOINT;

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::custom_id::RequestKind;
-use super::estimate::{Estimate, OutputModel, TokenTotals};
+use super::estimate::{Estimate, TokenTotals};
 use super::model::family_of;
+use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
 use super::request::RequestBuilder;
 use super::PlanError;

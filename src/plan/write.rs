@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::custom_id::RequestKind;
-use super::estimate::{Estimate, OutputModel, TokenTotals};
+use super::estimate::{Estimate, TokenTotals};
 use super::model::{self, ModelFamily};
+use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
 use super::request::RequestBuilder;
 use super::shard::{ShardFill, ShardLimits, Sharder};

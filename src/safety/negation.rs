@@ -3,14 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::text::{sentences, stem, words, STOPWORDS};
+use super::text::{sentences, stem, words, NEGATION_CUES, STOPWORDS};
 use super::{Check, Finding};
 
-/// Words that open a negation's scope.
-pub(super) const NEGATION_CUES: &[&str] = &[
-    "no", "not", "denies", "denied", "deny", "without", "never", "neither", "nor", "negative",
-    "absent", "absence", "free", "none", "cannot", "nothing",
-];
 /// Words that close a negation's scope.
 const SCOPE_ENDS: &[&str] = &[
     "but", "however", "although", "though", "except", "which", "who", "whereas", "while", "after",

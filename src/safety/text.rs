@@ -1,8 +1,6 @@
 //! Text utilities every check shares: words, sentences, stopwords, content words and a
 //! light stem, all borrowing from a lower-cased copy of the text.
 
-use super::negation::NEGATION_CUES;
-
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
 /// lower-cased text, borrowed from it.
 pub(super) fn words(lower: &str) -> Vec<&str> {
@@ -138,6 +136,12 @@ pub(super) const STOPWORDS: &[&str] = &[
     "currently",
     "recent",
     "recently",
+];
+
+/// Words that open a negation's scope.
+pub(super) const NEGATION_CUES: &[&str] = &[
+    "no", "not", "denies", "denied", "deny", "without", "never", "neither", "nor", "negative",
+    "absent", "absence", "free", "none", "cannot", "nothing",
 ];
 
 /// A word of four letters or more that is neither a stopword nor a negation cue.
