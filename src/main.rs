@@ -1,3 +1,5 @@
+//! The `safesft` binary: parse the command line, run it, exit with its status.
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {

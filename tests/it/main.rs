@@ -3,6 +3,7 @@
 // Test code: long scenario functions and prose about API names are fine here.
 #![allow(clippy::too_many_lines, clippy::doc_markdown)]
 
+mod architecture;
 mod check;
 mod contract;
 mod estimate;
