@@ -149,6 +149,31 @@ fn named_paths(module: &[String], code: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+type Edges = BTreeMap<Vec<String>, BTreeSet<Vec<String>>>;
+
+/// Depth-first search for a path back to where it started.
+fn cycle_from(
+    node: &[String],
+    edges: &Edges,
+    path: &mut Vec<Vec<String>>,
+    done: &mut BTreeSet<Vec<String>>,
+) -> Option<Vec<Vec<String>>> {
+    if let Some(at) = path.iter().position(|p| p.as_slice() == node) {
+        return Some(path[at..].to_vec());
+    }
+    if !done.insert(node.to_vec()) {
+        return None;
+    }
+    path.push(node.to_vec());
+    for next in edges.get(node).into_iter().flatten() {
+        if let Some(cycle) = cycle_from(next, edges, path, done) {
+            return Some(cycle);
+        }
+    }
+    path.pop();
+    None
+}
+
 #[test]
 fn no_module_imports_another_that_imports_it_back() {
     let files = sources();
@@ -200,7 +225,7 @@ fn no_module_imports_another_that_imports_it_back() {
             Some(item_home.unwrap_or_else(|| prefix.to_vec()))
         })
     };
-    let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
+    let mut edges: Edges = BTreeMap::new();
     for (_, module, text) in &files {
         if module.last().is_some_and(|m| m == "tests") {
             continue;
@@ -211,28 +236,6 @@ fn no_module_imports_another_that_imports_it_back() {
             .filter(|t| t != module)
             .collect();
         edges.insert(module.clone(), targets);
-    }
-    // Depth-first search for a path back to where it started.
-    fn cycle_from(
-        node: &Vec<String>,
-        edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
-        path: &mut Vec<Vec<String>>,
-        done: &mut BTreeSet<Vec<String>>,
-    ) -> Option<Vec<Vec<String>>> {
-        if let Some(at) = path.iter().position(|p| p == node) {
-            return Some(path[at..].to_vec());
-        }
-        if !done.insert(node.clone()) {
-            return None;
-        }
-        path.push(node.clone());
-        for next in edges.get(node).into_iter().flatten() {
-            if let Some(cycle) = cycle_from(next, edges, path, done) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        None
     }
     let mut done = BTreeSet::new();
     for module in edges.keys() {
