@@ -8,6 +8,7 @@ use crate::cli::output::{stdout_json, stdout_text};
 use crate::cli::progress::Progress;
 use crate::cli::settings::run_dir;
 use crate::cli::ExitStatus;
+use crate::report::status_table;
 use crate::store::RunDir;
 
 use super::{http_api, runtime};
@@ -21,7 +22,7 @@ pub(super) fn cancel(args: &RunRef) -> anyhow::Result<ExitStatus> {
     if args.json {
         stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
     } else {
-        stdout_text(&crate::report::status_table(&run.manifest))?;
+        stdout_text(&status_table(&run.manifest))?;
         eprintln!(
             "cancelling: `safesft wait {}` downloads whatever finished before the cancel",
             run.manifest.run

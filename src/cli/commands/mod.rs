@@ -23,6 +23,7 @@ use super::output::{stdout_json, stdout_text};
 use super::ExitStatus;
 use crate::api::{ApiSettings, BatchStatus, HttpBatchApi};
 use crate::batch::OUTPUTS_DIR;
+use crate::report::status_table;
 use crate::store::RunDir;
 
 pub(super) fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
@@ -82,7 +83,7 @@ pub(super) fn finish_wait(
     if json {
         stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
     } else {
-        stdout_text(&crate::report::status_table(&run.manifest))?;
+        stdout_text(&status_table(&run.manifest))?;
     }
     let all_good = run.manifest.shards.iter().all(|s| {
         s.remote.withdrawn

@@ -11,6 +11,7 @@ use crate::cli::ExitStatus;
 use crate::job::reconcile_results;
 use crate::reconcile::{Outcome, Resolved};
 use crate::report::cost::cost_report;
+use crate::report::status_table;
 use crate::store::RunDir;
 
 use super::{http_api, runtime};
@@ -57,13 +58,13 @@ pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
     batch::apply_retry(&mut run, retry_plan)?;
     eprintln!("retrying {} requests in {shards} new shard(s); worst case {new_worst}, spent so far {spent}", to_retry.len());
     if args.no_submit {
-        stdout_text(&crate::report::status_table(&run.manifest))?;
+        stdout_text(&status_table(&run.manifest))?;
         return Ok(ExitStatus::Success);
     }
     let api = http_api()?;
     let mut progress = Progress::new(false);
     runtime()?.block_on(batch::submit_ready(&api, &mut run, &mut progress))?;
-    stdout_text(&crate::report::status_table(&run.manifest))?;
+    stdout_text(&status_table(&run.manifest))?;
     eprintln!(
         "next: `safesft wait {0}`, then `safesft reconcile {0}`",
         run.manifest.run

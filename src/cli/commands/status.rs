@@ -7,6 +7,7 @@ use crate::cli::args::RunRef;
 use crate::cli::output::{stdout_json, stdout_text};
 use crate::cli::settings::run_dir;
 use crate::cli::ExitStatus;
+use crate::report::status_table;
 use crate::store::RunDir;
 
 use super::{http_api, runtime};
@@ -33,7 +34,7 @@ pub(super) fn status(args: &RunRef) -> anyhow::Result<ExitStatus> {
                 }
                 let batch = api.retrieve_batch(&batch_id).await?;
                 run.manifest.shards[index].remote.batch = Some(batch);
-                run.manifest.save(&run.path)?;
+                run.save()?;
             }
             anyhow::Ok(())
         })?;
@@ -41,7 +42,7 @@ pub(super) fn status(args: &RunRef) -> anyhow::Result<ExitStatus> {
     if args.json {
         stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
     } else {
-        stdout_text(&crate::report::status_table(&run.manifest))?;
+        stdout_text(&status_table(&run.manifest))?;
     }
     Ok(ExitStatus::Success)
 }

@@ -8,6 +8,7 @@ use crate::cli::output::{stdout_json, stdout_text};
 use crate::cli::progress::Progress;
 use crate::cli::settings::run_dir;
 use crate::cli::ExitStatus;
+use crate::report::status_table;
 use crate::store::RunDir;
 
 use super::{http_api, interruptible, runtime};
@@ -39,7 +40,7 @@ pub(super) fn submit(args: &SubmitArgs) -> anyhow::Result<ExitStatus> {
             &json!({"run": run.manifest.run, "submitted": submitted, "shards": run.manifest.shards}),
         )?;
     } else {
-        stdout_text(&crate::report::status_table(&run.manifest))?;
+        stdout_text(&status_table(&run.manifest))?;
         let pending = run
             .manifest
             .shards
