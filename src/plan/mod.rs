@@ -2,8 +2,10 @@
 //! shards, priced (worst case and expected) and checked against the budget. No key, no
 //! network: `write` is the only part that touches files.
 
+pub mod boundary;
 pub mod calibrate;
 pub mod chat;
+mod count;
 pub mod custom_id;
 pub mod estimate;
 pub mod model;
@@ -21,7 +23,7 @@ pub use estimate::{Estimate, TokenTotals};
 pub use model::{family_of, Encoding, ModelFamily, UnknownModel};
 pub use output::OutputModel;
 pub use prompts::{LoadedPrompts, PromptError};
-pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder};
+pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder, RequestCost};
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};
 pub use write::{default_run_name, family_and_prices, plan, PlanOutcome, PlanSettings};
 
