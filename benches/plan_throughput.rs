@@ -78,6 +78,7 @@ fn main() {
             batches_dir: scratch.path().join("batches"),
             run: format!("bench-{copies}x"),
             force: true,
+            jobs: None,
         };
         let started = Instant::now();
         let outcome = plan(&settings, &|_| {}).unwrap();

@@ -10,10 +10,13 @@ pub mod custom_id;
 pub mod estimate;
 pub mod model;
 pub mod output;
+mod pipeline;
 pub mod prompts;
+mod replan;
 pub mod request;
 pub mod shard;
 pub mod sizes;
+mod staging;
 pub mod tokens;
 mod write;
 
@@ -55,6 +58,8 @@ pub enum PlanError {
     },
     #[error("run `{run}` was already submitted with another plan; it is never replaced\nhint: plan under another `--run` name")]
     AlreadySubmitted { run: String },
+    #[error("cannot start the threads that read and count the input")]
+    Threads(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("run `{run}` already exists at `{dir}` with another plan\nhint: pass `--force` to replace it, or choose another `--run` name")]
     Exists { run: String, dir: PathBuf },
 }
