@@ -146,3 +146,117 @@ fn read_chunks(
     }
     Ok(read)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A paired JSONL input of `pairs` pairs, a broken line after the first `broken_at`.
+    fn input(dir: &Path, pairs: usize, broken_at: Option<usize>) -> std::path::PathBuf {
+        let path = dir.join("pairs.jsonl");
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for at in 0..pairs {
+            if broken_at == Some(at) {
+                writeln!(file, "{{not json").unwrap();
+            }
+            writeln!(
+                file,
+                r#"{{"note_id":"n-{at}","correct_note":"Note {at}.","incorrect_note":"Not {at}.","error_type":"diagnosis"}}"#
+            )
+            .unwrap();
+        }
+        file.flush().unwrap();
+        path
+    }
+
+    #[test]
+    fn results_come_back_in_input_order_up_to_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = input(dir.path(), 1000, None);
+        for (jobs, limit) in [(1, u64::MAX), (3, u64::MAX), (2, 517)] {
+            let pool = thread_pool(Some(jobs)).unwrap();
+            let mut seen = Vec::new();
+            let read = map_pairs_in_order(
+                &path,
+                ReadOptions::default(),
+                limit,
+                &pool,
+                |index, pair| (index, pair.note_id.clone()),
+                |result| {
+                    seen.push(result);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            let expected = limit.min(1000);
+            assert_eq!(read.summary.pairs, 1000, "every pair is read and counted");
+            assert_eq!(seen.len() as u64, expected);
+            for (at, (index, note_id)) in seen.iter().enumerate() {
+                assert_eq!(
+                    (*index, note_id.as_str()),
+                    (at as u64, format!("n-{at}").as_str())
+                );
+            }
+            assert_eq!(
+                read.sha256,
+                crate::store::fs::sha256_file(&path).unwrap(),
+                "the input is hashed whole"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sink_error_stops_the_reading_and_is_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = input(dir.path(), 5000, None);
+        let pool = thread_pool(Some(2)).unwrap();
+        let mut handed = 0;
+        let error = map_pairs_in_order(
+            &path,
+            ReadOptions::default(),
+            u64::MAX,
+            &pool,
+            |index, _| index,
+            |_| {
+                handed += 1;
+                if handed == 100 {
+                    return Err(PlanError::NoPairs {
+                        input: "stop".into(),
+                        rows: 0,
+                        unpaired: 0,
+                        blank: 0,
+                    });
+                }
+                Ok(())
+            },
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(error, PlanError::NoPairs { .. }), "{error}");
+        assert_eq!(handed, 100);
+    }
+
+    #[test]
+    fn a_broken_input_line_is_the_error_after_the_pairs_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = input(dir.path(), 300, Some(200));
+        let pool = thread_pool(Some(2)).unwrap();
+        let mut handed = 0;
+        let error = map_pairs_in_order(
+            &path,
+            ReadOptions::default(),
+            u64::MAX,
+            &pool,
+            |index, _| index,
+            |_| {
+                handed += 1;
+                Ok(())
+            },
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(error, PlanError::Medec(_)), "{error}");
+        assert!(handed <= 200, "{handed}");
+    }
+}

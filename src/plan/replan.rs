@@ -74,3 +74,122 @@ pub(super) fn unchanged_plan(
         && recorded == plan_inputs_sha256(settings, &input_sha256)?;
     Ok(same.then_some(existing))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::medec::ReadOptions;
+    use crate::money::PricingTable;
+    use crate::plan::{plan, LoadedPrompts, PlanOutcome};
+
+    const PAIR: &str = r#"{"note_id":"n-1","correct_note":"Aspirin 81 mg daily.","incorrect_note":"Aspirin 810 mg daily.","error_type":"pharmacotherapy"}"#;
+
+    fn settings(dir: &Path) -> PlanSettings {
+        let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let input = dir.join("pairs.jsonl");
+        std::fs::write(&input, format!("{PAIR}\n")).unwrap();
+        PlanSettings {
+            input,
+            read_options: ReadOptions::default(),
+            prompts: LoadedPrompts::load(
+                &project.join("configs/prompts/gpt4o_medec_safe_augmentation.json"),
+            )
+            .unwrap(),
+            pricing: PricingTable::load(&project.join("configs/pricing.toml")).unwrap(),
+            model: "gpt-4o".into(),
+            reasoning: true,
+            num_pairs: None,
+            limits: ShardLimits::default(),
+            budget: None,
+            output_model: OutputModel::default(),
+            batches_dir: dir.join("batches"),
+            run: "r".into(),
+            force: false,
+            jobs: Some(2),
+        }
+    }
+
+    #[test]
+    fn the_same_inputs_are_recognised_and_any_change_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        let run_dir = settings.batches_dir.join("r");
+        assert!(
+            unchanged_plan(&settings, &run_dir).unwrap().is_none(),
+            "no plan yet"
+        );
+        let PlanOutcome::Planned(planned) = plan(&settings, &|_| {}).unwrap() else {
+            panic!("expected a new plan")
+        };
+        assert!(planned.plan_inputs_sha256.is_some());
+        let same = unchanged_plan(&settings, &run_dir).unwrap().unwrap();
+        assert_eq!(same, *planned);
+
+        let changes: [(&str, fn(&mut PlanSettings)); 8] = [
+            ("model", |s| s.model = "gpt-4o-mini".into()),
+            ("reasoning", |s| s.reasoning = false),
+            ("num_pairs", |s| s.num_pairs = Some(1)),
+            ("limits", |s| s.limits.max_requests = 1),
+            ("skip_invalid", |s| s.read_options.skip_invalid = true),
+            ("output model", |s| {
+                s.output_model.reasoning_output_tokens += 1
+            }),
+            ("prompts", |s| s.prompts.sha256 = "other".into()),
+            ("pricing", |s| s.pricing.sha256 = "other".into()),
+        ];
+        for (what, change) in changes {
+            let mut changed = super::tests::settings(dir.path());
+            change(&mut changed);
+            assert!(
+                unchanged_plan(&changed, &run_dir).unwrap().is_none(),
+                "{what} changed"
+            );
+        }
+        // The input is hashed again every time: one byte more is another plan.
+        std::fs::write(&settings.input, format!("{PAIR}\n\n")).unwrap();
+        assert!(unchanged_plan(&settings, &run_dir).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_unchanged_plan_is_kept_without_writing_and_the_budget_still_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings(dir.path());
+        plan(&settings, &|_| {}).unwrap();
+        let manifest = std::fs::read(settings.batches_dir.join("r/manifest.json")).unwrap();
+        let counted = std::cell::Cell::new(0);
+        let again = plan(&settings, &|_| counted.set(counted.get() + 1)).unwrap();
+        assert!(matches!(again, PlanOutcome::Unchanged(_)));
+        assert_eq!(counted.get(), 0, "no pair was planned again");
+        assert_eq!(
+            std::fs::read(settings.batches_dir.join("r/manifest.json")).unwrap(),
+            manifest
+        );
+        settings.budget = Some("0.000001".parse().unwrap());
+        assert!(matches!(
+            plan(&settings, &|_| {}).unwrap(),
+            PlanOutcome::OverBudget { .. }
+        ));
+    }
+
+    #[test]
+    fn a_manifest_without_an_inputs_hash_is_planned_again_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        plan(&settings, &|_| {}).unwrap();
+        let run_dir = settings.batches_dir.join("r");
+        let mut old = Manifest::load(&run_dir).unwrap();
+        old.plan_inputs_sha256 = None;
+        old.save(&run_dir).unwrap();
+        let written = std::fs::read(run_dir.join("manifest.json")).unwrap();
+        assert!(!String::from_utf8_lossy(&written).contains("plan_inputs_sha256"));
+        assert!(unchanged_plan(&settings, &run_dir).unwrap().is_none());
+        let counted = std::cell::Cell::new(0);
+        let again = plan(&settings, &|_| counted.set(counted.get() + 1)).unwrap();
+        assert!(matches!(again, PlanOutcome::Unchanged(_)));
+        assert_eq!(counted.get(), 1, "planned in full, found the same");
+        assert_eq!(
+            std::fs::read(run_dir.join("manifest.json")).unwrap(),
+            written
+        );
+    }
+}
