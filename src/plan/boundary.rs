@@ -2,7 +2,7 @@
 //! what lets the plan count a note once and reuse the count in every prompt holding it.
 //!
 //! tiktoken splits text into pieces with a regex, then byte-pair-encodes each piece on its
-//! own. Both encodings' regexes (o200k_base, cl100k_base) have no look-behind, no `^` and
+//! own. Both encodings' regexes (`o200k_base`, `cl100k_base`) have no look-behind, no `^` and
 //! no `\b`, every match is non-empty, and every character falls in some match, so the
 //! pieces tile the text and the match at a position depends only on the text from there
 //! on. Hence `tokens(a + b) == tokens(a) ++ tokens(b)` as soon as the matches of `a + b`

@@ -1,6 +1,6 @@
 //! The dry run: pairs → Batch API request lines with exact prompt-token counts, cut into
 //! shards, priced (worst case and expected) and checked against the budget. No key, no
-//! network: `write` is the only part that touches files.
+//! network: `write`, `staging`, `pipeline` and `replan` are the parts that touch files.
 
 pub mod boundary;
 pub mod calibrate;

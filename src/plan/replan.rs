@@ -109,6 +109,8 @@ mod tests {
         }
     }
 
+    type Change = fn(&mut PlanSettings);
+
     #[test]
     fn the_same_inputs_are_recognised_and_any_change_is_not() {
         let dir = tempfile::tempdir().unwrap();
@@ -125,23 +127,23 @@ mod tests {
         let same = unchanged_plan(&settings, &run_dir).unwrap().unwrap();
         assert_eq!(same, *planned);
 
-        let changes: [(&str, fn(&mut PlanSettings)); 8] = [
+        let changes: [(&str, Change); 8] = [
             ("model", |s| s.model = "gpt-4o-mini".into()),
             ("reasoning", |s| s.reasoning = false),
             ("num_pairs", |s| s.num_pairs = Some(1)),
             ("limits", |s| s.limits.max_requests = 1),
             ("skip_invalid", |s| s.read_options.skip_invalid = true),
             ("output model", |s| {
-                s.output_model.reasoning_output_tokens += 1
+                s.output_model.reasoning_output_tokens += 1;
             }),
             ("prompts", |s| s.prompts.sha256 = "other".into()),
             ("pricing", |s| s.pricing.sha256 = "other".into()),
         ];
         for (what, change) in changes {
-            let mut changed = super::tests::settings(dir.path());
-            change(&mut changed);
+            let mut other = super::tests::settings(dir.path());
+            change(&mut other);
             assert!(
-                unchanged_plan(&changed, &run_dir).unwrap().is_none(),
+                unchanged_plan(&other, &run_dir).unwrap().is_none(),
                 "{what} changed"
             );
         }

@@ -26,7 +26,7 @@ pub const TOKENS_PER_NAME: u64 = 1;
 /// Every reply is primed with `<|start|>assistant<|message|>`.
 pub const REPLY_PRIMING_TOKENS: u64 = 3;
 
-/// cl100k_base's split regex, as tiktoken-rs (and OpenAI's tiktoken) define it.
+/// `cl100k_base`'s split regex, as tiktoken-rs (and OpenAI's tiktoken) define it.
 const CL100K_BASE_PATTERN: &str = "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
 
 /// Ranks are read back from tiktoken-rs below this bound (both vocabularies, their

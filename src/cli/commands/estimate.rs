@@ -27,11 +27,11 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
     } else {
         args.models.clone()
     };
-    let mut priced = Vec::new();
+    let mut models_priced = Vec::new();
     for model in &models {
         let (family, prices) = family_and_prices(&pricing, model)?;
         warn_if_prices_stale(family.name, &prices.checked);
-        priced.push(SizeModel {
+        models_priced.push(SizeModel {
             model,
             pricing: prices,
         });
@@ -44,7 +44,7 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
         },
         args.jobs,
         &prompts,
-        &priced,
+        &models_priced,
         args.reasoning.enabled(),
         &sizes,
         &output_model,
