@@ -1,9 +1,12 @@
 //! Plan throughput on synthetic inputs 10× and 100× the MEDEC-MS validation set, beside
-//! raw tiktoken-rs counting speed on the same text. A benchmark: it prints figures and
-//! asserts nothing. Run with `cargo bench --bench plan_throughput`.
+//! raw tiktoken-rs counting speed on the same text, per core used. A benchmark: it prints
+//! figures and asserts nothing. Run with `cargo bench --bench plan_throughput`
+//! (`RAYON_NUM_THREADS=N` to plan on N threads).
 //!
 //! Peak memory is the process's high-water mark (`VmHWM`) after each size: the plan
-//! streams, so the 100× run should leave it where the 10× run did.
+//! streams, so the 100× run should leave it where the 10× run did. CPU time is the
+//! process's (every thread), so MB/s per core compares the plan's work with the
+//! tokenizer's alone, whatever the number of cores.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,6 +29,16 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// CPU seconds this process has used so far, every thread (Linux only; `/proc` counts in
+/// 1/100 s).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces) start after its `)`.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// Writes `copies` copies of the pairs as JSONL with fresh note ids, streamed.
@@ -56,11 +69,23 @@ fn main() {
     // Load the tokenizer before measuring anything.
     let counter = TokenCounter::new(Encoding::O200kBase);
     counter.count_text("warm up");
-    println!("plan throughput (gpt-4o, reasoning on: 2 requests per pair), one thread");
     println!(
-        "{:>6} {:>8} {:>10} {:>9} {:>10} {:>9} {:>14}",
-        "input", "pairs", "note MB", "seconds", "note MB/s", "pairs/s", "peak RSS MiB"
+        "plan throughput (gpt-4o, reasoning on: 2 requests per pair), {} threads",
+        rayon::current_num_threads()
     );
+    println!(
+        "{:>6} {:>8} {:>10} {:>9} {:>10} {:>9} {:>7} {:>14} {:>14}",
+        "input",
+        "pairs",
+        "note MB",
+        "seconds",
+        "note MB/s",
+        "pairs/s",
+        "cores",
+        "MB/s per core",
+        "peak RSS MiB"
+    );
+    let mut per_core = f64::NAN;
     for copies in [10usize, 100] {
         let input = scratch.path().join(format!("pairs-{copies}x.jsonl"));
         let note_bytes = synthetic_input(&pairs, copies, &input);
@@ -78,10 +103,13 @@ fn main() {
             batches_dir: scratch.path().join("batches"),
             run: format!("bench-{copies}x"),
             force: true,
+            jobs: None,
         };
+        let cpu_before = cpu_seconds().unwrap_or(f64::NAN);
         let started = Instant::now();
         let outcome = plan(&settings, &|_| {}).unwrap();
         let seconds = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().unwrap_or(f64::NAN) - cpu_before;
         let PlanOutcome::Planned(manifest) = outcome else {
             panic!("expected a new plan")
         };
@@ -90,32 +118,40 @@ fn main() {
         let megabytes = note_bytes as f64 / 1e6;
         #[allow(clippy::cast_precision_loss)]
         let pairs_per_second = planned as f64 / seconds;
+        per_core = megabytes / cpu;
         println!(
-            "{:>5}× {planned:>8} {megabytes:>10.1} {seconds:>9.2} {:>10.2} {pairs_per_second:>9.0} {:>14.1}",
+            "{:>5}× {planned:>8} {megabytes:>10.1} {seconds:>9.2} {:>10.2} {pairs_per_second:>9.0} {:>7.2} {per_core:>14.2} {:>14.1}",
             copies,
             megabytes / seconds,
+            cpu / seconds,
             peak_rss_mib().unwrap_or(f64::NAN)
         );
         std::fs::remove_dir_all(scratch.path().join("batches")).unwrap();
     }
 
-    // Raw counting of the same note text (both notes of every pair, 10 passes), no
-    // templates, JSON or files: the ceiling the plan works under.
+    // Raw counting of the same note text (both notes of every pair, 10 passes) on one
+    // thread, with tiktoken-rs itself: no templates, JSON or files. The ceiling per core.
+    let bpe = tiktoken_rs::o200k_base_singleton();
+    bpe.count_ordinary("warm up");
     let started = Instant::now();
     let mut tokens = 0u64;
     let mut bytes = 0u64;
     for _ in 0..10 {
         for pair in &pairs {
-            tokens += counter.count_text(std::hint::black_box(&pair.correct_note));
-            tokens += counter.count_text(std::hint::black_box(&pair.incorrect_note));
+            tokens += bpe.count_ordinary(std::hint::black_box(&pair.correct_note)) as u64;
+            tokens += bpe.count_ordinary(std::hint::black_box(&pair.incorrect_note)) as u64;
             bytes += (pair.correct_note.len() + pair.incorrect_note.len()) as u64;
         }
     }
     let seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let (megabytes, tokens_per_second) = (bytes as f64 / 1e6, tokens as f64 / seconds);
+    let raw = megabytes / seconds;
     println!(
-        "\nraw tiktoken-rs count_ordinary (o200k_base) on the same notes: {:.2} MB/s, {tokens_per_second:.0} tokens/s ({megabytes:.1} MB in {seconds:.2} s)",
-        megabytes / seconds
+        "\nraw tiktoken-rs count_ordinary (o200k_base), one thread, on the same notes: {raw:.2} MB/s, {tokens_per_second:.0} tokens/s ({megabytes:.1} MB in {seconds:.2} s)"
+    );
+    println!(
+        "the 100× plan per core used: {per_core:.2} MB/s of notes = {:.0} % of raw counting",
+        100.0 * per_core / raw
     );
 }

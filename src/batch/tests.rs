@@ -115,6 +115,7 @@ fn planned_run() -> (tempfile::TempDir, RunDir) {
         batches_dir: dir.path().join("batches"),
         run: "r".into(),
         force: false,
+        jobs: Some(1),
     };
     crate::plan::plan(&settings, &|_| {}).unwrap();
     let run = RunDir::open(&dir.path().join("batches/r")).unwrap();

@@ -341,6 +341,9 @@ pub struct PlanArgs {
     /// Replace an existing run's plan (never one already submitted).
     #[arg(long)]
     pub force: bool,
+    /// Threads to count tokens on [default: every core, or `RAYON_NUM_THREADS`].
+    #[arg(long, value_parser = parse_jobs)]
+    pub jobs: Option<usize>,
     /// Print the plan as JSON (the manifest) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -392,6 +395,9 @@ pub struct EstimateArgs {
     pub reports_dir: PathBuf,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Threads to count tokens on [default: every core, or `RAYON_NUM_THREADS`].
+    #[arg(long, value_parser = parse_jobs)]
+    pub jobs: Option<usize>,
 }
 
 /// The whole job: import, plan, budget check, submit, wait, reconcile, report.
@@ -413,6 +419,15 @@ pub struct RunArgs {
     /// Stop after the plan even when a key is set.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(jobs) if (1..=1024).contains(&jobs) => Ok(jobs),
+        _ => Err(format!(
+            "`{text}` is not a number of threads from 1 to 1024"
+        )),
+    }
 }
 
 fn parse_usd(text: &str) -> Result<Usd, String> {

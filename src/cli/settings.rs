@@ -104,6 +104,7 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         batches_dir: args.batches_dir.clone(),
         run,
         force: args.force,
+        jobs: args.jobs,
     })
 }
 

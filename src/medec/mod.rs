@@ -9,10 +9,11 @@ mod split;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 pub use error::{MedecError, RowError};
 pub use split::split_pairs;
@@ -178,6 +179,50 @@ pub fn read_pairs<E: From<MedecError>>(
     read_from(path, format, reader, options, on_pair)
 }
 
+/// [`read_pairs`], also giving the sha256 of the file's bytes, hashed as they are read:
+/// one pass over the input for both.
+pub fn read_pairs_hashed<E: From<MedecError>>(
+    path: &Path,
+    options: ReadOptions,
+    on_pair: impl FnMut(Pair) -> Result<(), E>,
+) -> Result<(ImportSummary, String), E> {
+    let format = InputFormat::from_path(path)?;
+    let file = std::fs::File::open(path).map_err(MedecError::read(path))?;
+    let mut reader = BufReader::with_capacity(1 << 16, HashingReader::new(file));
+    let summary = read_from(path, format, &mut reader, options, on_pair)?;
+    // The readers stop at the end of the data: anything after it is hashed too.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(MedecError::read(path))?;
+    Ok((summary, reader.into_inner().finish()))
+}
+
+/// A reader that hashes every byte read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn new(inner: R) -> HashingReader<R> {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The lower-case hex sha256 of what was read.
+    fn finish(self) -> String {
+        format!("{:x}", self.hasher.finalize())
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.hasher.update(&buf[..read]);
+        Ok(read)
+    }
+}
+
 /// Reads `reader` (named `path` in errors) in the given form, after any byte order mark.
 fn read_from<E: From<MedecError>>(
     path: &Path,
@@ -309,6 +354,25 @@ mod tests {
             form("notes.txt"),
             Err(MedecError::UnknownFormat { .. })
         ));
+    }
+
+    #[test]
+    fn the_hash_read_alongside_is_the_whole_file_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pairs.jsonl");
+        let line =
+            r#"{"note_id":"a","correct_note":"x.","incorrect_note":"y.","error_type":"diagnosis"}"#;
+        // Blank lines after the last pair are hashed too.
+        let text = format!("{line}\n\n\n");
+        std::fs::write(&path, &text).unwrap();
+        let mut pairs = 0;
+        let (summary, sha256) = read_pairs_hashed(&path, ReadOptions::default(), |_| {
+            pairs += 1;
+            Ok::<(), MedecError>(())
+        })
+        .unwrap();
+        assert_eq!((pairs, summary.pairs), (1, 1));
+        assert_eq!(sha256, format!("{:x}", Sha256::digest(text.as_bytes())));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::custom_id::RequestKind;
 use super::output::OutputModel;
-use super::request::PlannedRequest;
+use super::request::{PlannedRequest, RequestCost};
 use crate::money::{ModelPricing, TierPrices, TokenUse, Usd};
 
 /// Token totals of one kind of request (or of all).
@@ -22,12 +22,16 @@ pub struct TokenTotals {
 
 impl TokenTotals {
     pub fn add(&mut self, request: &PlannedRequest) {
+        self.add_cost(&request.cost());
+    }
+
+    pub fn add_cost(&mut self, cost: &RequestCost) {
         self.merge(&TokenTotals {
             requests: 1,
-            prompt_tokens: request.prompt_tokens,
-            expected_cached_tokens: request.expected_cached_tokens,
-            expected_output_tokens: request.expected_output_tokens,
-            worst_output_tokens: request.max_output_tokens,
+            prompt_tokens: cost.prompt_tokens,
+            expected_cached_tokens: cost.expected_cached_tokens,
+            expected_output_tokens: cost.expected_output_tokens,
+            worst_output_tokens: cost.max_output_tokens,
         });
     }
 

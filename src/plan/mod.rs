@@ -1,17 +1,22 @@
 //! The dry run: pairs → Batch API request lines with exact prompt-token counts, cut into
 //! shards, priced (worst case and expected) and checked against the budget. No key, no
-//! network: `write` is the only part that touches files.
+//! network: `write`, `staging`, `pipeline` and `replan` are the parts that touch files.
 
+pub mod boundary;
 pub mod calibrate;
 pub mod chat;
+mod count;
 pub mod custom_id;
 pub mod estimate;
 pub mod model;
 pub mod output;
+mod pipeline;
 pub mod prompts;
+mod replan;
 pub mod request;
 pub mod shard;
 pub mod sizes;
+mod staging;
 pub mod tokens;
 mod write;
 
@@ -21,7 +26,7 @@ pub use estimate::{Estimate, TokenTotals};
 pub use model::{family_of, Encoding, ModelFamily, UnknownModel};
 pub use output::OutputModel;
 pub use prompts::{LoadedPrompts, PromptError};
-pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder};
+pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder, RequestCost};
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};
 pub use write::{default_run_name, family_and_prices, plan, PlanOutcome, PlanSettings};
 
@@ -53,6 +58,8 @@ pub enum PlanError {
     },
     #[error("run `{run}` was already submitted with another plan; it is never replaced\nhint: plan under another `--run` name")]
     AlreadySubmitted { run: String },
+    #[error("cannot start the threads that read and count the input")]
+    Threads(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("run `{run}` already exists at `{dir}` with another plan\nhint: pass `--force` to replace it, or choose another `--run` name")]
     Exists { run: String, dir: PathBuf },
 }

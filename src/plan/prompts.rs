@@ -145,9 +145,40 @@ impl Template {
         self.segments.contains(&Segment::Field(field))
     }
 
+    /// True when the template renders to nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    /// When the template is literal text (maybe none) then `{correct_note}` then the
+    /// rest: that text and a template of the rest. What lets the note be counted once.
+    pub(crate) fn split_at_correct_note(&self) -> Option<(String, Template)> {
+        let at = self
+            .segments
+            .iter()
+            .position(|s| *s == Segment::Field(Field::CorrectNote))?;
+        let mut prefix = String::new();
+        for segment in &self.segments[..at] {
+            match segment {
+                Segment::Literal(text) => prefix.push_str(text),
+                Segment::Field(_) => return None,
+            }
+        }
+        let rest = Template {
+            segments: self.segments[at + 1..].to_vec(),
+        };
+        Some((prefix, rest))
+    }
+
     /// Fills the template from a pair; notes go in byte for byte.
     pub fn render(&self, pair: &Pair) -> String {
         let mut out = String::with_capacity(pair.correct_note.len() * 2 + 256);
+        self.render_into(pair, &mut out);
+        out
+    }
+
+    /// [`Template::render`], appended to `out`.
+    pub(crate) fn render_into(&self, pair: &Pair, out: &mut String) {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
@@ -163,7 +194,6 @@ impl Template {
                 }
             }
         }
-        out
     }
 }
 

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::chat::{ChatMessage, Role};
+use super::count::ContentCounter;
 use super::custom_id::{CustomId, RequestKind};
 use super::model::ModelFamily;
 use super::output::OutputModel;
 use super::prompts::{KindPrompt, LoadedPrompts, Template};
-use super::tokens::TokenCounter;
+use super::tokens::{TokenCounter, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE};
 use crate::api::CHAT_COMPLETIONS_ENDPOINT;
 use crate::medec::Pair;
 
@@ -93,12 +94,37 @@ pub struct PlannedRequest {
     pub expected_cached_tokens: u64,
 }
 
+/// What one request costs in tokens: a [`PlannedRequest`] without its id or line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCost {
+    pub kind: RequestKind,
+    pub prompt_tokens: u64,
+    pub max_output_tokens: u64,
+    pub expected_output_tokens: u64,
+    pub expected_cached_tokens: u64,
+}
+
+impl PlannedRequest {
+    /// Its costs alone.
+    pub fn cost(&self) -> RequestCost {
+        RequestCost {
+            kind: self.kind,
+            prompt_tokens: self.prompt_tokens,
+            max_output_tokens: self.max_output_tokens,
+            expected_output_tokens: self.expected_output_tokens,
+            expected_cached_tokens: self.expected_cached_tokens,
+        }
+    }
+}
+
 /// Builds every request of a pair for one model. Pure apart from the tokenizer.
 pub struct RequestBuilder<'a> {
     prompts: &'a LoadedPrompts,
     model: String,
     family: ModelFamily,
-    counter: TokenCounter,
+    content: ContentCounter<'a>,
+    /// Tokens of the user message's role (`user`).
+    user_role_tokens: u64,
     output_model: OutputModel,
     include_reasoning: bool,
     reasoning_format: Value,
@@ -159,7 +185,8 @@ impl<'a> RequestBuilder<'a> {
             prompts,
             model: model.to_string(),
             family,
-            counter,
+            content: ContentCounter::new(prompts, counter),
+            user_role_tokens: counter.count_text(Role::User.as_str()),
             output_model,
             include_reasoning,
             reasoning_format,
@@ -185,7 +212,16 @@ impl<'a> RequestBuilder<'a> {
         }
     }
 
-    fn body(&self, prompt: &KindPrompt, template: &Template, pair: &Pair) -> ChatBody {
+    fn prompt(&self, kind: RequestKind) -> (&'a KindPrompt, &'a Template) {
+        let prompts = self.prompts;
+        match kind {
+            RequestKind::Paraphrase => (&prompts.config.paraphrase, &prompts.paraphrase_template),
+            RequestKind::Reasoning => (&prompts.config.reasoning, &prompts.reasoning_template),
+        }
+    }
+
+    fn body(&self, kind: RequestKind, pair: &Pair) -> ChatBody {
+        let (prompt, template) = self.prompt(kind);
         let cap = prompt.max_output_tokens;
         let (max_tokens, max_completion_tokens, temperature) = if self.family.reasoning_model {
             (None, Some(cap), None)
@@ -209,72 +245,88 @@ impl<'a> RequestBuilder<'a> {
             temperature,
             max_tokens,
             max_completion_tokens,
-            response_format: None,
+            response_format: (kind == RequestKind::Reasoning)
+                .then(|| self.reasoning_format.clone()),
         }
+    }
+
+    /// The cost of one request whose user message holds `content_tokens`.
+    fn cost(&self, kind: RequestKind, content_tokens: u64, first_of_kind: bool) -> RequestCost {
+        let (prompt, _) = self.prompt(kind);
+        // The chat rule: the system message's constant count, the user message's.
+        let mut prompt_tokens = REPLY_PRIMING_TOKENS
+            + self.system_message_tokens[kind as usize]
+            + TOKENS_PER_MESSAGE
+            + self.user_role_tokens
+            + content_tokens;
+        if kind == RequestKind::Reasoning {
+            prompt_tokens += self.schema_allowance_tokens;
+        }
+        let max_output_tokens = u64::from(prompt.max_output_tokens);
+        RequestCost {
+            kind,
+            prompt_tokens,
+            max_output_tokens,
+            expected_output_tokens: self.output_model.expected_output_tokens(
+                kind,
+                content_tokens,
+                max_output_tokens,
+                self.family.reasoning_model,
+            ),
+            expected_cached_tokens: if first_of_kind {
+                0
+            } else {
+                self.cacheable_prefix_tokens[kind as usize]
+            },
+        }
+    }
+
+    /// The costs of a pair's requests (paraphrase first), counted without building
+    /// their lines. `first_of_kind` as for [`RequestBuilder::build`].
+    pub fn costs(&self, pair: &Pair, first_of_kind: bool) -> Vec<RequestCost> {
+        let content = self.content.count(pair, self.kinds());
+        self.kinds()
+            .iter()
+            .map(|&kind| self.cost(kind, content[kind as usize], first_of_kind))
+            .collect()
     }
 
     /// The request lines of one pair (paraphrase first), serialised, with their costs.
     /// `first_of_kind` says whether these are the first requests of the run, which cannot
     /// be read from the prompt cache.
     pub fn build(&self, pair: &Pair, first_of_kind: bool) -> Vec<(String, PlannedRequest)> {
-        let config = &self.prompts.config;
-        let mut out = Vec::with_capacity(2);
-        for &kind in self.kinds() {
-            let (prompt, template) = match kind {
-                RequestKind::Paraphrase => (&config.paraphrase, &self.prompts.paraphrase_template),
-                RequestKind::Reasoning => (&config.reasoning, &self.prompts.reasoning_template),
-            };
-            let mut body = self.body(prompt, template, pair);
-            // The chat rule, with the system message's constant count reused.
-            let (user_message_tokens, user_content_tokens) =
-                self.counter.count_message(&body.messages[1]);
-            let mut prompt_tokens = super::tokens::REPLY_PRIMING_TOKENS
-                + self.system_message_tokens[kind as usize]
-                + user_message_tokens;
-            if kind == RequestKind::Reasoning {
-                body.response_format = Some(self.reasoning_format.clone());
-                prompt_tokens += self.schema_allowance_tokens;
-            }
-            let max_output_tokens = u64::from(body.output_cap());
-            let expected_output_tokens = self.output_model.expected_output_tokens(
-                kind,
-                user_content_tokens,
-                max_output_tokens,
-                self.family.reasoning_model,
-            );
-            let expected_cached_tokens = if first_of_kind {
-                0
-            } else {
-                self.cacheable_prefix_tokens[kind as usize]
-            };
-            let custom_id = CustomId {
-                note_id: pair.note_id.clone(),
-                kind,
-                attempt: 1,
-            }
-            .to_string();
-            let line = BatchRequestLine {
-                custom_id: custom_id.clone(),
-                method: "POST".into(),
-                url: CHAT_COMPLETIONS_ENDPOINT.into(),
-                body,
-            };
-            let mut text = serde_json::to_string(&line)
-                .expect("a request line is plain JSON: strings, numbers and maps with string keys");
-            text.push('\n');
-            out.push((
-                text,
-                PlannedRequest {
+        let content = self.content.count(pair, self.kinds());
+        self.kinds()
+            .iter()
+            .map(|&kind| {
+                let cost = self.cost(kind, content[kind as usize], first_of_kind);
+                let custom_id = CustomId {
+                    note_id: pair.note_id.clone(),
+                    kind,
+                    attempt: 1,
+                }
+                .to_string();
+                let line = BatchRequestLine {
+                    custom_id: custom_id.clone(),
+                    method: "POST".into(),
+                    url: CHAT_COMPLETIONS_ENDPOINT.into(),
+                    body: self.body(kind, pair),
+                };
+                let mut text = serde_json::to_string(&line).expect(
+                    "a request line is plain JSON: strings, numbers and maps with string keys",
+                );
+                text.push('\n');
+                let planned = PlannedRequest {
                     custom_id,
                     kind,
-                    prompt_tokens,
-                    max_output_tokens,
-                    expected_output_tokens,
-                    expected_cached_tokens,
-                },
-            ));
-        }
-        out
+                    prompt_tokens: cost.prompt_tokens,
+                    max_output_tokens: cost.max_output_tokens,
+                    expected_output_tokens: cost.expected_output_tokens,
+                    expected_cached_tokens: cost.expected_cached_tokens,
+                };
+                (text, planned)
+            })
+            .collect()
     }
 }
 

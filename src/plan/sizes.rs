@@ -2,6 +2,7 @@
 //! scaled up at their mean per pair for sizes beyond the pairs at hand.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,9 +11,9 @@ use super::estimate::{Estimate, TokenTotals};
 use super::model::family_of;
 use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
-use super::request::RequestBuilder;
-use super::PlanError;
-use crate::medec::Pair;
+use super::request::{RequestBuilder, RequestCost};
+use super::{pipeline, PlanError};
+use crate::medec::{ImportSummary, Pair, ReadOptions};
 use crate::money::{ModelPricing, Usd};
 
 /// Token totals of `measured` pairs scaled to `size` pairs (rounded up): the estimate
@@ -59,6 +60,93 @@ impl SizeEstimate {
     }
 }
 
+/// A model to estimate, with its prices.
+pub struct SizeModel<'a> {
+    pub model: &'a str,
+    pub pricing: &'a ModelPricing,
+}
+
+/// Token totals of one model as pairs are counted, kept at each size asked for.
+struct SizeCounter<'a> {
+    model: &'a SizeModel<'a>,
+    counted: u64,
+    totals: BTreeMap<RequestKind, TokenTotals>,
+    at_size: BTreeMap<u64, BTreeMap<RequestKind, TokenTotals>>,
+}
+
+impl<'a> SizeCounter<'a> {
+    /// The counter and the request builder of `model`.
+    fn new(
+        prompts: &'a LoadedPrompts,
+        model: &'a SizeModel<'a>,
+        reasoning: bool,
+        output_model: &OutputModel,
+    ) -> Result<(SizeCounter<'a>, RequestBuilder<'a>), PlanError> {
+        let family = family_of(model.model)?;
+        let builder = RequestBuilder::new(
+            prompts,
+            model.model,
+            family,
+            output_model.clone(),
+            reasoning,
+        );
+        let counter = SizeCounter {
+            model,
+            counted: 0,
+            totals: builder
+                .kinds()
+                .iter()
+                .map(|&k| (k, TokenTotals::default()))
+                .collect(),
+            at_size: BTreeMap::new(),
+        };
+        Ok((counter, builder))
+    }
+
+    /// Adds the next pair's request costs; keeps the totals when a size is reached.
+    fn add(&mut self, costs: &[RequestCost], sizes: &[u64]) {
+        for cost in costs {
+            self.totals.entry(cost.kind).or_default().add_cost(cost);
+        }
+        self.counted += 1;
+        if sizes.contains(&self.counted) {
+            self.at_size.insert(self.counted, self.totals.clone());
+        }
+    }
+
+    /// The rows of every size, once `available` pairs were seen in all.
+    fn finish(
+        self,
+        available: u64,
+        sizes: &[u64],
+        output_model: &OutputModel,
+    ) -> Vec<SizeEstimate> {
+        let SizeModel { model, pricing } = *self.model;
+        sizes
+            .iter()
+            .map(|&size| {
+                let (measured, kinds) = match self.at_size.get(&size) {
+                    Some(kinds) => (size, kinds.clone()),
+                    None => (
+                        available,
+                        self.totals
+                            .iter()
+                            .map(|(&k, t)| (k, scale_totals(t, available, size)))
+                            .collect(),
+                    ),
+                };
+                SizeEstimate {
+                    size,
+                    model: model.to_string(),
+                    measured_pairs: measured,
+                    extrapolated: size > available,
+                    estimate: Estimate::new(model, pricing, output_model, size, &kinds),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Cost estimates of `sizes` pairs for one model, from the per-kind token totals of the
 /// first pairs of `pairs` (all of them, scaled, for sizes beyond them).
 pub fn size_estimates(
@@ -70,47 +158,65 @@ pub fn size_estimates(
     sizes: &[u64],
     output_model: &OutputModel,
 ) -> Result<Vec<SizeEstimate>, PlanError> {
-    let family = family_of(model)?;
-    let builder = RequestBuilder::new(prompts, model, family, output_model.clone(), reasoning);
-    let available = pairs.len() as u64;
-    let largest = sizes.iter().copied().max().unwrap_or(0).min(available);
-    let mut totals: BTreeMap<RequestKind, TokenTotals> = builder
-        .kinds()
+    let size_model = SizeModel {
+        model,
+        pricing: model_pricing,
+    };
+    let (mut counter, builder) = SizeCounter::new(prompts, &size_model, reasoning, output_model)?;
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    for pair in pairs
         .iter()
-        .map(|&k| (k, TokenTotals::default()))
-        .collect();
-    let mut at_size: BTreeMap<u64, BTreeMap<RequestKind, TokenTotals>> = BTreeMap::new();
-    let counted_pairs = usize::try_from(largest).unwrap_or(usize::MAX);
-    for (counted, pair) in (1u64..).zip(pairs.iter().take(counted_pairs)) {
-        for (_, request) in builder.build(pair, counted == 1) {
-            totals.entry(request.kind).or_default().add(&request);
-        }
-        if sizes.contains(&counted) {
-            at_size.insert(counted, totals.clone());
-        }
+        .take(usize::try_from(largest).unwrap_or(usize::MAX))
+    {
+        counter.add(&builder.costs(pair, counter.counted == 0), sizes);
     }
-    Ok(sizes
+    Ok(counter.finish(pairs.len() as u64, sizes, output_model))
+}
+
+/// [`size_estimates`] for every one of `models` (rows in their order), in one streaming
+/// pass over `input` counted on `jobs` threads: no request line is built and memory
+/// stays flat whatever the input's size. Also gives what the import saw.
+#[allow(clippy::too_many_arguments)] // the estimate's settings, each used once
+pub fn size_estimates_streamed(
+    input: &Path,
+    options: ReadOptions,
+    jobs: Option<usize>,
+    prompts: &LoadedPrompts,
+    models: &[SizeModel<'_>],
+    reasoning: bool,
+    sizes: &[u64],
+    output_model: &OutputModel,
+) -> Result<(Vec<SizeEstimate>, ImportSummary), PlanError> {
+    let (mut counters, builders): (Vec<_>, Vec<_>) = models
         .iter()
-        .map(|&size| {
-            let (measured, kinds) = match at_size.get(&size) {
-                Some(kinds) => (size, kinds.clone()),
-                None => (
-                    available,
-                    totals
-                        .iter()
-                        .map(|(&k, t)| (k, scale_totals(t, available, size)))
-                        .collect(),
-                ),
-            };
-            SizeEstimate {
-                size,
-                model: model.to_string(),
-                measured_pairs: measured,
-                extrapolated: size > available,
-                estimate: Estimate::new(model, model_pricing, output_model, size, &kinds),
+        .map(|model| SizeCounter::new(prompts, model, reasoning, output_model))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let pool = pipeline::thread_pool(jobs)?;
+    let read = pipeline::map_pairs_in_order(
+        input,
+        options,
+        sizes.iter().copied().max().unwrap_or(0),
+        &pool,
+        |index, pair| {
+            builders
+                .iter()
+                .map(|builder| builder.costs(pair, index == 0))
+                .collect::<Vec<_>>()
+        },
+        |costs| {
+            for (counter, costs) in counters.iter_mut().zip(&costs) {
+                counter.add(costs, sizes);
             }
-        })
-        .collect())
+            Ok(())
+        },
+    )?;
+    let rows = counters
+        .into_iter()
+        .flat_map(|counter| counter.finish(read.summary.pairs, sizes, output_model))
+        .collect();
+    Ok((rows, read.summary))
 }
 
 #[cfg(test)]

@@ -1,7 +1,20 @@
 //! Exact prompt-token counts of chat requests with tiktoken, by OpenAI's chat rule:
 //! 3 tokens per message + each field's tokens (+1 for a name) + 3 to prime the reply.
+//!
+//! Text is counted by tiktoken's own `encode_ordinary` loop (split with the encoding's
+//! regex, one token for a piece in the vocabulary, else byte-pair merges with tiktoken-rs's
+//! `byte_pair_split`), over the encoding's ranks and a split regex that each thread
+//! compiles for itself: tiktoken-rs's `CoreBPE` shares one compiled regex between threads,
+//! whose scratch space every piece then borrows from a locked pool, and counting on every
+//! core scaled barely past one. The tests hold this count to tiktoken-rs's, token for token.
 
-use tiktoken_rs::CoreBPE;
+use std::cell::OnceCell;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use fancy_regex::Regex;
+use rustc_hash::FxHashMap;
+use tiktoken_rs::{CoreBPE, Rank};
 
 use super::chat::ChatMessage;
 use super::model::Encoding;
@@ -13,11 +26,90 @@ pub const TOKENS_PER_NAME: u64 = 1;
 /// Every reply is primed with `<|start|>assistant<|message|>`.
 pub const REPLY_PRIMING_TOKENS: u64 = 3;
 
-/// Counts with one encoding. Cheap to copy: the tokenizer is a process-wide singleton,
+/// `cl100k_base`'s split regex, as tiktoken-rs (and OpenAI's tiktoken) define it.
+const CL100K_BASE_PATTERN: &str = "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
+
+/// Ranks are read back from tiktoken-rs below this bound (both vocabularies, their
+/// special tokens included, fit under it).
+const RANK_SCAN_LIMIT: Rank = 1 << 18;
+
+/// An encoding's ordinary vocabulary (special tokens left out) and its split regex.
+struct Vocabulary {
+    ranks: FxHashMap<Vec<u8>, Rank>,
+    pattern: &'static str,
+}
+
+impl Vocabulary {
+    /// The vocabulary of `encoding`, read once per process from tiktoken-rs.
+    fn of(encoding: Encoding) -> &'static Vocabulary {
+        static O200K_BASE: OnceLock<Vocabulary> = OnceLock::new();
+        static CL100K_BASE: OnceLock<Vocabulary> = OnceLock::new();
+        match encoding {
+            // tiktoken-rs's own instance is dropped once read: only the ranks are kept.
+            Encoding::O200kBase => O200K_BASE.get_or_init(|| {
+                let bpe = tiktoken_rs::o200k_base().expect("the bundled o200k_base loads");
+                Vocabulary::read(&bpe, tiktoken_rs::O200K_BASE_PAT_STR)
+            }),
+            Encoding::Cl100kBase => CL100K_BASE.get_or_init(|| {
+                let bpe = tiktoken_rs::cl100k_base().expect("the bundled cl100k_base loads");
+                Vocabulary::read(&bpe, CL100K_BASE_PATTERN)
+            }),
+        }
+    }
+
+    /// Reads every ordinary token's bytes back from `bpe`.
+    fn read(bpe: &CoreBPE, pattern: &'static str) -> Vocabulary {
+        let special: HashSet<Rank> = bpe
+            .special_tokens()
+            .into_iter()
+            .flat_map(|text| bpe.encode_with_special_tokens(text))
+            .collect();
+        let mut ranks = FxHashMap::with_capacity_and_hasher(
+            RANK_SCAN_LIMIT as usize,
+            rustc_hash::FxBuildHasher,
+        );
+        for rank in (0..RANK_SCAN_LIMIT).filter(|rank| !special.contains(rank)) {
+            if let Ok(bytes) = bpe.decode_bytes(&[rank]) {
+                ranks.insert(bytes, rank);
+            }
+        }
+        Vocabulary { ranks, pattern }
+    }
+
+    /// Tokens of `text`: tiktoken's `encode_ordinary`, counted.
+    fn count(&self, encoding: Encoding, text: &str) -> u64 {
+        thread_local! {
+            /// This thread's split regexes, one per encoding, compiled on first use.
+            static SPLITTERS: [OnceCell<Regex>; 2] = const { [OnceCell::new(), OnceCell::new()] };
+        }
+        SPLITTERS.with(|splitters| {
+            let regex = splitters[encoding as usize].get_or_init(|| {
+                Regex::new(self.pattern).expect("tiktoken's split regexes compile")
+            });
+            let mut tokens = 0;
+            for piece in regex.find_iter(text) {
+                let piece = piece
+                    .expect("tiktoken's split regexes never hit the backtracking limit")
+                    .as_str()
+                    .as_bytes();
+                // Every single byte is a token, so a piece not in the vocabulary has two
+                // bytes or more, as `byte_pair_split` needs.
+                tokens += if self.ranks.contains_key(piece) {
+                    1
+                } else {
+                    tiktoken_rs::byte_pair_split(piece, &self.ranks).len() as u64
+                };
+            }
+            tokens
+        })
+    }
+}
+
+/// Counts with one encoding. Cheap to copy: the vocabulary is a process-wide singleton,
 /// loaded on first use.
 #[derive(Clone, Copy)]
 pub struct TokenCounter {
-    bpe: &'static CoreBPE,
+    vocabulary: &'static Vocabulary,
     encoding: Encoding,
 }
 
@@ -31,11 +123,10 @@ pub struct ChatCount {
 
 impl TokenCounter {
     pub fn new(encoding: Encoding) -> TokenCounter {
-        let bpe = match encoding {
-            Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
-            Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
-        };
-        TokenCounter { bpe, encoding }
+        TokenCounter {
+            vocabulary: Vocabulary::of(encoding),
+            encoding,
+        }
     }
 
     pub fn encoding(&self) -> Encoding {
@@ -45,7 +136,7 @@ impl TokenCounter {
     /// Tokens of plain text. Special-token text such as `<|endoftext|>` inside a note is
     /// counted as ordinary text, as the API does for message content.
     pub fn count_text(&self, text: &str) -> u64 {
-        self.bpe.count_ordinary(text) as u64
+        self.vocabulary.count(self.encoding, text)
     }
 
     /// Tokens one message adds to a prompt, and its content's tokens alone.
@@ -120,6 +211,64 @@ mod tests {
                 .prompt_tokens,
             129
         );
+    }
+
+    #[test]
+    fn vocabularies_are_read_whole_without_special_tokens() {
+        // o200k_base: 199,998 ordinary tokens; cl100k_base: 100,256.
+        assert_eq!(Vocabulary::of(Encoding::O200kBase).ranks.len(), 199_998);
+        assert_eq!(Vocabulary::of(Encoding::Cl100kBase).ranks.len(), 100_256);
+    }
+
+    #[test]
+    fn counts_equal_tiktoken_rs_on_every_thread() {
+        let texts = [
+            "A 45-year-old man.\n\nHe denies chest pain; BP 120/80 mm Hg, HR 72/min.",
+            "  leading and trailing  \r\n\t ",
+            "don't WE'LL they've I'M 12345678 ½ 中文字 é\u{301} 😀😀 <|endoftext|>",
+            "",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ];
+        let check = || {
+            for (encoding, bpe) in [
+                (Encoding::O200kBase, tiktoken_rs::o200k_base_singleton()),
+                (Encoding::Cl100kBase, tiktoken_rs::cl100k_base_singleton()),
+            ] {
+                let counter = TokenCounter::new(encoding);
+                for text in texts {
+                    assert_eq!(
+                        counter.count_text(text),
+                        bpe.count_ordinary(text) as u64,
+                        "{encoding:?} {text:?}"
+                    );
+                }
+            }
+        };
+        check();
+        std::thread::scope(|scope| {
+            scope.spawn(check);
+            scope.spawn(check);
+        });
+    }
+
+    #[test]
+    fn counts_equal_tiktoken_rs_on_every_medec_note() {
+        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (pairs, _) = crate::medec::read_all_pairs(
+            &project.join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv"),
+            crate::medec::ReadOptions::default(),
+        )
+        .unwrap();
+        let o200k = TokenCounter::new(Encoding::O200kBase);
+        let cl100k = TokenCounter::new(Encoding::Cl100kBase);
+        for pair in &pairs {
+            for note in [&pair.correct_note, &pair.incorrect_note] {
+                let expected = tiktoken_rs::o200k_base_singleton().count_ordinary(note);
+                assert_eq!(o200k.count_text(note), expected as u64, "{}", pair.note_id);
+                let expected = tiktoken_rs::cl100k_base_singleton().count_ordinary(note);
+                assert_eq!(cl100k.count_text(note), expected as u64, "{}", pair.note_id);
+            }
+        }
     }
 
     #[test]

@@ -1,31 +1,24 @@
-//! The plan step that touches files: streams pairs into request shards in a staging
-//! folder, prices them, checks the budget, and only then swaps the folder into place.
+//! The plan step that touches files: streams pairs through the counting threads into
+//! request shards in a staging folder, prices them, checks the budget, and only then
+//! swaps the folder into place; an unchanged re-plan is recognised before any of that.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
-use super::custom_id::RequestKind;
-use super::estimate::{Estimate, TokenTotals};
+use super::estimate::Estimate;
 use super::model::{self, ModelFamily};
 use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
 use super::request::RequestBuilder;
-use super::shard::{ShardFill, ShardLimits, Sharder};
-use super::PlanError;
-use crate::medec::{self, ImportSummary, InputFormat, Pair, ReadOptions};
+use super::shard::ShardLimits;
+use super::staging::{PairLines, Staged, Staging};
+use super::{pipeline, replan, PlanError};
+use crate::medec::{ImportSummary, InputFormat, ReadOptions};
 use crate::money::{ModelPricing, PricingTable, Usd};
-use crate::store::fs::{sha256_file, sync_dir, write_json_atomic, HashingWriter};
-use crate::store::manifest::{
-    INDEX_FILE, MANIFEST_FILE, MANIFEST_VERSION, PAIRS_FILE, REQUESTS_DIR,
-};
+use crate::store::fs::{sync_dir, write_json_atomic};
+use crate::store::manifest::{MANIFEST_FILE, MANIFEST_VERSION};
 use crate::store::{
-    validate_run_name, FileRecord, IndexEntry, InputRecord, Manifest, PricingRecord, RemoteState,
-    ShardRecord, StoreError,
+    validate_run_name, FileRecord, InputRecord, Manifest, PricingRecord, StoreError,
 };
 
 /// Everything `plan` needs, resolved from the command line.
@@ -43,6 +36,8 @@ pub struct PlanSettings {
     pub batches_dir: PathBuf,
     pub run: String,
     pub force: bool,
+    /// Threads to count tokens on [default: every core, or `RAYON_NUM_THREADS`].
+    pub jobs: Option<usize>,
 }
 
 /// What `plan` did.
@@ -79,213 +74,60 @@ pub fn default_run_name(input: &Path, model: &str, num_pairs: Option<u64>) -> St
     name
 }
 
-fn create(path: &Path) -> Result<HashingWriter<BufWriter<File>>, StoreError> {
-    let file = File::create(path).map_err(StoreError::write(path))?;
-    Ok(HashingWriter::new(BufWriter::with_capacity(1 << 16, file)))
-}
-
-/// Flushes, syncs and closes a file written through a [`HashingWriter`].
-fn finish_file(
-    writer: HashingWriter<BufWriter<File>>,
-    path: &Path,
-    relative: &str,
-) -> Result<FileRecord, StoreError> {
-    let (writer, sha256, bytes) = writer.finish().map_err(StoreError::write(path))?;
-    writer
-        .into_inner()
-        .map_err(std::io::IntoInnerError::into_error)
-        .and_then(|f| f.sync_all())
-        .map_err(StoreError::write(path))?;
-    Ok(FileRecord {
-        path: relative.to_string(),
-        sha256,
-        bytes,
-    })
-}
-
-/// An open shard file.
-struct OpenShard {
-    index: usize,
-    relative: String,
-    writer: HashingWriter<BufWriter<File>>,
-}
-
-/// The staging folder being filled: pairs, shards and index, written as pairs stream in.
-struct Staging<'a> {
-    root: PathBuf,
-    builder: RequestBuilder<'a>,
-    model: &'a str,
-    pairs: HashingWriter<BufWriter<File>>,
-    index: HashingWriter<BufWriter<File>>,
-    sharder: Sharder,
-    open: Option<OpenShard>,
-    shards: Vec<ShardRecord>,
-    totals: BTreeMap<RequestKind, TokenTotals>,
-    planned: u64,
-}
-
-impl<'a> Staging<'a> {
-    /// Opens the staging files in `root` (a fresh folder).
-    fn new(
-        settings: &'a PlanSettings,
-        family: ModelFamily,
-        root: &Path,
-    ) -> Result<Staging<'a>, StoreError> {
-        let requests_dir = root.join(REQUESTS_DIR);
-        std::fs::create_dir_all(&requests_dir).map_err(StoreError::create_dir(&requests_dir))?;
-        let builder = RequestBuilder::new(
-            &settings.prompts,
-            &settings.model,
-            family,
-            settings.output_model.clone(),
-            settings.reasoning,
-        );
-        Ok(Staging {
-            totals: builder
-                .kinds()
-                .iter()
-                .map(|&k| (k, TokenTotals::default()))
-                .collect(),
-            builder,
-            model: &settings.model,
-            pairs: create(&root.join(PAIRS_FILE))?,
-            index: create(&root.join(INDEX_FILE))?,
-            sharder: Sharder::new(settings.limits),
-            open: None,
-            shards: Vec::new(),
-            planned: 0,
-            root: root.to_path_buf(),
-        })
-    }
-
-    fn write_error(&self, relative: &str) -> impl FnOnce(std::io::Error) -> StoreError {
-        let path = self.root.join(relative);
-        move |source| StoreError::Write { path, source }
-    }
-
-    /// Writes one pair and its requests.
-    fn add(&mut self, pair: &Pair) -> Result<(), PlanError> {
-        serde_json::to_writer(&mut self.pairs, pair)
-            .map_err(std::io::Error::from)
-            .and_then(|()| self.pairs.write_all(b"\n"))
-            .map_err(self.write_error(PAIRS_FILE))?;
-        for (line, request) in self.builder.build(pair, self.planned == 0) {
-            let (index, finished) = self.sharder.place(
-                &request.custom_id,
-                self.model,
-                line.len() as u64,
-                request.prompt_tokens,
-            )?;
-            if let Some(fill) = finished {
-                self.close_shard(&fill)?;
-            }
-            if self.open.as_ref().is_none_or(|open| open.index != index) {
-                let relative = format!("{REQUESTS_DIR}/shard-{index:03}.jsonl");
-                self.open = Some(OpenShard {
-                    index,
-                    writer: create(&self.root.join(&relative))?,
-                    relative,
-                });
-            }
-            let open = self.open.as_mut().expect("a shard was opened just above");
-            let error = {
-                let path = self.root.join(&open.relative);
-                move |source| StoreError::Write { path, source }
-            };
-            open.writer.write_all(line.as_bytes()).map_err(error)?;
-            self.totals.entry(request.kind).or_default().add(&request);
-            serde_json::to_writer(
-                &mut self.index,
-                &IndexEntry {
-                    request,
-                    shard: index,
-                },
-            )
-            .map_err(std::io::Error::from)
-            .and_then(|()| self.index.write_all(b"\n"))
-            .map_err(self.write_error(INDEX_FILE))?;
-        }
-        self.planned += 1;
-        Ok(())
-    }
-
-    /// Closes the open shard and records it.
-    fn close_shard(&mut self, fill: &ShardFill) -> Result<(), StoreError> {
-        let open = self.open.take().expect("a finished shard was open");
-        let record = finish_file(open.writer, &self.root.join(&open.relative), &open.relative)?;
-        debug_assert_eq!(record.bytes, fill.bytes);
-        self.shards.push(ShardRecord {
-            index: open.index,
-            file: record,
-            model: fill.model.clone(),
-            requests: fill.requests,
-            prompt_tokens: fill.prompt_tokens,
-            remote: RemoteState::default(),
-        });
-        Ok(())
-    }
-}
-
-/// What the staging folder holds once every pair is in.
-struct Staged {
-    planned: u64,
-    totals: BTreeMap<RequestKind, TokenTotals>,
-    shards: Vec<ShardRecord>,
-    pairs_file: FileRecord,
-    request_index: FileRecord,
-}
-
-impl Staging<'_> {
-    /// Closes the last shard, the pairs file and the index.
-    fn finish(mut self) -> Result<Staged, StoreError> {
-        if let Some(fill) = self.sharder.finish() {
-            self.close_shard(&fill)?;
-        }
-        Ok(Staged {
-            planned: self.planned,
-            totals: self.totals,
-            shards: self.shards,
-            pairs_file: finish_file(self.pairs, &self.root.join(PAIRS_FILE), PAIRS_FILE)?,
-            request_index: finish_file(self.index, &self.root.join(INDEX_FILE), INDEX_FILE)?,
-        })
-    }
-}
-
-/// sha256 over the model, the pairs file and every shard: equal hashes, equal requests.
-fn plan_hash(model: &str, pairs_file: &FileRecord, shards: &[ShardRecord]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(model.as_bytes());
-    hasher.update(pairs_file.sha256.as_bytes());
-    for record in shards {
-        hasher.update(record.file.sha256.as_bytes());
-    }
-    format!("{:x}", hasher.finalize())
-}
-
-/// Streams the input into request shards in a staging folder, prices the plan, checks
-/// the budget, and only then moves the whole folder into `batches/<run>` at once.
+/// Streams the input into request shards in a staging folder (the counting spread over
+/// `settings.jobs` threads), prices the plan, checks the budget, and only then moves the
+/// whole folder into `batches/<run>` at once. A run already planned from the same inputs
+/// is recognised from its manifest first, without counting or writing anything.
 /// `progress` is called with the number of pairs planned so far.
 pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutcome, PlanError> {
     validate_run_name(&settings.run)?;
     let family = model::family_of(&settings.model)?;
     let pricing = settings.pricing.for_model(family.name)?;
     let batches_dir = &settings.batches_dir;
+    let run_dir = batches_dir.join(&settings.run);
+    if let Some(existing) = replan::unchanged_plan(settings, &run_dir)? {
+        if let Some(budget) = settings.budget {
+            if let Err(over) = existing.estimate.check_budget(budget) {
+                return Ok(PlanOutcome::OverBudget {
+                    estimate: Box::new(existing.estimate),
+                    budget,
+                    over,
+                    import: Box::new(existing.input.import),
+                });
+            }
+        }
+        return Ok(PlanOutcome::Unchanged(Box::new(existing)));
+    }
     std::fs::create_dir_all(batches_dir).map_err(StoreError::create_dir(batches_dir))?;
     let staging_dir = tempfile::Builder::new()
         .prefix(".plan-")
         .tempdir_in(batches_dir)
         .map_err(StoreError::create_dir(batches_dir))?;
     let root = staging_dir.path().to_path_buf();
-    let mut staging = Staging::new(settings, family, &root)?;
-    let limit = settings.num_pairs.unwrap_or(u64::MAX);
-    let import = medec::read_pairs(&settings.input, settings.read_options, |pair: Pair| {
-        if staging.planned < limit {
-            staging.add(&pair)?;
-            progress(staging.planned);
-        }
-        Ok::<(), PlanError>(())
-    })?;
-    let allowance = schema_allowance(&staging.builder, settings.reasoning);
+    let builder = RequestBuilder::new(
+        &settings.prompts,
+        &settings.model,
+        family,
+        settings.output_model.clone(),
+        settings.reasoning,
+    );
+    let mut staging = Staging::new(&root, &settings.model, settings.limits, builder.kinds())?;
+    let pool = pipeline::thread_pool(settings.jobs)?;
+    let read = pipeline::map_pairs_in_order(
+        &settings.input,
+        settings.read_options,
+        settings.num_pairs.unwrap_or(u64::MAX),
+        &pool,
+        |index, pair| PairLines::new(&builder, pair, index == 0),
+        |lines| {
+            staging.add(lines)?;
+            progress(staging.planned());
+            Ok(())
+        },
+    )?;
+    drop(pool);
+    let import = read.summary;
+    let allowance = schema_allowance(&builder, settings.reasoning);
     let staged = staging.finish()?;
     if staged.planned == 0 {
         return Err(PlanError::NoPairs {
@@ -312,17 +154,27 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
             });
         }
     }
-    let plan_hash = plan_hash(&settings.model, &staged.pairs_file, &staged.shards);
-    let run_dir = batches_dir.join(&settings.run);
+    let plan_hash = staged.plan_hash(&settings.model);
     let replaced = match existing_plan(settings, &run_dir, &plan_hash)? {
         Existing::Same(manifest) => return Ok(PlanOutcome::Unchanged(manifest)),
         Existing::Replace => true,
         Existing::None => false,
     };
+    let plan_inputs_sha256 = replan::plan_inputs_sha256(settings, &read.sha256)?;
     let manifest = Manifest {
         schema_allowance_tokens: allowance,
+        plan_inputs_sha256: Some(plan_inputs_sha256),
         ..new_manifest(
-            settings, family, pricing, staged, import, plan_hash, estimate,
+            settings,
+            family,
+            pricing,
+            staged,
+            Planned {
+                import,
+                input_sha256: read.sha256,
+                plan_hash,
+                estimate,
+            },
         )?
     };
     write_json_atomic(&root.join(MANIFEST_FILE), &manifest)?;
@@ -330,16 +182,29 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     Ok(PlanOutcome::Planned(Box::new(manifest)))
 }
 
-/// The manifest of a new plan (its schema allowance is filled in by the caller).
+/// What planning found, for the manifest.
+struct Planned {
+    import: ImportSummary,
+    input_sha256: String,
+    plan_hash: String,
+    estimate: Estimate,
+}
+
+/// The manifest of a new plan (its schema allowance and inputs hash are filled in by
+/// the caller).
 fn new_manifest(
     settings: &PlanSettings,
     family: ModelFamily,
     prices: &ModelPricing,
     staged: Staged,
-    import: ImportSummary,
-    plan_hash: String,
-    estimate: Estimate,
+    planned: Planned,
 ) -> Result<Manifest, PlanError> {
+    let Planned {
+        import,
+        input_sha256,
+        plan_hash,
+        estimate,
+    } = planned;
     let requests = staged.shards.iter().map(|s| s.requests).sum();
     Ok(Manifest {
         manifest_version: MANIFEST_VERSION,
@@ -347,9 +212,10 @@ fn new_manifest(
         tool_version: env!("CARGO_PKG_VERSION").into(),
         planned_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         plan_hash,
+        plan_inputs_sha256: None,
         input: InputRecord {
             path: settings.input.display().to_string(),
-            sha256: sha256_file(&settings.input)?,
+            sha256: input_sha256,
             format: InputFormat::from_path(&settings.input)?,
             pairs_available: import.pairs,
             pairs_planned: staged.planned,

@@ -114,6 +114,11 @@ pub struct Manifest {
     pub planned_at: String,
     /// sha256 over the model, the pairs file and every shard: equal hashes, equal requests.
     pub plan_hash: String,
+    /// sha256 over everything the plan was made from (input, prompt config, pricing
+    /// table, model, settings, tool version): planning again with the same value changes
+    /// nothing. Absent from manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_inputs_sha256: Option<String>,
     pub input: InputRecord,
     pub pairs_file: FileRecord,
     pub prompt_config: FileRecord,

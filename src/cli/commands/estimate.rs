@@ -1,5 +1,5 @@
 //! `safesft estimate`: the cost per dataset size and model, from exact token counts of
-//! the real pairs. Writes nothing.
+//! the real pairs, streamed and counted on every core. Writes nothing.
 
 use anyhow::bail;
 use serde_json::json;
@@ -8,9 +8,9 @@ use crate::cli::args::{EstimateArgs, TableFormat};
 use crate::cli::output::{stdout_json, stdout_text, warn_about_import, warn_if_prices_stale};
 use crate::cli::settings::{load_pricing, load_prompts, output_model};
 use crate::cli::ExitStatus;
-use crate::medec::{self, ReadOptions};
+use crate::medec::ReadOptions;
 use crate::plan::family_and_prices;
-use crate::plan::sizes::size_estimates;
+use crate::plan::sizes::{size_estimates_streamed, SizeModel};
 use crate::report;
 
 pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
@@ -27,33 +27,31 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
     } else {
         args.models.clone()
     };
+    let mut models_priced = Vec::new();
     for model in &models {
-        let (family, priced) = family_and_prices(&pricing, model)?;
-        warn_if_prices_stale(family.name, &priced.checked);
+        let (family, prices) = family_and_prices(&pricing, model)?;
+        warn_if_prices_stale(family.name, &prices.checked);
+        models_priced.push(SizeModel {
+            model,
+            pricing: prices,
+        });
     }
-    let (pairs, summary) = medec::read_all_pairs(
+    let output_model = output_model(&args.reports_dir)?;
+    let (mut rows, summary) = size_estimates_streamed(
         &args.input,
         ReadOptions {
             skip_invalid: args.skip_invalid,
         },
+        args.jobs,
+        &prompts,
+        &models_priced,
+        args.reasoning.enabled(),
+        &sizes,
+        &output_model,
     )?;
     warn_about_import(&summary);
-    if pairs.is_empty() {
+    if summary.pairs == 0 {
         bail!("`{}` holds no pairs to estimate from", args.input.display());
-    }
-    let output_model = output_model(&args.reports_dir)?;
-    let mut rows = Vec::new();
-    for model in &models {
-        let (_, priced) = family_and_prices(&pricing, model)?;
-        rows.extend(size_estimates(
-            &pairs,
-            &prompts,
-            priced,
-            model,
-            args.reasoning.enabled(),
-            &sizes,
-            &output_model,
-        )?);
     }
     rows.sort_by_key(|row| row.size);
     match args.format {
@@ -61,7 +59,7 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
         TableFormat::Csv => stdout_text(&report::size_csv(&rows))?,
         TableFormat::Json => stdout_json(&json!({
             "input": args.input,
-            "pairs_available": pairs.len(),
+            "pairs_available": summary.pairs,
             "reasoning": args.reasoning.enabled(),
             "rows": rows,
         }))?,

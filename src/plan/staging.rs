@@ -1,0 +1,213 @@
+//! The staging folder of a plan being written: pairs, shards and request index filled in
+//! input order as the counting threads hand pairs back, each file hashed as it is written.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::custom_id::RequestKind;
+use super::estimate::TokenTotals;
+use super::request::{PlannedRequest, RequestBuilder};
+use super::shard::{ShardFill, ShardLimits, Sharder};
+use super::PlanError;
+use crate::medec::Pair;
+use crate::store::fs::HashingWriter;
+use crate::store::manifest::{INDEX_FILE, PAIRS_FILE, REQUESTS_DIR};
+use crate::store::{FileRecord, IndexEntry, RemoteState, ShardRecord, StoreError};
+
+/// A pair made ready on a counting thread: its `pairs.jsonl` line and its requests.
+pub(super) struct PairLines {
+    pair: String,
+    requests: Vec<(String, PlannedRequest)>,
+}
+
+impl PairLines {
+    /// Serialises `pair` and builds its requests (`first`: the first pair of the run).
+    pub(super) fn new(builder: &RequestBuilder<'_>, pair: &Pair, first: bool) -> PairLines {
+        let mut line = serde_json::to_string(pair)
+            .expect("a pair is plain JSON: strings and an enum with string names");
+        line.push('\n');
+        PairLines {
+            pair: line,
+            requests: builder.build(pair, first),
+        }
+    }
+}
+
+fn create(path: &Path) -> Result<HashingWriter<BufWriter<File>>, StoreError> {
+    let file = File::create(path).map_err(StoreError::write(path))?;
+    Ok(HashingWriter::new(BufWriter::with_capacity(1 << 16, file)))
+}
+
+/// Flushes, syncs and closes a file written through a [`HashingWriter`].
+fn finish_file(
+    writer: HashingWriter<BufWriter<File>>,
+    path: &Path,
+    relative: &str,
+) -> Result<FileRecord, StoreError> {
+    let (writer, sha256, bytes) = writer.finish().map_err(StoreError::write(path))?;
+    writer
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)
+        .and_then(|f| f.sync_all())
+        .map_err(StoreError::write(path))?;
+    Ok(FileRecord {
+        path: relative.to_string(),
+        sha256,
+        bytes,
+    })
+}
+
+/// An open shard file.
+struct OpenShard {
+    index: usize,
+    relative: String,
+    writer: HashingWriter<BufWriter<File>>,
+}
+
+/// The staging folder being filled: pairs, shards and index, written as pairs come in.
+pub(super) struct Staging<'a> {
+    root: PathBuf,
+    model: &'a str,
+    pairs: HashingWriter<BufWriter<File>>,
+    index: HashingWriter<BufWriter<File>>,
+    sharder: Sharder,
+    open: Option<OpenShard>,
+    shards: Vec<ShardRecord>,
+    totals: BTreeMap<RequestKind, TokenTotals>,
+    planned: u64,
+}
+
+impl<'a> Staging<'a> {
+    /// Opens the staging files in `root` (a fresh folder), with a total for each of `kinds`.
+    pub(super) fn new(
+        root: &Path,
+        model: &'a str,
+        limits: ShardLimits,
+        kinds: &[RequestKind],
+    ) -> Result<Staging<'a>, StoreError> {
+        let requests_dir = root.join(REQUESTS_DIR);
+        std::fs::create_dir_all(&requests_dir).map_err(StoreError::create_dir(&requests_dir))?;
+        Ok(Staging {
+            totals: kinds.iter().map(|&k| (k, TokenTotals::default())).collect(),
+            model,
+            pairs: create(&root.join(PAIRS_FILE))?,
+            index: create(&root.join(INDEX_FILE))?,
+            sharder: Sharder::new(limits),
+            open: None,
+            shards: Vec::new(),
+            planned: 0,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Pairs written so far.
+    pub(super) fn planned(&self) -> u64 {
+        self.planned
+    }
+
+    fn write_error(&self, relative: &str) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = self.root.join(relative);
+        move |source| StoreError::Write { path, source }
+    }
+
+    /// Writes one pair and its requests, in the shard each request falls in.
+    pub(super) fn add(&mut self, lines: PairLines) -> Result<(), PlanError> {
+        self.pairs
+            .write_all(lines.pair.as_bytes())
+            .map_err(self.write_error(PAIRS_FILE))?;
+        for (line, request) in lines.requests {
+            let (index, finished) = self.sharder.place(
+                &request.custom_id,
+                self.model,
+                line.len() as u64,
+                request.prompt_tokens,
+            )?;
+            if let Some(fill) = finished {
+                self.close_shard(&fill)?;
+            }
+            if self.open.as_ref().is_none_or(|open| open.index != index) {
+                let relative = format!("{REQUESTS_DIR}/shard-{index:03}.jsonl");
+                self.open = Some(OpenShard {
+                    index,
+                    writer: create(&self.root.join(&relative))?,
+                    relative,
+                });
+            }
+            let open = self.open.as_mut().expect("a shard was opened just above");
+            let error = {
+                let path = self.root.join(&open.relative);
+                move |source| StoreError::Write { path, source }
+            };
+            open.writer.write_all(line.as_bytes()).map_err(error)?;
+            self.totals.entry(request.kind).or_default().add(&request);
+            serde_json::to_writer(
+                &mut self.index,
+                &IndexEntry {
+                    request,
+                    shard: index,
+                },
+            )
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.index.write_all(b"\n"))
+            .map_err(self.write_error(INDEX_FILE))?;
+        }
+        self.planned += 1;
+        Ok(())
+    }
+
+    /// Closes the open shard and records it.
+    fn close_shard(&mut self, fill: &ShardFill) -> Result<(), StoreError> {
+        let open = self.open.take().expect("a finished shard was open");
+        let record = finish_file(open.writer, &self.root.join(&open.relative), &open.relative)?;
+        debug_assert_eq!(record.bytes, fill.bytes);
+        self.shards.push(ShardRecord {
+            index: open.index,
+            file: record,
+            model: fill.model.clone(),
+            requests: fill.requests,
+            prompt_tokens: fill.prompt_tokens,
+            remote: RemoteState::default(),
+        });
+        Ok(())
+    }
+
+    /// Closes the last shard, the pairs file and the index.
+    pub(super) fn finish(mut self) -> Result<Staged, StoreError> {
+        if let Some(fill) = self.sharder.finish() {
+            self.close_shard(&fill)?;
+        }
+        Ok(Staged {
+            planned: self.planned,
+            totals: self.totals,
+            shards: self.shards,
+            pairs_file: finish_file(self.pairs, &self.root.join(PAIRS_FILE), PAIRS_FILE)?,
+            request_index: finish_file(self.index, &self.root.join(INDEX_FILE), INDEX_FILE)?,
+        })
+    }
+}
+
+/// What the staging folder holds once every pair is in.
+pub(super) struct Staged {
+    pub planned: u64,
+    pub totals: BTreeMap<RequestKind, TokenTotals>,
+    pub shards: Vec<ShardRecord>,
+    pub pairs_file: FileRecord,
+    pub request_index: FileRecord,
+}
+
+impl Staged {
+    /// sha256 over the model, the pairs file and every shard: equal hashes, equal requests.
+    pub(super) fn plan_hash(&self, model: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(model.as_bytes());
+        hasher.update(self.pairs_file.sha256.as_bytes());
+        for record in &self.shards {
+            hasher.update(record.file.sha256.as_bytes());
+        }
+        format!("{:x}", hasher.finalize())
+    }
+}
