@@ -7,7 +7,9 @@
 //! - `SAFESFT_BENCH_SCALES=1,10,100`: the scales (copies of every MEDEC row);
 //! - `SAFESFT_BENCH_DIR=path`: work there and keep the files (default: a temp folder);
 //! - `SAFESFT_PY_PLAN=/path/to/py_plan.py`: also time `python3 py_plan.py INPUT OUT` on the
-//!   same input when `python3 -c 'import tiktoken'` works, and print the time ratio.
+//!   same input when `python3 -c 'import tiktoken'` works, and print the time ratio
+//!   (offline, tiktoken needs `TIKTOKEN_CACHE_DIR`: see `tests/reference/`);
+//! - `SAFESFT_BENCH_BIN=path`: measure another `safesft` binary (e.g. an older build).
 //!
 //! It reads nothing outside the repository: the inputs are made from the bundled CSV, and
 //! the Batch API results from the plan (see `answers.rs` for their mix).
@@ -63,6 +65,16 @@ fn python_plan() -> Option<PathBuf> {
         eprintln!("SAFESFT_PY_PLAN is set but `python3 -c 'import tiktoken'` fails: skipped");
         None
     }
+}
+
+/// A bundled config file, as the Python reference plan is given it.
+fn config(relative: &str) -> String {
+    project()
+        .join("configs")
+        .join(relative)
+        .to_str()
+        .expect("a UTF-8 project path")
+        .to_string()
 }
 
 fn machine() -> String {
@@ -182,6 +194,10 @@ fn bench_scale(
                 script.to_str().expect("a UTF-8 script path"),
                 &input_arg,
                 out.to_str().expect("a UTF-8 scratch path"),
+                "--prompts",
+                &config("prompts/gpt4o_medec_safe_augmentation.json"),
+                "--pricing",
+                &config("pricing.toml"),
             ],
             &[0],
         );
@@ -200,7 +216,15 @@ fn bench_scale(
 }
 
 fn main() {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_safesft"));
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == measure::MEASURE) {
+        measure::measure_main(args);
+        return;
+    }
+    let binary = std::env::var_os("SAFESFT_BENCH_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_safesft")),
+        PathBuf::from,
+    );
     let kept = std::env::var_os("SAFESFT_BENCH_DIR").map(PathBuf::from);
     let temp = tempfile::tempdir().expect("a temp folder");
     let scratch = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
