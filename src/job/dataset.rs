@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::finish::{JobError, SftOptions};
 use crate::plan::RequestKind;
 use crate::reconcile::collect::{CollectError, RunFiles};
-use crate::reconcile::{answer_texts, Attempt, Outcome, Reconciled, Resolved};
+use crate::reconcile::{answer_texts, AnswerSource, Attempt, Outcome, Reconciled, Resolved};
 use crate::sft::{self, GenerationStats, SftRecord};
 use crate::store::fs::{read_exact_at, AtomicFile};
 use crate::store::StoreError;

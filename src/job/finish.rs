@@ -52,15 +52,14 @@ pub struct Finished {
 /// Reads a run's results and decides every request's outcome; the files stay open to
 /// read the answers' texts again.
 pub fn reconcile_results(run: &RunDir) -> Result<(RunFiles, Reconciled), CollectError> {
-    let (files, planned) = collect(&run.path, &run.manifest)?;
-    let checker = SafetyChecker::default();
-    let reconciled = reconcile(
-        planned,
-        files.lines(),
-        |note| files.original(note),
-        &checker,
-    )?;
-    Ok((files, reconciled))
+    std::thread::scope(|scope| {
+        // The drug lexicon takes a while to build: start it while the plan is read (the
+        // checkers below wait for it).
+        scope.spawn(|| drop(SafetyChecker::default()));
+        let (files, planned) = collect(&run.path, &run.manifest)?;
+        let reconciled = reconcile(planned, files.lines(), &files, SafetyChecker::default)?;
+        Ok((files, reconciled))
+    })
 }
 
 /// Reconciles a run: SFT files, stats, rejected answers, the cost report and the

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::join::{Planned, ReadLine};
+use super::join::{AnswerSource, Planned, ReadLine};
 use super::line::ResultLine;
 use super::resolve::LineRef;
 use super::Outcome;
@@ -225,24 +225,6 @@ impl RunFiles {
         })
     }
 
-    /// The correct note of the pair with this note number (`None` when no pair has it).
-    pub fn original(&self, note: u32) -> Result<Option<String>, CollectError> {
-        let Some(Some((offset, len))) = self.pair_lines.get(note as usize) else {
-            return Ok(None);
-        };
-        let bytes = self.pairs.read(*offset, *len)?;
-        let pair: CorrectNote =
-            serde_json::from_slice(&bytes).map_err(|_| self.changed(&self.pairs, *offset))?;
-        Ok(Some(pair.correct_note))
-    }
-
-    /// The result line at `at`, read again.
-    pub fn line(&self, at: LineRef) -> Result<ResultLine, CollectError> {
-        let file = &self.results[at.file as usize];
-        let bytes = file.read(at.offset, at.len)?;
-        serde_json::from_slice(&bytes).map_err(|_| self.changed(file, at.offset))
-    }
-
     fn changed(&self, file: &OpenFile, offset: u64) -> CollectError {
         CollectError::Changed {
             path: file.path.clone(),
@@ -262,5 +244,25 @@ impl RunFiles {
             each(pair)?;
         }
         Ok(())
+    }
+}
+
+impl AnswerSource for RunFiles {
+    type Error = CollectError;
+
+    fn original(&self, note: u32) -> Result<Option<String>, CollectError> {
+        let Some(Some((offset, len))) = self.pair_lines.get(note as usize) else {
+            return Ok(None);
+        };
+        let bytes = self.pairs.read(*offset, *len)?;
+        let pair: CorrectNote =
+            serde_json::from_slice(&bytes).map_err(|_| self.changed(&self.pairs, *offset))?;
+        Ok(Some(pair.correct_note))
+    }
+
+    fn line(&self, at: LineRef) -> Result<ResultLine, CollectError> {
+        let file = &self.results[at.file as usize];
+        let bytes = file.read(at.offset, at.len)?;
+        serde_json::from_slice(&bytes).map_err(|_| self.changed(file, at.offset))
     }
 }

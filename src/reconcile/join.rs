@@ -1,14 +1,15 @@
 //! The join: result lines streamed in, each matched to its planned request by
-//! `custom_id` and decided (paraphrase checks on worker threads), then every planned
-//! request's final attempt and the accounting. Only compact records are kept per
-//! request; answer texts stay in the result files (see [`LineRef`]).
+//! `custom_id` and decided (paraphrase checks on worker threads, which read the line and
+//! the note again), then every planned request's final attempt and the accounting. Only
+//! compact records are kept per request; answer texts stay in the result files (see
+//! [`LineRef`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc;
 use std::sync::Mutex;
 
 use super::line::ResultLine;
-use super::resolve::{needs_original, resolve, Decision, LineRef, Resolved};
+use super::resolve::{needs_original, resolve, Decision, LineRef, ParaphraseCheck, Resolved};
 use super::{Accounting, LineProblems, Outcome, Usage};
 use crate::plan::{CustomId, RequestKind};
 use crate::safety::SafetyChecker;
@@ -191,60 +192,87 @@ impl Reconciled {
     }
 }
 
-/// A paraphrase for a worker to check.
+/// Where the join reads what it does not keep: a pair's correct note, and a result line
+/// again (a paraphrase's line, read back by the worker that checks it). Called from
+/// worker threads.
+pub trait AnswerSource: Sync {
+    type Error: Send;
+    /// The correct note of the pair with this note number (`None` when no pair has it).
+    fn original(&self, note: u32) -> Result<Option<String>, Self::Error>;
+    /// The result line at `at`.
+    fn line(&self, at: LineRef) -> Result<ResultLine, Self::Error>;
+}
+
+/// A paraphrase for a worker to check: only where its line is, so that however far the
+/// reading runs ahead of the checks, the queue stays small.
 struct Job {
     request: u32,
     note: u32,
-    line: ResultLine,
     at: LineRef,
 }
 
 /// Paraphrase checks sent to the workers at a time.
-const JOBS_PER_BATCH: usize = 32;
+const JOBS_PER_BATCH: usize = 64;
+
+type Checked<E> = Result<(u32, Decision, LineRef), E>;
+
+/// A worker: checks the paraphrases it is sent until the queue closes.
+fn check_paraphrases<S: AnswerSource>(
+    jobs: &Mutex<mpsc::Receiver<Vec<Job>>>,
+    done: &mpsc::Sender<Checked<S::Error>>,
+    source: &S,
+    checker: &SafetyChecker,
+) {
+    let check = |job: &Job| -> Checked<S::Error> {
+        let line = source.line(job.at)?;
+        let original = source.original(job.note)?.unwrap_or_default();
+        let check = ParaphraseCheck {
+            original: &original,
+            checker,
+        };
+        let decision = resolve(RequestKind::Paraphrase, &line, Some(check));
+        Ok((job.request, decision, job.at))
+    };
+    loop {
+        let batch = jobs.lock().map(|jobs| jobs.recv());
+        let Ok(Ok(batch)) = batch else { return };
+        for job in &batch {
+            if done.send(check(job)).is_err() {
+                return;
+            }
+        }
+    }
+}
 
 /// Joins the result lines to the plan. `lines` streams every line of every output and
-/// error file (an `Err` stops the join); `original_of` reads a note's correct note (for
-/// the paraphrase checks), called from worker threads. Deterministic: the outcome does
-/// not depend on which thread checks what.
-pub fn reconcile<E: Send>(
+/// error file (an `Err` stops the join); paraphrases are checked on worker threads, each
+/// with a checker from `checker` (which may wait for the drug lexicon to be built while
+/// the lines are read). Deterministic: the outcome does not depend on which thread
+/// checks what.
+pub fn reconcile<S: AnswerSource>(
     planned: Planned,
-    lines: impl IntoIterator<Item = Result<ReadLine, E>>,
-    original_of: impl Fn(u32) -> Result<Option<String>, E> + Sync,
-    checker: &SafetyChecker,
-) -> Result<Reconciled, E> {
+    lines: impl IntoIterator<Item = Result<ReadLine, S::Error>>,
+    source: &S,
+    checker: impl Fn() -> SafetyChecker + Sync,
+) -> Result<Reconciled, S::Error> {
     let mut decided: Vec<Option<(Decision, Option<LineRef>)>> = vec![None; planned.requests.len()];
     let mut problems = LineProblems::default();
     let mut duplicated = BTreeSet::new();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let (job_sender, job_receiver) = mpsc::sync_channel::<Vec<Job>>(workers * 2);
+    let (job_sender, job_receiver) = mpsc::channel::<Vec<Job>>();
     let job_receiver = Mutex::new(job_receiver);
-    let (done_sender, done_receiver) = mpsc::channel::<Result<(u32, Decision, LineRef), E>>();
-    std::thread::scope(|scope| -> Result<(), E> {
+    let (done_sender, done_receiver) = mpsc::channel::<Checked<S::Error>>();
+    let store = |decided: &mut Vec<_>, checked: Checked<S::Error>| {
+        let (request, decision, at) = checked?;
+        decided[request as usize] = Some((decision, Some(at)));
+        Ok(())
+    };
+    std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (jobs, done) = (&job_receiver, done_sender.clone());
-            let original_of = &original_of;
-            scope.spawn(move || loop {
-                let batch = jobs.lock().map(|r| r.recv());
-                let Ok(Ok(batch)) = batch else { return };
-                for job in batch {
-                    let checked = original_of(job.note).map(|original| {
-                        let original = original.unwrap_or_default();
-                        let decision =
-                            resolve(RequestKind::Paraphrase, &job.line, &original, checker);
-                        (job.request, decision, job.at)
-                    });
-                    if done.send(checked).is_err() {
-                        return;
-                    }
-                }
-            });
+            let (jobs, done, checker) = (&job_receiver, done_sender.clone(), &checker);
+            scope.spawn(move || check_paraphrases(jobs, &done, source, &checker()));
         }
         drop(done_sender);
-        let store = |decided: &mut Vec<_>, result: Result<(u32, Decision, LineRef), E>| {
-            let (request, decision, at) = result?;
-            decided[request as usize] = Some((decision, Some(at)));
-            Ok(())
-        };
         let mut seen = vec![false; planned.requests.len()];
         let mut batch = Vec::with_capacity(JOBS_PER_BATCH);
         let mut outcome = Ok(());
@@ -273,7 +301,6 @@ pub fn reconcile<E: Send>(
                 batch.push(Job {
                     request,
                     note: planned_request.note,
-                    line,
                     at,
                 });
                 if batch.len() == JOBS_PER_BATCH {
@@ -283,13 +310,13 @@ pub fn reconcile<E: Send>(
                     }
                 }
             } else {
-                let decision = resolve(planned_request.kind, &line, "", checker);
+                let decision = resolve(planned_request.kind, &line, None);
                 let answer = decision.answered.then_some(at);
                 decided[request as usize] = Some((decision, answer));
             }
-            while let Ok(result) = done_receiver.try_recv() {
-                if let Err(error) = store(&mut decided, result) {
-                    outcome = Err(error);
+            while let Ok(checked) = done_receiver.try_recv() {
+                outcome = store(&mut decided, checked);
+                if outcome.is_err() {
                     break;
                 }
             }
@@ -301,9 +328,15 @@ pub fn reconcile<E: Send>(
             let _ = job_sender.send(batch);
         }
         drop(job_sender);
-        for result in done_receiver {
+        if outcome.is_err() {
+            // Stop the workers early: what they still hold is not needed.
+            if let Ok(jobs) = job_receiver.lock() {
+                while jobs.try_recv().is_ok() {}
+            }
+        }
+        for checked in done_receiver {
             if outcome.is_ok() {
-                outcome = store(&mut decided, result);
+                outcome = store(&mut decided, checked);
             }
         }
         outcome

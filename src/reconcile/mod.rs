@@ -14,7 +14,7 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-pub use join::{reconcile, Attempt, Reconciled};
+pub use join::{reconcile, AnswerSource, Attempt, Reconciled};
 pub use reasoning::parse_reasoning;
 pub use resolve::{answer_texts, Resolved};
 

@@ -47,14 +47,15 @@ pub fn needs_original(kind: RequestKind, line: &ResultLine) -> bool {
             .is_some_and(|r| r.status_code == 200 && r.body.refusal.is_none())
 }
 
-/// Decides one request's outcome from its line. `original` is the pair's correct note
-/// (for the paraphrase checks; see [`needs_original`]).
-pub fn resolve(
-    kind: RequestKind,
-    line: &ResultLine,
-    original: &str,
-    checker: &SafetyChecker,
-) -> Decision {
+/// How a paraphrase is checked: against its pair's correct note, with the checker.
+pub struct ParaphraseCheck<'a> {
+    pub original: &'a str,
+    pub checker: &'a SafetyChecker,
+}
+
+/// Decides one request's outcome from its line. `check` is needed for a paraphrase that
+/// came back (see [`needs_original`]); any other line is decided without it.
+pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseCheck>) -> Decision {
     let mut decision = Decision {
         outcome: Outcome::Failed,
         reasons: Vec::new(),
@@ -104,7 +105,9 @@ pub fn resolve(
     let finish = body.finish_reason.as_deref();
     match kind {
         RequestKind::Paraphrase => {
-            let verdict = checker.check(original, text, finish);
+            let check =
+                check.expect("an answered paraphrase comes with its check (needs_original)");
+            let verdict = check.checker.check(check.original, text, finish);
             decision.reasons = verdict.rejections.iter().map(describe).collect();
             if verdict.accepted {
                 decision.outcome = Outcome::Kept;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::join::{Planned, ReadLine};
 use super::line::ResultLine;
-use super::resolve::{needs_original, resolve, LineRef};
+use super::resolve::{needs_original, resolve, LineRef, ParaphraseCheck};
 use super::*;
 use crate::plan::{CustomId, RequestKind};
 use crate::safety::SafetyChecker;
@@ -35,29 +35,48 @@ fn planned(ids: &[&str]) -> Planned {
     planned
 }
 
-/// Joins `lines` (each line's `LineRef` offset is its position) with `NOTE` as every
-/// pair's correct note.
+/// Result lines in memory: a line's `LineRef` offset is its position; every pair's
+/// correct note is `NOTE`.
+struct Memory(Vec<ResultLine>);
+
+impl AnswerSource for Memory {
+    type Error = &'static str;
+
+    fn original(&self, _: u32) -> Result<Option<String>, &'static str> {
+        Ok(Some(NOTE.to_string()))
+    }
+
+    fn line(&self, at: LineRef) -> Result<ResultLine, &'static str> {
+        Ok(self.0[usize::try_from(at.offset).unwrap()].clone())
+    }
+}
+
+fn at(offset: u64) -> LineRef {
+    LineRef {
+        file: 0,
+        offset,
+        len: 1,
+    }
+}
+
+/// Joins `lines` (each line's `LineRef` offset is its position).
 fn join(planned: Planned, lines: &[Result<ResultLine, String>]) -> Reconciled {
+    let memory = Memory(
+        lines
+            .iter()
+            .map(|l| {
+                l.clone()
+                    .unwrap_or_else(|_| answer("unreadable", "", "stop"))
+            })
+            .collect(),
+    );
     let read = (0..).zip(lines).map(|(offset, line)| {
-        Ok::<_, ()>(match line {
-            Ok(line) => ReadLine::Line(
-                line.clone(),
-                LineRef {
-                    file: 0,
-                    offset,
-                    len: 1,
-                },
-            ),
+        Ok(match line {
+            Ok(line) => ReadLine::Line(line.clone(), at(offset)),
             Err(problem) => ReadLine::Unreadable(problem.clone()),
         })
     });
-    reconcile(
-        planned,
-        read,
-        |_| Ok(Some(NOTE.to_string())),
-        &SafetyChecker::default(),
-    )
-    .unwrap()
+    reconcile(planned, read, &memory, SafetyChecker::default).unwrap()
 }
 
 fn final_of<'a>(reconciled: &'a Reconciled, note: &str, kind: RequestKind) -> &'a Attempt {
@@ -208,7 +227,7 @@ fn a_request_planned_twice_gets_its_line_once() {
 fn api_errors_and_refusals_are_failures_with_reasons() {
     let checker = SafetyChecker::default();
     let error: ResultLine = serde_json::from_value(json!({"custom_id": "a|paraphrase|1", "response": {"status_code": 400, "body": {"error": {"message": "Invalid request."}}}, "error": null})).unwrap();
-    let decision = resolve(RequestKind::Paraphrase, &error, NOTE, &checker);
+    let decision = resolve(RequestKind::Paraphrase, &error, None);
     assert_eq!(decision.outcome, Outcome::Failed);
     assert_eq!(decision.reasons, ["HTTP 400: Invalid request."]);
     assert!(!decision.retryable && !decision.answered);
@@ -216,7 +235,7 @@ fn api_errors_and_refusals_are_failures_with_reasons() {
         "choices": [{"message": {"content": null, "refusal": "I can't help with that."}, "finish_reason": "stop"}]
     }}})).unwrap();
     assert!(!needs_original(RequestKind::Paraphrase, &refusal));
-    let decision = resolve(RequestKind::Paraphrase, &refusal, NOTE, &checker);
+    let decision = resolve(RequestKind::Paraphrase, &refusal, None);
     assert_eq!(decision.outcome, Outcome::Rejected);
     assert!(decision.reasons[0].starts_with("refusal"));
     assert_eq!(
@@ -264,7 +283,11 @@ fn checks_on_worker_threads_decide_as_one_thread_would() {
     let reconciled = join(planned, &lines);
     for (i, attempt) in reconciled.attempts.iter().enumerate() {
         let line = lines[i].as_ref().unwrap();
-        let alone = resolve(RequestKind::Paraphrase, line, NOTE, &checker);
+        let check = ParaphraseCheck {
+            original: NOTE,
+            checker: &checker,
+        };
+        let alone = resolve(RequestKind::Paraphrase, line, Some(check));
         assert_eq!(
             (attempt.outcome, &attempt.reasons),
             (alone.outcome, &alone.reasons),
@@ -274,33 +297,38 @@ fn checks_on_worker_threads_decide_as_one_thread_would() {
     }
 }
 
+/// Fails reading the line or the note.
+struct Broken;
+
+impl AnswerSource for Broken {
+    type Error = &'static str;
+
+    fn original(&self, _: u32) -> Result<Option<String>, &'static str> {
+        Err("pairs gone")
+    }
+
+    fn line(&self, _: LineRef) -> Result<ResultLine, &'static str> {
+        Ok(answer("a|paraphrase|1", PARAPHRASE, "stop"))
+    }
+}
+
 #[test]
 fn a_read_error_stops_the_join() {
-    let planned = planned(&["a|paraphrase|1"]);
-    let lines = vec![
-        Ok(ReadLine::Line(
-            answer("a|paraphrase|1", PARAPHRASE, "stop"),
-            LineRef::default(),
-        )),
-        Err("disk gone"),
-    ];
+    let line = || ReadLine::Line(answer("a|paraphrase|1", PARAPHRASE, "stop"), at(0));
+    let memory = Memory(vec![answer("a|paraphrase|1", PARAPHRASE, "stop")]);
+    let lines = vec![Ok(line()), Err("disk gone")];
     let result = reconcile(
-        planned,
+        planned(&["a|paraphrase|1"]),
         lines,
-        |_| Ok(Some(NOTE.to_string())),
-        &SafetyChecker::default(),
+        &memory,
+        SafetyChecker::default,
     );
     assert_eq!(result.err(), Some("disk gone"));
-    let planned = self::planned(&["a|paraphrase|1"]);
-    let lines = vec![Ok(ReadLine::Line(
-        answer("a|paraphrase|1", PARAPHRASE, "stop"),
-        LineRef::default(),
-    ))];
     let result = reconcile(
-        planned,
-        lines,
-        |_| Err("pairs gone"),
-        &SafetyChecker::default(),
+        planned(&["a|paraphrase|1"]),
+        vec![Ok(line())],
+        &Broken,
+        SafetyChecker::default,
     );
     assert_eq!(result.err(), Some("pairs gone"));
 }
