@@ -117,8 +117,47 @@ pub struct Dataset {
     pub pairs_kept: usize,
 }
 
-/// Writes the SFT files and `rejected.jsonl` into `output_dir`, each atomically.
+/// Writes the SFT files and `rejected.jsonl` into `output_dir`, each atomically (and in
+/// that order; `rejected.jsonl` is made beside them, on another thread).
 pub fn write_dataset(
+    files: &RunFiles,
+    reconciled: &Reconciled,
+    reasoning_on: bool,
+    options: &SftOptions,
+    output_dir: &Path,
+) -> Result<Dataset, JobError> {
+    std::thread::scope(|scope| {
+        let rejected = scope.spawn(|| write_rejected(files, reconciled, output_dir));
+        let dataset = write_sft(files, reconciled, reasoning_on, options, output_dir);
+        let rejected = rejected
+            .join()
+            .expect("writing rejected answers does not panic");
+        let dataset = dataset?;
+        rejected?.file.commit()?;
+        Ok(dataset)
+    })
+}
+
+/// `rejected.jsonl`: every final attempt not kept, with its reasons and texts (not yet
+/// renamed into place).
+fn write_rejected(
+    files: &RunFiles,
+    reconciled: &Reconciled,
+    output_dir: &Path,
+) -> Result<LinesFile, JobError> {
+    let mut buffer = Vec::new();
+    let mut rejected = LinesFile::create(&output_dir.join("rejected.jsonl"))?;
+    for attempt in reconciled.finals() {
+        if attempt.outcome != Outcome::Kept {
+            let shown = reconciled.resolved(attempt, texts(files, attempt)?);
+            rejected.push(&shown, &mut buffer)?;
+        }
+    }
+    Ok(rejected)
+}
+
+/// The CORRECT and INCORRECT files pair by pair, then the combined file.
+fn write_sft(
     files: &RunFiles,
     reconciled: &Reconciled,
     reasoning_on: bool,
@@ -155,14 +194,6 @@ pub fn write_dataset(
     let incorrect = incorrect.commit()?;
     let pairs_kept = correct.lines.len();
     write_combined(&correct, &incorrect, options, output_dir, &mut buffer)?;
-    let mut rejected = LinesFile::create(&output_dir.join("rejected.jsonl"))?;
-    for attempt in reconciled.finals() {
-        if attempt.outcome != Outcome::Kept {
-            let shown = reconciled.resolved(attempt, texts(files, attempt)?);
-            rejected.push(&shown, &mut buffer)?;
-        }
-    }
-    rejected.file.commit()?;
     Ok(Dataset { stats, pairs_kept })
 }
 

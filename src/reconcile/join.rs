@@ -255,16 +255,19 @@ pub fn reconcile<S: AnswerSource>(
     source: &S,
     checker: impl Fn() -> SafetyChecker + Sync,
 ) -> Result<Reconciled, S::Error> {
-    let mut decided: Vec<Option<(Decision, Option<LineRef>)>> = vec![None; planned.requests.len()];
+    let mut decided = Decided {
+        attempts: vec![None; planned.requests.len()],
+        models: Vec::new(),
+    };
     let mut problems = LineProblems::default();
     let mut duplicated = BTreeSet::new();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let (job_sender, job_receiver) = mpsc::channel::<Vec<Job>>();
     let job_receiver = Mutex::new(job_receiver);
     let (done_sender, done_receiver) = mpsc::channel::<Checked<S::Error>>();
-    let store = |decided: &mut Vec<_>, checked: Checked<S::Error>| {
+    let store = |decided: &mut Decided, checked: Checked<S::Error>| {
         let (request, decision, at) = checked?;
-        decided[request as usize] = Some((decision, Some(at)));
+        decided.keep(&planned, request, decision, Some(at));
         Ok(())
     };
     std::thread::scope(|scope| {
@@ -312,7 +315,7 @@ pub fn reconcile<S: AnswerSource>(
             } else {
                 let decision = resolve(planned_request.kind, &line, None);
                 let answer = decision.answered.then_some(at);
-                decided[request as usize] = Some((decision, answer));
+                decided.keep(&planned, request, decision, answer);
             }
             while let Ok(checked) = done_receiver.try_recv() {
                 outcome = store(&mut decided, checked);
@@ -345,43 +348,31 @@ pub fn reconcile<S: AnswerSource>(
     Ok(finish(planned, decided, problems))
 }
 
-/// Every planned request's attempt (a line's decision, or why it has none), the final
-/// attempt per note and kind, and the accounting.
-fn finish(
-    planned: Planned,
-    decided: Vec<Option<(Decision, Option<LineRef>)>>,
-    problems: LineProblems,
-) -> Reconciled {
-    let mut reconciled = Reconciled {
-        problems,
-        finals: vec![[None; 2]; planned.notes.len()],
-        ..Reconciled::default()
-    };
-    for (planned_request, decision) in planned.requests.iter().zip(decided) {
-        let (decision, answer) = decision.unwrap_or_else(|| {
-            let (outcome, why) = planned_request.not_run.map_or_else(
-                || (Outcome::Missing, "no line came back for it".to_string()),
-                |reason| planned.not_run[reason as usize].clone(),
-            );
-            let decision = Decision {
-                outcome,
-                reasons: vec![why],
-                retryable: true,
-                usage: Usage::default(),
-                model: None,
-                answered: false,
-            };
-            (decision, None)
-        });
+/// The attempts decided so far, by planned request, and the models named in them.
+struct Decided {
+    attempts: Vec<Option<Attempt>>,
+    models: Vec<String>,
+}
+
+impl Decided {
+    /// Keeps the decision of a planned request (compactly: the model by number).
+    fn keep(
+        &mut self,
+        planned: &Planned,
+        request: u32,
+        decision: Decision,
+        answer: Option<LineRef>,
+    ) {
         let model = decision.model.map(|name| {
-            let found = reconciled.models.iter().position(|m| *m == name);
+            let found = self.models.iter().position(|m| *m == name);
             let number = found.unwrap_or_else(|| {
-                reconciled.models.push(name);
-                reconciled.models.len() - 1
+                self.models.push(name);
+                self.models.len() - 1
             });
             u32::try_from(number).expect("fewer than 2^32 models")
         });
-        reconciled.attempts.push(Attempt {
+        let planned_request = planned.requests[request as usize];
+        self.attempts[request as usize] = Some(Attempt {
             note: planned_request.note,
             kind: planned_request.kind,
             attempt: planned_request.attempt,
@@ -393,6 +384,41 @@ fn finish(
             answer,
         });
     }
+}
+
+/// Every planned request's attempt (a line's decision, or why it has none), the final
+/// attempt per note and kind, and the accounting.
+fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconciled {
+    let mut reconciled = Reconciled {
+        problems,
+        finals: vec![[None; 2]; planned.notes.len()],
+        models: decided.models,
+        ..Reconciled::default()
+    };
+    reconciled.attempts = planned
+        .requests
+        .iter()
+        .zip(decided.attempts)
+        .map(|(planned_request, attempt)| {
+            attempt.unwrap_or_else(|| {
+                let (outcome, why) = planned_request.not_run.map_or_else(
+                    || (Outcome::Missing, "no line came back for it".to_string()),
+                    |reason| planned.not_run[reason as usize].clone(),
+                );
+                Attempt {
+                    note: planned_request.note,
+                    kind: planned_request.kind,
+                    attempt: planned_request.attempt,
+                    outcome,
+                    reasons: vec![why],
+                    retryable: true,
+                    usage: Usage::default(),
+                    model: None,
+                    answer: None,
+                }
+            })
+        })
+        .collect();
     for (number, attempt) in (0..).zip(&reconciled.attempts) {
         let slot = &mut reconciled.finals[attempt.note as usize][kind_slot(attempt.kind)];
         let better = match *slot {
