@@ -110,7 +110,7 @@ fn output_line(index: usize, request: &Request, answer: Option<(String, &str)>) 
     let written = content.as_str().map_or(10, str::len) as u64;
     let prompt_tokens = request.prompt_tokens;
     let completion_tokens = written / 4 + 1;
-    let cached_tokens = if index % 3 == 0 {
+    let cached_tokens = if index.is_multiple_of(3) {
         prompt_tokens.min(1024)
     } else {
         0
@@ -209,14 +209,14 @@ pub fn answer_run(run_dir: &Path, checker: &SafetyChecker) -> usize {
     let mut faithful: HashMap<&str, String> = HashMap::new();
     let mut rng = fastrand::Rng::with_seed(20_261_201);
     let mut written = 0;
-    let mut index = 0;
+    let mut index: usize = 0;
     for (shard, requests) in by_shard.iter().enumerate() {
         let (mut outputs, mut errors) = (Vec::new(), Vec::new());
         for request in requests {
             index += 1;
             let number = number_of[request.note_id.as_str()];
             let pair = &pairs[number];
-            if index % 97 == 0 {
+            if index.is_multiple_of(97) {
                 errors.push(error_line(index, request).to_string());
                 continue;
             }

@@ -96,6 +96,27 @@ fn per_second(count: usize, measured: &Measured) -> f64 {
     count as f64 / measured.wall_seconds
 }
 
+/// The Python reference plan of the same input.
+fn python_plan_run(dir: &Path, script: &Path, input: &str) -> Measured {
+    let out = dir.join("py-plan");
+    let _ = std::fs::remove_dir_all(&out);
+    measure::run(
+        dir,
+        &dir.join("py_plan.log"),
+        "python3",
+        &[
+            script.to_str().expect("a UTF-8 script path"),
+            input,
+            out.to_str().expect("a UTF-8 scratch path"),
+            "--prompts",
+            &config("prompts/gpt4o_medec_safe_augmentation.json"),
+            "--pricing",
+            &config("pricing.toml"),
+        ],
+        &[0],
+    )
+}
+
 fn bench_scale(
     binary: &Path,
     dir: &Path,
@@ -184,23 +205,7 @@ fn bench_scale(
         },
     ];
     if let Some(script) = python {
-        let out = dir.join("py-plan");
-        let _ = std::fs::remove_dir_all(&out);
-        let measured = measure::run(
-            dir,
-            &log("py_plan"),
-            "python3",
-            &[
-                script.to_str().expect("a UTF-8 script path"),
-                &input_arg,
-                out.to_str().expect("a UTF-8 scratch path"),
-                "--prompts",
-                &config("prompts/gpt4o_medec_safe_augmentation.json"),
-                "--pricing",
-                &config("pricing.toml"),
-            ],
-            &[0],
-        );
+        let measured = python_plan_run(dir, script, &input_arg);
         rows.push(Row {
             scale,
             pairs,

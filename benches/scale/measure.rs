@@ -64,8 +64,8 @@ pub fn run<S: AsRef<OsStr>>(
     let exit_code = exit_code as i32;
     assert!(
         allowed.contains(&exit_code),
-        "{:?} {:?} exited with {exit_code}\n{}",
-        program.as_ref(),
+        "{} {:?} exited with {exit_code}\n{}",
+        Path::new(program.as_ref()).display(),
         args.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
         std::fs::read_to_string(&stderr_path).unwrap_or_default()
     );
@@ -92,7 +92,7 @@ pub fn measure_main(mut args: impl Iterator<Item = OsString>) {
         .stdout(File::create(stdout).expect("the scratch folder is writable"))
         .stderr(File::create(stderr).expect("the scratch folder is writable"))
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program:?}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", Path::new(&program).display()));
     let pid = libc::pid_t::try_from(child.id()).expect("a process id fits pid_t");
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.

@@ -31,7 +31,7 @@ pub fn write_scaled(source: &Path, copies: usize, target: &Path) -> usize {
     let mut written = 0;
     for copy in 0..copies {
         for row in &rows {
-            let copied: csv::ByteRecord = row
+            let scaled_row: csv::ByteRecord = row
                 .iter()
                 .enumerate()
                 .map(|(column, field)| {
@@ -44,7 +44,7 @@ pub fn write_scaled(source: &Path, copies: usize, target: &Path) -> usize {
                     }
                 })
                 .collect();
-            writer.write_byte_record(&copied).expect("write a row");
+            writer.write_byte_record(&scaled_row).expect("write a row");
             written += 1;
         }
     }

@@ -55,7 +55,9 @@ pub fn reconcile_results(run: &RunDir) -> Result<(RunFiles, Reconciled), Collect
     std::thread::scope(|scope| {
         // The drug lexicon takes a while to build: start it while the plan is read (the
         // checkers below wait for it).
-        scope.spawn(|| drop(SafetyChecker::default()));
+        scope.spawn(|| {
+            let _ = SafetyChecker::default();
+        });
         let (files, planned) = collect(&run.path, &run.manifest)?;
         let reconciled = reconcile(planned, files.lines(), &files, SafetyChecker::default)?;
         Ok((files, reconciled))

@@ -96,6 +96,14 @@ impl OpenFile {
     fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, StoreError> {
         read_exact_at(&self.file, &self.path, offset, len as usize)
     }
+
+    /// What bytes read back that no longer parse mean.
+    fn changed(&self, offset: u64) -> CollectError {
+        CollectError::Changed {
+            path: self.path.clone(),
+            offset,
+        }
+    }
 }
 
 /// A run folder opened for reconciling: where each pair and each result file is.
@@ -225,13 +233,6 @@ impl RunFiles {
         })
     }
 
-    fn changed(&self, file: &OpenFile, offset: u64) -> CollectError {
-        CollectError::Changed {
-            path: file.path.clone(),
-            offset,
-        }
-    }
-
     /// Calls `each` with every pair of the run, in order.
     pub fn for_each_pair<E: From<CollectError>>(
         &self,
@@ -239,8 +240,8 @@ impl RunFiles {
     ) -> Result<(), E> {
         let mut lines = LineReader::open(&self.pairs.path).map_err(CollectError::from)?;
         while let Some(line) = lines.next_line().map_err(CollectError::from)? {
-            let pair = serde_json::from_str(line.text)
-                .map_err(|_| CollectError::from(self.changed(&self.pairs, line.offset)))?;
+            let pair =
+                serde_json::from_str(line.text).map_err(|_| self.pairs.changed(line.offset))?;
             each(pair)?;
         }
         Ok(())
@@ -256,13 +257,13 @@ impl AnswerSource for RunFiles {
         };
         let bytes = self.pairs.read(*offset, *len)?;
         let pair: CorrectNote =
-            serde_json::from_slice(&bytes).map_err(|_| self.changed(&self.pairs, *offset))?;
+            serde_json::from_slice(&bytes).map_err(|_| self.pairs.changed(*offset))?;
         Ok(Some(pair.correct_note))
     }
 
     fn line(&self, at: LineRef) -> Result<ResultLine, CollectError> {
         let file = &self.results[at.file as usize];
         let bytes = file.read(at.offset, at.len)?;
-        serde_json::from_slice(&bytes).map_err(|_| self.changed(file, at.offset))
+        serde_json::from_slice(&bytes).map_err(|_| file.changed(at.offset))
     }
 }

@@ -107,12 +107,14 @@ impl Planned {
 }
 
 /// One result line as read: a line, or a problem that made it unreadable.
+#[allow(clippy::large_enum_variant)] // passed one at a time: a box would cost an allocation a line
 pub enum ReadLine {
     Line(ResultLine, LineRef),
     Unreadable(String),
 }
 
 /// One attempt at a request and what became of it.
+#[allow(clippy::struct_field_names)] // `attempt`: the attempt number, as in the custom_id
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
     pub note: u32,

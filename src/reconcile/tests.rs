@@ -225,7 +225,6 @@ fn a_request_planned_twice_gets_its_line_once() {
 
 #[test]
 fn api_errors_and_refusals_are_failures_with_reasons() {
-    let checker = SafetyChecker::default();
     let error: ResultLine = serde_json::from_value(json!({"custom_id": "a|paraphrase|1", "response": {"status_code": 400, "body": {"error": {"message": "Invalid request."}}}, "error": null})).unwrap();
     let decision = resolve(RequestKind::Paraphrase, &error, None);
     assert_eq!(decision.outcome, Outcome::Failed);
