@@ -1,22 +1,21 @@
 //! Reconciling a run folder: read its results, decide every request, write the SFT
-//! files, `generation_stats_safe.json`, `rejected.jsonl`, the cost report and the ledger
-//! row. Deterministic: the same results give the same files.
+//! files and `rejected.jsonl` (see `dataset.rs`), `generation_stats_safe.json`, the cost
+//! report and the ledger row. Deterministic: the same results give the same files.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::medec::Pair;
-use crate::reconcile::collect::{collect, CollectError};
-use crate::reconcile::{reconcile, Outcome, Reconciled, Resolved};
+use super::dataset::write_dataset;
+use crate::reconcile::collect::{collect, CollectError, RunFiles};
+use crate::reconcile::{reconcile, Reconciled};
 use crate::report::cost::{cost_csv, cost_report, cost_text, CostReport};
 use crate::report::ledger::{self, LedgerRow, LEDGER_FILE};
 use crate::report::{accounting_table, ReportError};
 use crate::safety::SafetyChecker;
-use crate::sft::{self, Fallback, GenerationStats};
-use crate::store::fs::{write_atomic, write_json_atomic, write_jsonl};
+use crate::sft::{Fallback, GenerationStats};
+use crate::store::fs::{write_atomic, write_json_atomic};
 use crate::store::{RunDir, StoreError};
 
 /// Why a run could not be reconciled.
@@ -50,23 +49,19 @@ pub struct Finished {
     pub complete: bool,
 }
 
-/// Reads a run's results and decides every request's outcome.
-pub fn reconcile_results(run: &RunDir) -> Result<(Vec<Pair>, Reconciled), CollectError> {
-    let results = collect(&run.path, &run.manifest)?;
-    let originals: HashMap<&str, &str> = results
-        .pairs
-        .iter()
-        .map(|p| (p.note_id.as_str(), p.correct_note.as_str()))
-        .collect();
-    let checker = SafetyChecker::default();
-    let reconciled = reconcile(
-        &results.planned,
-        results.lines,
-        |id| originals.get(id).copied(),
-        &checker,
-    );
-    drop(originals);
-    Ok((results.pairs, reconciled))
+/// Reads a run's results and decides every request's outcome; the files stay open to
+/// read the answers' texts again.
+pub fn reconcile_results(run: &RunDir) -> Result<(RunFiles, Reconciled), CollectError> {
+    std::thread::scope(|scope| {
+        // The drug lexicon takes a while to build: start it while the plan is read (the
+        // checkers below wait for it).
+        scope.spawn(|| {
+            let _ = SafetyChecker::default();
+        });
+        let (files, planned) = collect(&run.path, &run.manifest)?;
+        let reconciled = reconcile(planned, files.lines(), &files, SafetyChecker::default)?;
+        Ok((files, reconciled))
+    })
 }
 
 /// Reconciles a run: SFT files, stats, rejected answers, the cost report and the
@@ -78,32 +73,22 @@ pub fn reconcile_run(
     today: &str,
 ) -> Result<Finished, JobError> {
     let manifest = &run.manifest;
-    let (pairs, reconciled) = reconcile_results(run)?;
-    let (correct, incorrect, stats) =
-        sft::build_records(&pairs, &reconciled, manifest.reasoning, options.fallback);
-    let combined = sft::combined(&correct, &incorrect, options.seed);
-    let kept_examples = combined.len() as u64;
-    let cost = cost_report(manifest, &reconciled, kept_examples);
+    let (files, reconciled) = reconcile_results(run)?;
     let output_dir = options
         .output_dir
         .clone()
         .unwrap_or_else(|| run.path.join("sft"));
-    write_jsonl(&output_dir.join("sft_correct.jsonl"), &correct)?;
-    write_jsonl(&output_dir.join("sft_incorrect.jsonl"), &incorrect)?;
-    write_jsonl(&output_dir.join("sft_combined_safe.jsonl"), &combined)?;
-    if options.messages {
-        let messages: Vec<Value> = combined.iter().map(sft::as_messages).collect();
-        write_jsonl(
-            &output_dir.join("sft_combined_safe.messages.jsonl"),
-            &messages,
-        )?;
-    }
-    let not_kept: Vec<&Resolved> = reconciled
-        .finals
-        .values()
-        .filter(|r| r.outcome != Outcome::Kept)
-        .collect();
-    write_jsonl(&output_dir.join("rejected.jsonl"), &not_kept)?;
+    let dataset = write_dataset(
+        &files,
+        &reconciled,
+        manifest.reasoning,
+        options,
+        &output_dir,
+    )?;
+    drop(files);
+    let stats = dataset.stats;
+    let kept_examples = 2 * dataset.pairs_kept as u64;
+    let cost = cost_report(manifest, &reconciled, kept_examples);
     let stats_json = json!({
         "run": manifest.run,
         "model": manifest.model,
@@ -136,7 +121,7 @@ pub fn reconcile_run(
     let text = summary_text(
         &reconciled,
         &stats,
-        (correct.len(), incorrect.len()),
+        (dataset.pairs_kept, dataset.pairs_kept),
         &output_dir,
         &report_json,
         &cost,

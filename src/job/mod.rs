@@ -1,6 +1,7 @@
 //! Steps of the whole job that span several domains: reconciling a run folder into the
 //! dataset, its cost report and its ledger row (reconcile + sft + report + store).
 
+mod dataset;
 mod finish;
 
 pub use finish::{reconcile_results, reconcile_run, Finished, SftOptions};

@@ -7,6 +7,6 @@ pub mod validate;
 
 pub use messages::as_messages;
 pub use records::{
-    build_records, combined, Fallback, GenerationStats, SftRecord, SOURCE_CORRECT_VERIFIED,
+    combined_order, pair_records, Fallback, GenerationStats, SftRecord, SOURCE_CORRECT_VERIFIED,
     SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED,
 };

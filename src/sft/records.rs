@@ -1,5 +1,5 @@
-//! SFT records in the guide's format, built from reconciled outcomes so the dataset is
-//! exactly 50/50 by construction, and the seeded shuffle of the combined file.
+//! SFT records in the guide's format, built pair by pair from reconciled outcomes so the
+//! dataset is exactly 50/50 by construction, and the seeded order of the combined file.
 
 use std::collections::BTreeMap;
 
@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::medec::Pair;
-use crate::plan::RequestKind;
-use crate::reconcile::{Outcome, Reconciled, Resolved};
+use crate::reconcile::{Outcome, Resolved};
 
 pub const SOURCE_PARAPHRASED: &str = "medec_correct_paraphrased";
 pub const SOURCE_CORRECT_VERIFIED: &str = "medec_correct_verified";
@@ -72,116 +71,114 @@ fn token_metadata(resolved: &Resolved, generation_type: &str) -> Value {
     })
 }
 
-/// Builds the CORRECT and INCORRECT examples, pair by pair in input order. A pair
+/// Builds the CORRECT and INCORRECT examples of one pair (in input order, pair by pair)
+/// from its final paraphrase and reasoning attempts, with their texts (the paraphrase
+/// text when kept, the reasoning object when kept), and counts it in `stats`. A pair
 /// whose paraphrase was not kept is dropped whole (or falls back to the original).
-pub fn build_records(
-    pairs: &[Pair],
-    reconciled: &Reconciled,
-    reasoning_on: bool,
-    fallback: Fallback,
-) -> (Vec<SftRecord>, Vec<SftRecord>, GenerationStats) {
-    let mut correct = Vec::new();
-    let mut incorrect = Vec::new();
-    let mut stats = GenerationStats::default();
-    for pair in pairs {
-        stats.total_pairs_processed += 1;
-        let paraphrase = reconciled
-            .finals
-            .get(&(pair.note_id.clone(), RequestKind::Paraphrase));
-        let correct_record = match paraphrase {
-            Some(resolved) if resolved.outcome == Outcome::Kept => {
-                stats.correct_paraphrases_generated += 1;
-                Some(SftRecord {
-                    note: resolved.text.clone().unwrap_or_default(),
-                    label: "CORRECT".into(),
-                    original_note_id: pair.note_id.clone(),
-                    error_type: None,
-                    error_location: None,
-                    correction: None,
-                    source: SOURCE_PARAPHRASED.into(),
-                    metadata: token_metadata(resolved, "correct_paraphrase"),
-                    reasoning: None,
-                })
-            }
-            _ if fallback == Fallback::Original => {
-                stats.correct_fallback_original += 1;
-                Some(SftRecord {
-                    note: pair.correct_note.clone(),
-                    label: "CORRECT".into(),
-                    original_note_id: pair.note_id.clone(),
-                    error_type: None,
-                    error_location: None,
-                    correction: None,
-                    source: SOURCE_CORRECT_VERIFIED.into(),
-                    metadata: json!({
-                        "generation_type": "medec_verified_correct",
-                        "fallback_reason": paraphrase.map(|r| r.reasons.join("; ")),
-                    }),
-                    reasoning: None,
-                })
-            }
-            _ => None,
-        };
-        let Some(correct_record) = correct_record else {
-            stats.pairs_dropped += 1;
-            continue;
-        };
-        stats.pairs_kept += 1;
-        let mut metadata = json!({"generation_type": "medec_verified_error"});
-        let mut reasoning = None;
-        if reasoning_on {
-            match reconciled
-                .finals
-                .get(&(pair.note_id.clone(), RequestKind::Reasoning))
-            {
-                Some(resolved) if resolved.outcome == Outcome::Kept => {
-                    stats.reasoning_added += 1;
-                    reasoning.clone_from(&resolved.reasoning);
-                    metadata = token_metadata(resolved, "medec_verified_error");
-                }
-                other => {
-                    stats.reasoning_failed += 1;
-                    metadata["reasoning_failed"] =
-                        json!(other.map(|r| r.reasons.join("; ")).unwrap_or_default());
-                }
+pub fn pair_records(
+    pair: Pair,
+    paraphrase: Option<&Resolved>,
+    reasoning: Option<&Resolved>,
+    options: (bool, Fallback),
+    stats: &mut GenerationStats,
+) -> Option<(SftRecord, SftRecord)> {
+    let (reasoning_on, fallback) = options;
+    stats.total_pairs_processed += 1;
+    let correct_record = match paraphrase {
+        Some(resolved) if resolved.outcome == Outcome::Kept => {
+            stats.correct_paraphrases_generated += 1;
+            SftRecord {
+                note: resolved.text.clone().unwrap_or_default(),
+                label: "CORRECT".into(),
+                original_note_id: pair.note_id.clone(),
+                error_type: None,
+                error_location: None,
+                correction: None,
+                source: SOURCE_PARAPHRASED.into(),
+                metadata: token_metadata(resolved, "correct_paraphrase"),
+                reasoning: None,
             }
         }
-        incorrect.push(SftRecord {
-            note: pair.incorrect_note.clone(),
-            label: "INCORRECT".into(),
-            original_note_id: pair.note_id.clone(),
-            error_type: Some(pair.error_type.to_string()),
-            error_location: pair.error_sentence.clone(),
-            correction: pair.corrected_sentence.clone(),
-            source: SOURCE_INCORRECT_VERIFIED.into(),
-            metadata,
-            reasoning,
-        });
-        stats.incorrect_used_as_is += 1;
-        correct.push(correct_record);
+        _ if fallback == Fallback::Original => {
+            stats.correct_fallback_original += 1;
+            SftRecord {
+                note: pair.correct_note,
+                label: "CORRECT".into(),
+                original_note_id: pair.note_id.clone(),
+                error_type: None,
+                error_location: None,
+                correction: None,
+                source: SOURCE_CORRECT_VERIFIED.into(),
+                metadata: json!({
+                    "generation_type": "medec_verified_correct",
+                    "fallback_reason": paraphrase.map(|r| r.reasons.join("; ")),
+                }),
+                reasoning: None,
+            }
+        }
+        _ => {
+            stats.pairs_dropped += 1;
+            return None;
+        }
+    };
+    stats.pairs_kept += 1;
+    let mut metadata = json!({"generation_type": "medec_verified_error"});
+    let mut reasoning_value = None;
+    if reasoning_on {
+        match reasoning {
+            Some(resolved) if resolved.outcome == Outcome::Kept => {
+                stats.reasoning_added += 1;
+                reasoning_value.clone_from(&resolved.reasoning);
+                metadata = token_metadata(resolved, "medec_verified_error");
+            }
+            other => {
+                stats.reasoning_failed += 1;
+                metadata["reasoning_failed"] =
+                    json!(other.map(|r| r.reasons.join("; ")).unwrap_or_default());
+            }
+        }
     }
-    stats.total_examples = (correct.len() + incorrect.len()) as u64;
-    stats
-        .label_counts
-        .insert("CORRECT".into(), correct.len() as u64);
-    stats
-        .label_counts
-        .insert("INCORRECT".into(), incorrect.len() as u64);
-    (correct, incorrect, stats)
+    let incorrect_record = SftRecord {
+        note: pair.incorrect_note,
+        label: "INCORRECT".into(),
+        original_note_id: pair.note_id,
+        error_type: Some(pair.error_type.to_string()),
+        error_location: pair.error_sentence,
+        correction: pair.corrected_sentence,
+        source: SOURCE_INCORRECT_VERIFIED.into(),
+        metadata,
+        reasoning: reasoning_value,
+    };
+    stats.incorrect_used_as_is += 1;
+    Some((correct_record, incorrect_record))
 }
 
-/// CORRECT and INCORRECT interleaved, then shuffled with `seed` (the same seed, the
-/// same order).
-pub fn combined(correct: &[SftRecord], incorrect: &[SftRecord], seed: u64) -> Vec<SftRecord> {
-    let mut all: Vec<SftRecord> = correct.iter().chain(incorrect).cloned().collect();
-    fastrand::Rng::with_seed(seed).shuffle(&mut all);
-    all
+impl GenerationStats {
+    /// Sets the totals once every pair is counted.
+    pub fn finish(&mut self) {
+        let examples = self.pairs_kept;
+        self.total_examples = 2 * examples;
+        self.label_counts.insert("CORRECT".into(), examples);
+        self.label_counts.insert("INCORRECT".into(), examples);
+    }
+}
+
+/// The order of the combined file: every CORRECT example, then every INCORRECT one,
+/// shuffled with `seed` (the same seed, the same order). Entry `k` is the position in
+/// that concatenation of the `k`-th combined record.
+pub fn combined_order(examples: usize, seed: u64) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..).take(examples).collect();
+    // The shuffle depends only on the length, so shuffling positions orders the records
+    // exactly as shuffling the records themselves would.
+    fastrand::Rng::with_seed(seed).shuffle(&mut order);
+    order
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::medec::ErrorType;
+    use crate::plan::RequestKind;
     use crate::reconcile::Usage;
 
     fn pair(id: &str) -> Pair {
@@ -216,39 +213,53 @@ mod tests {
         }
     }
 
-    fn reconciled(outcomes: &[(&str, Outcome, Outcome)]) -> Reconciled {
-        let mut reconciled = Reconciled::default();
+    /// The records of `outcomes` (note id, paraphrase, reasoning), pair by pair.
+    fn records(
+        outcomes: &[(&str, Outcome, Outcome)],
+        fallback: Fallback,
+    ) -> (Vec<SftRecord>, Vec<SftRecord>, GenerationStats) {
+        let mut stats = GenerationStats::default();
+        let (mut correct, mut incorrect) = (Vec::new(), Vec::new());
         for (id, paraphrase, reasoning) in outcomes {
-            for (kind, outcome) in [
-                (RequestKind::Paraphrase, *paraphrase),
-                (RequestKind::Reasoning, *reasoning),
-            ] {
-                reconciled
-                    .finals
-                    .insert(((*id).to_string(), kind), resolved(id, kind, outcome));
+            let paraphrase = resolved(id, RequestKind::Paraphrase, *paraphrase);
+            let reasoning = resolved(id, RequestKind::Reasoning, *reasoning);
+            let records = pair_records(
+                pair(id),
+                Some(&paraphrase),
+                Some(&reasoning),
+                (true, fallback),
+                &mut stats,
+            );
+            if let Some((c, i)) = records {
+                correct.push(c);
+                incorrect.push(i);
             }
         }
-        reconciled
+        stats.finish();
+        (correct, incorrect, stats)
     }
 
     #[test]
     fn pairs_without_a_kept_paraphrase_are_dropped_whole() {
-        let pairs = [pair("a"), pair("b"), pair("c")];
-        let outcomes = reconciled(&[
-            ("a", Outcome::Kept, Outcome::Kept),
-            ("b", Outcome::Rejected, Outcome::Kept),
-            ("c", Outcome::Kept, Outcome::Rejected),
-        ]);
-        let (correct, incorrect, stats) = build_records(&pairs, &outcomes, true, Fallback::Drop);
+        let (correct, incorrect, stats) = records(
+            &[
+                ("a", Outcome::Kept, Outcome::Kept),
+                ("b", Outcome::Rejected, Outcome::Kept),
+                ("c", Outcome::Kept, Outcome::Rejected),
+            ],
+            Fallback::Drop,
+        );
         assert_eq!((correct.len(), incorrect.len()), (2, 2));
         assert_eq!(
             (
                 stats.pairs_dropped,
                 stats.reasoning_added,
-                stats.reasoning_failed
+                stats.reasoning_failed,
+                stats.total_examples
             ),
-            (1, 1, 1)
+            (1, 1, 1, 4)
         );
+        assert_eq!(stats.label_counts["CORRECT"], 2);
         assert_eq!(incorrect[0].note, "a incorrect ", "byte for byte");
         assert_eq!(incorrect[1].reasoning, None);
         assert_eq!(correct[0].source, SOURCE_PARAPHRASED);
@@ -256,13 +267,13 @@ mod tests {
 
     #[test]
     fn fallback_keeps_the_original_correct_note() {
-        let pairs = [pair("a"), pair("b")];
-        let outcomes = reconciled(&[
-            ("a", Outcome::Kept, Outcome::Kept),
-            ("b", Outcome::Failed, Outcome::Kept),
-        ]);
-        let (correct, incorrect, stats) =
-            build_records(&pairs, &outcomes, true, Fallback::Original);
+        let (correct, incorrect, stats) = records(
+            &[
+                ("a", Outcome::Kept, Outcome::Kept),
+                ("b", Outcome::Failed, Outcome::Kept),
+            ],
+            Fallback::Original,
+        );
         assert_eq!(
             (
                 correct.len(),
@@ -273,28 +284,30 @@ mod tests {
         );
         assert_eq!(correct[1].note, "b correct");
         assert_eq!(correct[1].source, SOURCE_CORRECT_VERIFIED);
+        let mut stats = GenerationStats::default();
+        let alone = pair_records(
+            pair("c"),
+            None,
+            None,
+            (true, Fallback::Original),
+            &mut stats,
+        );
+        let (correct, incorrect) = alone.unwrap();
+        assert_eq!(correct.metadata["fallback_reason"], serde_json::Value::Null);
+        assert_eq!(incorrect.metadata["reasoning_failed"], "");
     }
 
     #[test]
-    fn combined_order_depends_only_on_the_seed() {
-        let pairs: Vec<Pair> = (0..20).map(|i| pair(&format!("n{i}"))).collect();
-        let outcomes: Vec<(String, Outcome, Outcome)> = (0..20)
-            .map(|i| (format!("n{i}"), Outcome::Kept, Outcome::Kept))
-            .collect();
-        let refs: Vec<(&str, Outcome, Outcome)> = outcomes
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), *b, *c))
-            .collect();
-        let (correct, incorrect, _) =
-            build_records(&pairs, &reconciled(&refs), true, Fallback::Drop);
-        assert_eq!(
-            combined(&correct, &incorrect, 7),
-            combined(&correct, &incorrect, 7)
-        );
-        assert_ne!(
-            combined(&correct, &incorrect, 7),
-            combined(&correct, &incorrect, 8)
-        );
+    fn combined_order_depends_only_on_the_seed_and_shuffles_like_the_records() {
+        let names: Vec<String> = (0..40).map(|i| format!("n{i}")).collect();
+        let order = combined_order(names.len(), 7);
+        assert_eq!(order, combined_order(names.len(), 7));
+        assert_ne!(order, combined_order(names.len(), 8));
+        let mut shuffled = names.clone();
+        fastrand::Rng::with_seed(7).shuffle(&mut shuffled);
+        let by_order: Vec<String> = order.iter().map(|k| names[*k as usize].clone()).collect();
+        assert_eq!(by_order, shuffled);
+        let (_, incorrect, _) = records(&[("a", Outcome::Kept, Outcome::Kept)], Fallback::Drop);
         let message = crate::sft::as_messages(&incorrect[0]);
         assert_eq!(
             message["messages"][2]["content"],

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -43,35 +43,78 @@ pub(crate) fn sync_dir(folder: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A file written whole or not at all: written into a temp file in the same folder,
+/// which [`AtomicFile::commit`] syncs and renames into place (then syncs the folder).
+/// Dropped without a commit, the temp file is removed and the target left as it was.
+pub struct AtomicFile {
+    path: PathBuf,
+    writer: BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` (its folder is created when missing).
+    pub fn create(path: &Path) -> Result<AtomicFile, StoreError> {
+        let parent = parent_of(path);
+        std::fs::create_dir_all(parent).map_err(StoreError::create_dir(parent))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".tmp-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Readable like any file the user writes; the default temp mode is 0600.
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let temp = builder
+            .tempfile_in(parent)
+            .map_err(StoreError::write(path))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            writer: BufWriter::with_capacity(1 << 16, temp),
+        })
+    }
+
+    /// Appends bytes.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.writer
+            .write_all(bytes)
+            .map_err(StoreError::write(&self.path))
+    }
+
+    /// The writer, for serialisers; its errors are the caller's to map (see [`Self::path`]).
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.writer
+    }
+
+    /// The file this becomes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes, syncs and renames the file into place, then syncs its folder.
+    pub fn commit(self) -> Result<(), StoreError> {
+        let path = self.path;
+        let temp = self
+            .writer
+            .into_inner()
+            .map_err(|error| StoreError::write(&path)(error.into_error()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(StoreError::write(&path))?;
+        temp.persist(&path)
+            .map_err(|error| StoreError::write(&path)(error.error))?;
+        sync_dir(parent_of(&path))
+    }
+}
+
 /// Writes a file whole or not at all: a temp file in the same folder, fsync, rename,
 /// fsync of the folder.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), StoreError> {
-    let parent = parent_of(path);
-    std::fs::create_dir_all(parent).map_err(StoreError::create_dir(parent))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Readable like any file the user writes; the default temp mode is 0600.
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut temp = builder
-        .tempfile_in(parent)
-        .map_err(StoreError::write(path))?;
-    {
-        let mut writer = BufWriter::new(temp.as_file_mut());
-        write(&mut writer)
-            .and_then(|()| writer.flush())
-            .map_err(StoreError::write(path))?;
-    }
-    temp.as_file().sync_all().map_err(StoreError::write(path))?;
-    temp.persist(path)
-        .map_err(|error| StoreError::write(path)(error.error))?;
-    sync_dir(parent)
+    let mut file = AtomicFile::create(path)?;
+    write(file.writer()).map_err(StoreError::write(path))?;
+    file.commit()
 }
 
 /// Writes `value` as pretty JSON, atomically.
@@ -118,14 +161,119 @@ pub fn for_each_line(
     path: &Path,
     mut each: impl FnMut(usize, &str) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let file = File::open(path).map_err(StoreError::read(path))?;
-    for (number, line) in BufReader::with_capacity(1 << 16, file).lines().enumerate() {
-        let line = line.map_err(StoreError::read(path))?;
-        if !line.trim().is_empty() {
-            each(number + 1, &line)?;
-        }
+    let mut lines = LineReader::open(path)?;
+    while let Some(line) = lines.next_line()? {
+        each(line.number, line.text)?;
     }
     Ok(())
+}
+
+/// One non-blank line of a file: its 1-based number, where its text starts and the text
+/// (without the line end).
+pub struct Line<'a> {
+    pub number: usize,
+    pub offset: u64,
+    pub text: &'a str,
+}
+
+/// Reads a text file line by line, keeping where each line starts, so a line can be
+/// read again later with [`read_exact_at`]. Lines end at `\n` (a `\r` before it is
+/// dropped too); blank lines are skipped; bytes that are not UTF-8 are a read error.
+pub struct LineReader {
+    path: PathBuf,
+    reader: BufReader<File>,
+    buffer: Vec<u8>,
+    offset: u64,
+    number: usize,
+}
+
+impl LineReader {
+    pub fn open(path: &Path) -> Result<LineReader, StoreError> {
+        let file = File::open(path).map_err(StoreError::read(path))?;
+        Ok(LineReader {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(1 << 16, file),
+            buffer: Vec::new(),
+            offset: 0,
+            number: 0,
+        })
+    }
+
+    /// The next non-blank line, or `None` at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<Line<'_>>, StoreError> {
+        let (start, end) = loop {
+            self.buffer.clear();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut self.buffer)
+                .map_err(StoreError::read(&self.path))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            let start = self.offset;
+            self.offset += read as u64;
+            self.number += 1;
+            let mut end = self.buffer.len();
+            if self.buffer[..end].ends_with(b"\n") {
+                end -= 1;
+                if self.buffer[..end].ends_with(b"\r") {
+                    end -= 1;
+                }
+            }
+            let blank = std::str::from_utf8(&self.buffer[..end])
+                .map_err(|_| {
+                    StoreError::read(&self.path)(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "stream did not contain valid UTF-8",
+                    ))
+                })?
+                .trim()
+                .is_empty();
+            if !blank {
+                break (start, end);
+            }
+        };
+        Ok(Some(Line {
+            number: self.number,
+            offset: start,
+            text: std::str::from_utf8(&self.buffer[..end]).expect("checked in the loop"),
+        }))
+    }
+}
+
+/// Reads `len` bytes of `file` (opened from `path`) at `offset`, without moving any
+/// shared cursor, so threads may read one file at once.
+pub fn read_exact_at(
+    file: &File,
+    path: &Path,
+    offset: u64,
+    len: usize,
+) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = vec![0; len];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(&mut bytes, offset)
+            .map_err(StoreError::read(path))?;
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < len {
+            match file.seek_read(&mut bytes[done..], offset + done as u64) {
+                Ok(0) => {
+                    return Err(StoreError::read(path)(
+                        std::io::ErrorKind::UnexpectedEof.into(),
+                    ))
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StoreError::read(path)(e)),
+            }
+        }
+    }
+    Ok(bytes)
 }
 
 /// A writer that hashes and counts what passes through it.

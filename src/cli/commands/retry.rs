@@ -33,11 +33,12 @@ pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
     }
     let (_, reconciled) = reconcile_results(&run)?;
     let spent = cost_report(&run.manifest, &reconciled, 0).total.actual_usd;
-    let to_retry: Vec<&Resolved> = reconciled
-        .finals
-        .values()
-        .filter(|r| r.outcome != Outcome::Kept && r.retryable)
+    let retryable: Vec<Resolved> = reconciled
+        .finals()
+        .filter(|a| a.outcome != Outcome::Kept && a.retryable)
+        .map(|a| reconciled.resolved(a, (None, None)))
         .collect();
+    let to_retry: Vec<&Resolved> = retryable.iter().collect();
     if to_retry.is_empty() {
         stdout_text("nothing to retry: every request was kept, or failed in a way a new answer cannot fix\n")?;
         return Ok(ExitStatus::Success);
