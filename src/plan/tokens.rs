@@ -45,14 +45,19 @@ impl Vocabulary {
         static O200K_BASE: OnceLock<Vocabulary> = OnceLock::new();
         static CL100K_BASE: OnceLock<Vocabulary> = OnceLock::new();
         match encoding {
-            // tiktoken-rs's own instance is dropped once read: only the ranks are kept.
+            // tiktoken-rs's own instance is freed once read (on a thread of its own: it
+            // takes a while): only the ranks are kept.
             Encoding::O200kBase => O200K_BASE.get_or_init(|| {
                 let bpe = tiktoken_rs::o200k_base().expect("the bundled o200k_base loads");
-                Vocabulary::read(&bpe, tiktoken_rs::O200K_BASE_PAT_STR)
+                let vocabulary = Vocabulary::read(&bpe, tiktoken_rs::O200K_BASE_PAT_STR);
+                std::thread::spawn(move || drop(bpe));
+                vocabulary
             }),
             Encoding::Cl100kBase => CL100K_BASE.get_or_init(|| {
                 let bpe = tiktoken_rs::cl100k_base().expect("the bundled cl100k_base loads");
-                Vocabulary::read(&bpe, CL100K_BASE_PATTERN)
+                let vocabulary = Vocabulary::read(&bpe, CL100K_BASE_PATTERN);
+                std::thread::spawn(move || drop(bpe));
+                vocabulary
             }),
         }
     }
