@@ -14,6 +14,7 @@ mod pipeline;
 pub mod prompts;
 mod replan;
 pub mod request;
+mod settings;
 pub mod shard;
 pub mod sizes;
 mod staging;
@@ -27,8 +28,9 @@ pub use model::{family_of, Encoding, ModelFamily, UnknownModel};
 pub use output::OutputModel;
 pub use prompts::{LoadedPrompts, PromptError};
 pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder, RequestCost};
+pub use settings::PlanSettings;
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};
-pub use write::{default_run_name, family_and_prices, plan, PlanOutcome, PlanSettings};
+pub use write::{default_run_name, family_and_prices, plan, PlanOutcome};
 
 use std::path::PathBuf;
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::output::OutputModel;
+use super::settings::PlanSettings;
 use super::shard::ShardLimits;
-use super::write::PlanSettings;
 use super::PlanError;
 use crate::medec::InputFormat;
 use crate::store::fs::{sha256_file, sha256_hex};

@@ -3,42 +3,21 @@
 //! swaps the folder into place; an unchanged re-plan is recognised before any of that.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::estimate::Estimate;
 use super::model::{self, ModelFamily};
-use super::output::OutputModel;
-use super::prompts::LoadedPrompts;
 use super::request::RequestBuilder;
-use super::shard::ShardLimits;
+use super::settings::PlanSettings;
 use super::staging::{PairLines, Staged, Staging};
 use super::{pipeline, replan, PlanError};
-use crate::medec::{ImportSummary, InputFormat, ReadOptions};
+use crate::medec::{ImportSummary, InputFormat};
 use crate::money::{ModelPricing, PricingTable, Usd};
 use crate::store::fs::{sync_dir, write_json_atomic};
 use crate::store::manifest::{MANIFEST_FILE, MANIFEST_VERSION};
 use crate::store::{
     validate_run_name, FileRecord, InputRecord, Manifest, PricingRecord, StoreError,
 };
-
-/// Everything `plan` needs, resolved from the command line.
-pub struct PlanSettings {
-    pub input: PathBuf,
-    pub read_options: ReadOptions,
-    pub prompts: LoadedPrompts,
-    pub pricing: PricingTable,
-    pub model: String,
-    pub reasoning: bool,
-    pub num_pairs: Option<u64>,
-    pub limits: ShardLimits,
-    pub budget: Option<Usd>,
-    pub output_model: OutputModel,
-    pub batches_dir: PathBuf,
-    pub run: String,
-    pub force: bool,
-    /// Threads to count tokens on [default: every core, or `RAYON_NUM_THREADS`].
-    pub jobs: Option<usize>,
-}
 
 /// What `plan` did.
 #[derive(Debug)]
