@@ -26,9 +26,12 @@ pub(super) fn drug_matcher() -> &'static DrugMatcher {
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| l.split('\t').next())
             .collect();
+        // The variants are lower case, so matching them case-sensitively in ASCII-lowered
+        // text finds what `ascii_case_insensitive` would, at about half the build time
+        // (one transition per letter instead of two).
+        debug_assert!(variants.iter().all(|v| !v.bytes().any(|b| b.is_ascii_uppercase())));
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
             .build(&variants)
             .expect("the compiled-in lexicon builds an automaton");
         DrugMatcher { automaton }
@@ -48,8 +51,9 @@ impl DrugMatcher {
     pub(super) fn mentions(&self, text: &str) -> Vec<DrugMention> {
         let bytes = text.as_bytes();
         let is_word = |b: u8| b.is_ascii_alphanumeric();
+        let lower = text.to_ascii_lowercase();
         self.automaton
-            .find_iter(text)
+            .find_iter(&lower)
             .filter(|m| {
                 (m.start() == 0 || !is_word(bytes[m.start() - 1]))
                     && (m.end() == bytes.len() || !is_word(bytes[m.end()]))
