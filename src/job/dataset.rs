@@ -50,20 +50,30 @@ fn shown(
     Ok(Some(reconciled.resolved(attempt, texts)))
 }
 
-/// A JSON-lines file being written, with where each of its lines is.
+/// A JSON-lines file being written, with where each of its lines is when they are to be
+/// read back.
 struct LinesFile {
     file: AtomicFile,
-    /// Offset and length of every line written.
-    lines: Vec<(u64, u32)>,
+    /// Offset and length of every line written, when kept.
+    lines: Option<Vec<(u64, u32)>>,
     written: u64,
 }
 
 impl LinesFile {
+    /// A file whose lines are written once.
     fn create(path: &Path) -> Result<LinesFile, StoreError> {
         Ok(LinesFile {
             file: AtomicFile::create(path)?,
-            lines: Vec::new(),
+            lines: None,
             written: 0,
+        })
+    }
+
+    /// A file whose lines are read back once it is written.
+    fn create_indexed(path: &Path) -> Result<LinesFile, StoreError> {
+        Ok(LinesFile {
+            lines: Some(Vec::new()),
+            ..LinesFile::create(path)?
         })
     }
 
@@ -76,7 +86,9 @@ impl LinesFile {
 
     fn push_bytes(&mut self, line: &[u8]) -> Result<(), StoreError> {
         let len = u32::try_from(line.len()).expect("a record under 4 GiB");
-        self.lines.push((self.written, len));
+        if let Some(lines) = &mut self.lines {
+            lines.push((self.written, len));
+        }
         self.file.write_all(line)?;
         self.file.write_all(b"\n")?;
         self.written += u64::from(len) + 1;
@@ -91,7 +103,7 @@ impl LinesFile {
         Ok(WrittenLines {
             path,
             file,
-            lines: self.lines,
+            lines: self.lines.unwrap_or_default(),
         })
     }
 }
@@ -166,8 +178,8 @@ fn write_sft(
 ) -> Result<Dataset, JobError> {
     let mut stats = GenerationStats::default();
     let mut buffer = Vec::new();
-    let mut correct = LinesFile::create(&output_dir.join("sft_correct.jsonl"))?;
-    let mut incorrect = LinesFile::create(&output_dir.join("sft_incorrect.jsonl"))?;
+    let mut correct = LinesFile::create_indexed(&output_dir.join("sft_correct.jsonl"))?;
+    let mut incorrect = LinesFile::create_indexed(&output_dir.join("sft_incorrect.jsonl"))?;
     files.for_each_pair(|pair| -> Result<(), JobError> {
         let note = reconciled.notes.get(&pair.note_id);
         let paraphrase = shown(files, reconciled, note, RequestKind::Paraphrase)?;

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::line::ResultLine;
 use super::resolve::{needs_original, resolve, Decision, LineRef, ParaphraseCheck, Resolved};
@@ -17,8 +17,8 @@ use crate::safety::SafetyChecker;
 /// Note ids, each stored once and named by a number.
 #[derive(Debug, Clone, Default)]
 pub struct NoteIds {
-    ids: Vec<Box<str>>,
-    numbers: HashMap<Box<str>, u32>,
+    ids: Vec<Arc<str>>,
+    numbers: HashMap<Arc<str>, u32>,
 }
 
 impl NoteIds {
@@ -28,8 +28,9 @@ impl NoteIds {
             return *number;
         }
         let number = u32::try_from(self.ids.len()).expect("fewer than 2^32 notes");
-        self.ids.push(id.into());
-        self.numbers.insert(id.into(), number);
+        let id: Arc<str> = id.into();
+        self.ids.push(id.clone());
+        self.numbers.insert(id, number);
         number
     }
 
@@ -397,12 +398,14 @@ fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconci
         models: decided.models,
         ..Reconciled::default()
     };
-    reconciled.attempts = planned
-        .requests
-        .iter()
-        .zip(decided.attempts)
-        .map(|(planned_request, attempt)| {
+    // Over the decided attempts themselves, so the vector is reused in place.
+    reconciled.attempts = decided
+        .attempts
+        .into_iter()
+        .enumerate()
+        .map(|(request, attempt)| {
             attempt.unwrap_or_else(|| {
+                let planned_request = planned.requests[request];
                 let (outcome, why) = planned_request.not_run.map_or_else(
                     || (Outcome::Missing, "no line came back for it".to_string()),
                     |reason| planned.not_run[reason as usize].clone(),

@@ -29,7 +29,9 @@ pub(super) fn drug_matcher() -> &'static DrugMatcher {
         // The variants are lower case, so matching them case-sensitively in ASCII-lowered
         // text finds what `ascii_case_insensitive` would, at about half the build time
         // (one transition per letter instead of two).
-        debug_assert!(variants.iter().all(|v| !v.bytes().any(|b| b.is_ascii_uppercase())));
+        debug_assert!(variants
+            .iter()
+            .all(|v| !v.bytes().any(|b| b.is_ascii_uppercase())));
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&variants)
