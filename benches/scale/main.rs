@@ -78,17 +78,12 @@ fn config(relative: &str) -> String {
 }
 
 fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, name)| name.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    format!("{cores} cores available, {cpu}")
+    format!(
+        "{cores} cores available, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 #[allow(clippy::cast_precision_loss)] // rates, printed rounded
