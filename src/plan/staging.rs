@@ -111,7 +111,11 @@ impl<'a> Staging<'a> {
 
     fn write_error(&self, relative: &str) -> impl FnOnce(std::io::Error) -> StoreError {
         let path = self.root.join(relative);
-        move |source| StoreError::Write { path, source }
+        move |source| StoreError::Io {
+            action: "write",
+            path,
+            source,
+        }
     }
 
     /// Writes one pair and its requests, in the shard each request falls in.
@@ -140,7 +144,11 @@ impl<'a> Staging<'a> {
             let open = self.open.as_mut().expect("a shard was opened just above");
             let error = {
                 let path = self.root.join(&open.relative);
-                move |source| StoreError::Write { path, source }
+                move |source| StoreError::Io {
+                    action: "write",
+                    path,
+                    source,
+                }
             };
             open.writer.write_all(line.as_bytes()).map_err(error)?;
             self.totals.entry(request.kind).or_default().add(&request);

@@ -60,8 +60,7 @@ pub fn default_run_name(input: &Path, model: &str, num_pairs: Option<u64>) -> St
 /// `progress` is called with the number of pairs planned so far.
 pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutcome, PlanError> {
     validate_run_name(&settings.run)?;
-    let family = model::family_of(&settings.model)?;
-    let pricing = settings.pricing.for_model(family.name)?;
+    let (family, pricing) = family_and_prices(&settings.pricing, &settings.model)?;
     let batches_dir = &settings.batches_dir;
     let run_dir = batches_dir.join(&settings.run);
     if let Some(existing) = replan::unchanged_plan(settings, &run_dir)? {

@@ -6,18 +6,10 @@ use std::path::PathBuf;
 /// A file or folder of a run could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot read `{path}`")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write `{path}`")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot create folder `{path}`")]
-    CreateDir {
+    /// A file or folder could not be read, written, created, moved or removed.
+    #[error("cannot {action} `{path}`")]
+    Io {
+        action: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
@@ -25,11 +17,6 @@ pub enum StoreError {
     Rename {
         from: PathBuf,
         to: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot remove `{path}`")]
-    Remove {
-        path: PathBuf,
         source: std::io::Error,
     },
     #[error("{path}:{line}: {what}")]
@@ -71,33 +58,32 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// `map_err` helpers that name the file.
-    pub fn read(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::Read {
+    /// A `map_err` helper that names the file and what could not be done with it.
+    fn io<'a>(
+        action: &'static str,
+        path: &'a std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
+        move |source| StoreError::Io {
+            action,
             path: path.to_path_buf(),
             source,
         }
+    }
+
+    pub fn read(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+        StoreError::io("read", path)
     }
 
     pub fn write(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
+        StoreError::io("write", path)
     }
 
     pub fn create_dir(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::CreateDir {
-            path: path.to_path_buf(),
-            source,
-        }
+        StoreError::io("create folder", path)
     }
 
     pub fn remove(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::Remove {
-            path: path.to_path_buf(),
-            source,
-        }
+        StoreError::io("remove", path)
     }
 
     pub fn rename<'a>(
