@@ -17,6 +17,7 @@ pub mod request;
 mod settings;
 pub mod shard;
 pub mod sizes;
+mod split;
 mod staging;
 pub mod tokens;
 mod write;

@@ -1,23 +1,24 @@
 //! Exact prompt-token counts of chat requests with tiktoken, by OpenAI's chat rule:
 //! 3 tokens per message + each field's tokens (+1 for a name) + 3 to prime the reply.
 //!
-//! Text is counted by tiktoken's own `encode_ordinary` loop (split with the encoding's
-//! regex, one token for a piece in the vocabulary, else byte-pair merges with tiktoken-rs's
-//! `byte_pair_split`), over the encoding's ranks and a split regex that each thread
-//! compiles for itself: tiktoken-rs's `CoreBPE` shares one compiled regex between threads,
-//! whose scratch space every piece then borrows from a locked pool, and counting on every
-//! core scaled barely past one. The tests hold this count to tiktoken-rs's, token for token.
+//! Text is counted by tiktoken's own `encode_ordinary` loop (split into pieces, one token
+//! for a piece in the vocabulary, else byte-pair merges with tiktoken-rs's
+//! `byte_pair_split`), over the encoding's ranks and a splitter (`split.rs`) that each
+//! thread compiles for itself: tiktoken-rs's `CoreBPE` shares one compiled regex between
+//! threads, whose scratch space every piece then borrows from a locked pool, and counting
+//! on every core scaled barely past one. The tests hold this count to tiktoken-rs's, token
+//! for token.
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use fancy_regex::Regex;
 use rustc_hash::FxHashMap;
 use tiktoken_rs::{CoreBPE, Rank};
 
 use super::chat::ChatMessage;
 use super::model::Encoding;
+use super::split::Splitter;
 
 /// Tokens every message costs beyond its fields (OpenAI cookbook, gpt-3.5-turbo-0613 on).
 pub const TOKENS_PER_MESSAGE: u64 = 3;
@@ -27,16 +28,16 @@ pub const TOKENS_PER_NAME: u64 = 1;
 pub const REPLY_PRIMING_TOKENS: u64 = 3;
 
 /// `cl100k_base`'s split regex, as tiktoken-rs (and OpenAI's tiktoken) define it.
-const CL100K_BASE_PATTERN: &str = "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
+#[cfg(test)]
+pub(crate) const CL100K_BASE_PATTERN: &str = "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
 
 /// Ranks are read back from tiktoken-rs below this bound (both vocabularies, their
 /// special tokens included, fit under it).
 const RANK_SCAN_LIMIT: Rank = 1 << 18;
 
-/// An encoding's ordinary vocabulary (special tokens left out) and its split regex.
+/// An encoding's ordinary vocabulary (special tokens left out).
 struct Vocabulary {
     ranks: FxHashMap<Vec<u8>, Rank>,
-    pattern: &'static str,
 }
 
 impl Vocabulary {
@@ -49,13 +50,13 @@ impl Vocabulary {
             // takes a while): only the ranks are kept.
             Encoding::O200kBase => O200K_BASE.get_or_init(|| {
                 let bpe = tiktoken_rs::o200k_base().expect("the bundled o200k_base loads");
-                let vocabulary = Vocabulary::read(&bpe, tiktoken_rs::O200K_BASE_PAT_STR);
+                let vocabulary = Vocabulary::read(&bpe);
                 std::thread::spawn(move || drop(bpe));
                 vocabulary
             }),
             Encoding::Cl100kBase => CL100K_BASE.get_or_init(|| {
                 let bpe = tiktoken_rs::cl100k_base().expect("the bundled cl100k_base loads");
-                let vocabulary = Vocabulary::read(&bpe, CL100K_BASE_PATTERN);
+                let vocabulary = Vocabulary::read(&bpe);
                 std::thread::spawn(move || drop(bpe));
                 vocabulary
             }),
@@ -63,7 +64,7 @@ impl Vocabulary {
     }
 
     /// Reads every ordinary token's bytes back from `bpe`.
-    fn read(bpe: &CoreBPE, pattern: &'static str) -> Vocabulary {
+    fn read(bpe: &CoreBPE) -> Vocabulary {
         let special: HashSet<Rank> = bpe
             .special_tokens()
             .into_iter()
@@ -78,25 +79,20 @@ impl Vocabulary {
                 ranks.insert(bytes, rank);
             }
         }
-        Vocabulary { ranks, pattern }
+        Vocabulary { ranks }
     }
 
     /// Tokens of `text`: tiktoken's `encode_ordinary`, counted.
     fn count(&self, encoding: Encoding, text: &str) -> u64 {
         thread_local! {
-            /// This thread's split regexes, one per encoding, compiled on first use.
-            static SPLITTERS: [OnceCell<Regex>; 2] = const { [OnceCell::new(), OnceCell::new()] };
+            /// This thread's splitters, one per encoding, compiled on first use.
+            static SPLITTERS: [OnceCell<Splitter>; 2] = const { [OnceCell::new(), OnceCell::new()] };
         }
         SPLITTERS.with(|splitters| {
-            let regex = splitters[encoding as usize].get_or_init(|| {
-                Regex::new(self.pattern).expect("tiktoken's split regexes compile")
-            });
+            let splitter = splitters[encoding as usize].get_or_init(|| Splitter::new(encoding));
             let mut tokens = 0;
-            for piece in regex.find_iter(text) {
-                let piece = piece
-                    .expect("tiktoken's split regexes never hit the backtracking limit")
-                    .as_str()
-                    .as_bytes();
+            splitter.for_each_piece(text, |piece| {
+                let piece = piece.as_bytes();
                 // Every single byte is a token, so a piece not in the vocabulary has two
                 // bytes or more, as `byte_pair_split` needs.
                 tokens += if self.ranks.contains_key(piece) {
@@ -104,7 +100,7 @@ impl Vocabulary {
                 } else {
                     tiktoken_rs::byte_pair_split(piece, &self.ranks).len() as u64
                 };
-            }
+            });
             tokens
         })
     }
