@@ -249,6 +249,16 @@ fn read_from<E: From<MedecError>>(
     Ok(tally.summary)
 }
 
+/// Every pair of the bundled MEDEC-MS validation set, for tests that run over real notes.
+#[cfg(test)]
+pub(crate) fn bundled_pairs() -> Vec<Pair> {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let csv = "data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv";
+    read_all_pairs(&project.join(csv), ReadOptions::default())
+        .expect("the bundled MEDEC set reads")
+        .0
+}
+
 /// Collects every pair of `path` in memory (for import, which may split them).
 pub fn read_all_pairs(
     path: &Path,

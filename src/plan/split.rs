@@ -112,12 +112,7 @@ mod tests {
 
     #[test]
     fn pieces_equal_fancy_regex_on_every_medec_note() {
-        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (pairs, _) = crate::medec::read_all_pairs(
-            &project.join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv"),
-            crate::medec::ReadOptions::default(),
-        )
-        .unwrap();
+        let pairs = crate::medec::bundled_pairs();
         for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
             let (splitter, regex) = (Splitter::new(encoding), reference(encoding));
             for pair in &pairs {

@@ -254,12 +254,7 @@ mod tests {
 
     #[test]
     fn counts_equal_tiktoken_rs_on_every_medec_note() {
-        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (pairs, _) = crate::medec::read_all_pairs(
-            &project.join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv"),
-            crate::medec::ReadOptions::default(),
-        )
-        .unwrap();
+        let pairs = crate::medec::bundled_pairs();
         let o200k = TokenCounter::new(Encoding::O200kBase);
         let cl100k = TokenCounter::new(Encoding::Cl100kBase);
         for pair in &pairs {

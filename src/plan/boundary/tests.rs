@@ -161,12 +161,7 @@ fn last_clean_cut_finds_the_last_word_of_a_sentence() {
 
 #[test]
 fn medec_notes_cut_cleanly_token_for_token() {
-    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (pairs, _) = crate::medec::read_all_pairs(
-        &project.join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv"),
-        crate::medec::ReadOptions::default(),
-    )
-    .unwrap();
+    let pairs = crate::medec::bundled_pairs();
     for pair in &pairs {
         let note = &pair.correct_note;
         let cut = last_clean_cut(note).expect("every MEDEC note has a space after a word");
