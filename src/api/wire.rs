@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::redact;
+use super::error::{redact, scrub_credentials};
 use super::{ApiError, BatchErrorItem, BatchInfo, BatchStatus, FileInfo, RequestCounts};
 
 /// The body of `POST /batches`: exactly these four fields (the API refuses a `null`
@@ -78,7 +78,17 @@ impl WireBatch {
             output_file_id: self.output_file_id,
             error_file_id: self.error_file_id,
             request_counts: self.request_counts.unwrap_or_default(),
-            errors: self.errors.map(|e| e.data).unwrap_or_default(),
+            // Server text that is stored and shown: no credential may ride along.
+            errors: self
+                .errors
+                .map(|e| e.data)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| BatchErrorItem {
+                    message: item.message.as_deref().map(scrub_credentials),
+                    ..item
+                })
+                .collect(),
             metadata,
             created_at: self.created_at,
             in_progress_at: self.in_progress_at,

@@ -147,7 +147,7 @@ async fn find_upload<A: BatchApi>(
 
 /// The batch carrying `metadata`, created since shortly before `started`, if any.
 /// Lists newest first and stops at older batches.
-async fn find_batch<A: BatchApi>(
+pub(crate) async fn find_batch<A: BatchApi>(
     api: &A,
     metadata: &BTreeMap<String, String>,
     started: u64,

@@ -58,6 +58,12 @@ pub enum PlanError {
         unpaired: u64,
         blank: u64,
     },
+    #[error("`--num-pairs {wanted}` asks for more pairs than `{input}` holds ({available})\nhint: ask for at most {available}, or `--num-pairs all`")]
+    TooFewPairs {
+        input: PathBuf,
+        wanted: u64,
+        available: u64,
+    },
     #[error("run `{run}` was already submitted with another plan; it is never replaced\nhint: plan under another `--run` name")]
     AlreadySubmitted { run: String },
     #[error("cannot start the threads that read and count the input")]

@@ -115,6 +115,14 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
             blank: import.blank_rows,
         });
     }
+    if let Some(wanted) = settings.num_pairs.filter(|n| *n > staged.planned) {
+        // Nothing is written: the staging folder goes with this error.
+        return Err(PlanError::TooFewPairs {
+            input: settings.input.clone(),
+            wanted,
+            available: staged.planned,
+        });
+    }
     let estimate = Estimate::new(
         &settings.model,
         pricing,

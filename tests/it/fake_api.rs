@@ -46,6 +46,9 @@ pub enum Fault {
     HalfBodyThenDrop,
     /// A file download sends half its bytes, then hangs.
     HalfBodyThenHang,
+    /// 400 whose message echoes the `Authorization` header cut short, as some proxies
+    /// and gateways do; nothing is applied.
+    EchoAuthorization,
 }
 
 /// How a batch behaves as it is polled.
@@ -89,6 +92,10 @@ struct FakeState {
     defects: bool,
     batches_created: usize,
     files_uploaded: usize,
+    /// Until then, every connection is refused and every call breaks off (an outage).
+    outage_until: Option<Instant>,
+    /// The `Authorization` header of the last call.
+    authorization: String,
 }
 
 impl FakeState {
@@ -99,7 +106,16 @@ impl FakeState {
 
     fn take_fault(&mut self, route: Route, detail: String) -> Option<Fault> {
         self.calls.push((route, detail));
+        if self.in_outage() {
+            // A connection opened before the outage: it breaks, nothing is applied.
+            return Some(Fault::DropBeforeApply);
+        }
         self.faults.get_mut(&route).and_then(VecDeque::pop_front)
+    }
+
+    fn in_outage(&self) -> bool {
+        self.outage_until
+            .is_some_and(|until| Instant::now() < until)
     }
 }
 
@@ -128,8 +144,13 @@ impl FakeApi {
             .route("/v1/batches", post(create).get(list_batches))
             .route("/v1/batches/{id}", get(retrieve))
             .route("/v1/batches/{id}/cancel", post(cancel))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                remember_authorization,
+            ))
             .with_state(state.clone());
         let (sender, receiver) = std::sync::mpsc::channel();
+        let outage_state = state.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -138,6 +159,10 @@ impl FakeApi {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 sender.send(listener.local_addr().unwrap()).unwrap();
+                let listener = OutageListener {
+                    inner: listener,
+                    state: outage_state,
+                };
                 axum::serve(listener, app).await.unwrap();
             });
         });
@@ -152,6 +177,18 @@ impl FakeApi {
     pub fn fault(&self, route: Route, fault: Fault) {
         let mut state = self.state.lock().unwrap();
         state.faults.entry(route).or_default().push_back(fault);
+    }
+
+    /// From now for `length`: new connections are refused (accepted and dropped at
+    /// once) and calls on connections already open break off, so every call fails as
+    /// in a network outage; nothing is applied.
+    pub fn outage(&self, length: Duration) {
+        self.state.lock().unwrap().outage_until = Some(Instant::now() + length);
+    }
+
+    /// Calls made during outages or since: (route, detail) in order.
+    pub fn call_count(&self) -> usize {
+        self.state.lock().unwrap().calls.len()
     }
 
     /// Batches whose `safesft_shard` metadata is `shard` ("000", …) behave so.
@@ -211,6 +248,51 @@ impl FakeApi {
     }
 }
 
+/// The listener of the fake: during an outage a connection is accepted and dropped at
+/// once, so the client cannot reach the API at all.
+struct OutageListener {
+    inner: tokio::net::TcpListener,
+    state: Shared,
+}
+
+impl axum::serve::Listener for OutageListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, address)) = self.inner.accept().await else {
+                continue;
+            };
+            if self.state.lock().unwrap().in_outage() {
+                drop(stream);
+                continue;
+            }
+            return (stream, address);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// Keeps the `Authorization` header of each call, for [`Fault::EchoAuthorization`].
+async fn remember_authorization(
+    State(state): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(value) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        state.lock().unwrap().authorization = value.to_string();
+    }
+    next.run(request).await
+}
+
 fn error(status: u16, message: &str, kind: &str, code: Option<&str>) -> Response {
     let status = StatusCode::from_u16(status).unwrap();
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
@@ -218,8 +300,22 @@ fn error(status: u16, message: &str, kind: &str, code: Option<&str>) -> Response
 }
 
 /// Answers a fault that stops the call before it takes effect; `None` to go on.
-async fn before(fault: Option<Fault>) -> Option<Response> {
+async fn before(fault: Option<Fault>, state: &Shared) -> Option<Response> {
     match fault? {
+        Fault::EchoAuthorization => {
+            let header = state.lock().unwrap().authorization.clone();
+            // Cut short, as a gateway's log line would: no longer the whole key.
+            let cut: String = header
+                .chars()
+                .take(header.len().saturating_sub(6))
+                .collect();
+            Some(error(
+                400,
+                &format!("Invalid header: Authorization: {cut}…"),
+                "invalid_request_error",
+                None,
+            ))
+        }
         Fault::Status(status) => Some(error(
             status,
             "The server had an error while processing your request.",
@@ -322,7 +418,7 @@ async fn upload(State(state): State<Shared>, mut multipart: Multipart) -> Respon
         .lock()
         .unwrap()
         .take_fault(Route::Upload, String::new());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let (mut filename, mut bytes, mut purpose) = (None, None, None);
@@ -401,7 +497,7 @@ async fn list_files(
         .lock()
         .unwrap()
         .take_fault(Route::ListFiles, String::new());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let state = state.lock().unwrap();
@@ -417,7 +513,7 @@ async fn list_files(
 
 async fn content(State(state): State<Shared>, Path(id): Path<String>) -> Response {
     let fault = state.lock().unwrap().take_fault(Route::Content, id.clone());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let Some(bytes) = state
@@ -500,7 +596,7 @@ async fn create(State(state): State<Shared>, Json(body): Json<Value>) -> Respons
         .lock()
         .unwrap()
         .take_fault(Route::Create, body.to_string());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     if body["endpoint"] != "/v1/chat/completions" || body["completion_window"] != "24h" {
@@ -576,7 +672,7 @@ async fn list_batches(
         .lock()
         .unwrap()
         .take_fault(Route::ListBatches, String::new());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let state = state.lock().unwrap();
@@ -815,7 +911,7 @@ async fn retrieve(State(state): State<Shared>, Path(id): Path<String>) -> Respon
         .lock()
         .unwrap()
         .take_fault(Route::Retrieve, id.clone());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let object = {
@@ -847,7 +943,7 @@ async fn cancel(
     _headers: HeaderMap,
 ) -> Response {
     let fault = state.lock().unwrap().take_fault(Route::Cancel, id.clone());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let object = {
