@@ -92,6 +92,8 @@ struct FakeState {
     defects: bool,
     batches_created: usize,
     files_uploaded: usize,
+    /// The first answers come back malformed (see `malformed_answers`).
+    malformed: bool,
     /// Until then, every connection is refused and every call breaks off (an outage).
     outage_until: Option<Instant>,
     /// The `Authorization` header of the last call.
@@ -204,6 +206,12 @@ impl FakeApi {
     /// now and then; retries (attempt 2 on) are answered well.
     pub fn defective_answers(&self) {
         self.state.lock().unwrap().defects = true;
+    }
+
+    /// From now on, the first three answers of a batch come back malformed: a body that
+    /// is a string, `usage.prompt_tokens` of `"lots"`, and of -500.
+    pub fn malformed_answers(&self) {
+        self.state.lock().unwrap().malformed = true;
     }
 
     pub fn batches_created(&self) -> usize {
@@ -802,6 +810,16 @@ fn finish_files(
                 "response": {"status_code": 200, "request_id": format!("req_{index:06}"), "body": completion(request, index, defects)},
                 "error": null
             }));
+        }
+    }
+    if state.malformed {
+        for (line, bad) in output.iter_mut().zip(0..3) {
+            let body = &mut line["response"]["body"];
+            match bad {
+                0 => *body = json!("a string"),
+                1 => body["usage"]["prompt_tokens"] = json!("lots"),
+                _ => body["usage"]["prompt_tokens"] = json!(-500),
+            }
         }
     }
     // A fixed shuffle: results come back in another order than asked.
