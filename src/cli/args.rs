@@ -407,8 +407,8 @@ pub struct EstimateArgs {
 
 /// The whole job: import, plan, budget check, submit, wait, reconcile, report.
 ///
-/// Without `OPENAI_API_KEY` (or with `--dry-run`) it stops after the plan and says how
-/// to go on. Run again after an interruption, it continues where it stopped: the plan
+/// With `--dry-run` it stops after the plan and says how to go on; without it, a
+/// missing `OPENAI_API_KEY` is an error (exit 2) before anything is planned. Run again after an interruption, it continues where it stopped: the plan
 /// is kept, uploads and batches are reused, never made twice.
 #[derive(Debug, Args)]
 #[command(

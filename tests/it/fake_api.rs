@@ -96,6 +96,8 @@ struct FakeState {
     malformed: bool,
     /// Until then, every connection is refused and every call breaks off (an outage).
     outage_until: Option<Instant>,
+    /// Connections refused and calls broken off by outages.
+    outage_hits: usize,
     /// The `Authorization` header of the last call.
     authorization: String,
 }
@@ -110,6 +112,7 @@ impl FakeState {
         self.calls.push((route, detail));
         if self.in_outage() {
             // A connection opened before the outage: it breaks, nothing is applied.
+            self.outage_hits += 1;
             return Some(Fault::DropBeforeApply);
         }
         self.faults.get_mut(&route).and_then(VecDeque::pop_front)
@@ -188,9 +191,9 @@ impl FakeApi {
         self.state.lock().unwrap().outage_until = Some(Instant::now() + length);
     }
 
-    /// Calls made during outages or since: (route, detail) in order.
-    pub fn call_count(&self) -> usize {
-        self.state.lock().unwrap().calls.len()
+    /// Connections refused and calls broken off by outages so far.
+    pub fn outage_hits(&self) -> usize {
+        self.state.lock().unwrap().outage_hits
     }
 
     /// Batches whose `safesft_shard` metadata is `shard` ("000", …) behave so.
@@ -272,7 +275,9 @@ impl axum::serve::Listener for OutageListener {
             let Ok((stream, address)) = self.inner.accept().await else {
                 continue;
             };
-            if self.state.lock().unwrap().in_outage() {
+            let mut state = self.state.lock().unwrap();
+            if state.in_outage() {
+                state.outage_hits += 1;
                 drop(stream);
                 continue;
             }

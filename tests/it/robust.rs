@@ -96,7 +96,6 @@ fn wait_rides_out_an_outage_longer_than_the_retry_helper() {
     let fake = FakeApi::start();
     let test = planned(&fake, "3", &[]).args(["submit", "r"]);
     test.success();
-    let before = fake.call_count();
     fake.outage(Duration::from_secs(3));
     let test = test.args([
         "wait",
@@ -110,7 +109,7 @@ fn wait_rides_out_an_outage_longer_than_the_retry_helper() {
     let done = test.success();
     done.stderr_has("has not answered for");
     assert!(
-        fake.call_count() - before > 8,
+        fake.outage_hits() > 8,
         "the outage outlasted the retry helper's 8 attempts"
     );
     assert!(
