@@ -107,22 +107,7 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     let import = read.summary;
     let allowance = schema_allowance(&builder, settings.reasoning);
     let staged = staging.finish()?;
-    if staged.planned == 0 {
-        return Err(PlanError::NoPairs {
-            input: settings.input.clone(),
-            rows: import.rows,
-            unpaired: import.unpaired_correct_rows,
-            blank: import.blank_rows,
-        });
-    }
-    if let Some(wanted) = settings.num_pairs.filter(|n| *n > staged.planned) {
-        // Nothing is written: the staging folder goes with this error.
-        return Err(PlanError::TooFewPairs {
-            input: settings.input.clone(),
-            wanted,
-            available: staged.planned,
-        });
-    }
+    check_pairs(settings, &import, staged.planned)?;
     let estimate = Estimate::new(
         &settings.model,
         pricing,
@@ -166,6 +151,31 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     write_json_atomic(&root.join(MANIFEST_FILE), &manifest)?;
     swap_into_place(&staging_dir.keep(), &run_dir, replaced, settings)?;
     Ok(PlanOutcome::Planned(Box::new(manifest)))
+}
+
+/// Some pairs were planned, and as many as `--num-pairs` asked for: never silently
+/// fewer. On an error nothing is written (the staging folder goes with it).
+fn check_pairs(
+    settings: &PlanSettings,
+    import: &ImportSummary,
+    planned: u64,
+) -> Result<(), PlanError> {
+    if planned == 0 {
+        return Err(PlanError::NoPairs {
+            input: settings.input.clone(),
+            rows: import.rows,
+            unpaired: import.unpaired_correct_rows,
+            blank: import.blank_rows,
+        });
+    }
+    if let Some(wanted) = settings.num_pairs.filter(|n| *n > planned) {
+        return Err(PlanError::TooFewPairs {
+            input: settings.input.clone(),
+            wanted,
+            available: planned,
+        });
+    }
+    Ok(())
 }
 
 /// What planning found, for the manifest.

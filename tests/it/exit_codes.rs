@@ -245,17 +245,14 @@ fn truncated_answers_are_resent_only_with_a_raised_cap() {
                 .find(|l| l["custom_id"] == next.as_str())
                 .cloned()
         };
-        match cap {
-            None => {
-                assert_eq!(out["truncated_not_retried"], truncated.len());
-                assert!(truncated.iter().all(|id| again(id).is_none()));
-            }
-            Some(_) => {
-                assert_eq!(out["raised_caps"], truncated.len());
-                for id in &truncated {
-                    let line = again(id).unwrap();
-                    assert_eq!(line["body"]["max_tokens"], 3000, "{line}");
-                }
+        if cap.is_none() {
+            assert_eq!(out["truncated_not_retried"], truncated.len());
+            assert!(truncated.iter().all(|id| again(id).is_none()));
+        } else {
+            assert_eq!(out["raised_caps"], truncated.len());
+            for id in &truncated {
+                let line = again(id).unwrap();
+                assert_eq!(line["body"]["max_tokens"], 3000, "{line}");
             }
         }
     }

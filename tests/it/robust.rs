@@ -206,7 +206,7 @@ fn a_tampered_index_pairs_or_shard_file_is_refused() {
     let test = planned(&fake, "5", &[]);
     let index = test.path("batches/r/requests/index.jsonl");
     let original = std::fs::read_to_string(&index).unwrap();
-    let shorter: String = original.lines().skip(3).map(|l| format!("{l}\n")).collect();
+    let shorter = original.lines().skip(3).collect::<Vec<_>>().join("\n") + "\n";
     std::fs::write(&index, shorter).unwrap();
     let submit = test.args(["submit", "r"]);
     submit
@@ -220,8 +220,8 @@ fn a_tampered_index_pairs_or_shard_file_is_refused() {
     test.success();
 
     let pairs = test.path("batches/r/pairs.jsonl");
-    let text = std::fs::read_to_string(&pairs).unwrap();
-    std::fs::write(&pairs, text.replacen("a", "b", 1)).unwrap();
+    let pairs_text = std::fs::read_to_string(&pairs).unwrap();
+    std::fs::write(&pairs, pairs_text.replacen('a', "b", 1)).unwrap();
     let reconcile = test.args(["reconcile", "r"]);
     reconcile.expect(2).stderr_has("pairs.jsonl");
     let waited = wait(reconcile);

@@ -13,12 +13,58 @@ use crate::cli::progress::Progress;
 use crate::cli::settings::run_dir;
 use crate::cli::ExitStatus;
 use crate::job::reconcile_results;
-use crate::reconcile::{AnswerSource, Outcome, Resolved};
+use crate::reconcile::collect::RunFiles;
+use crate::reconcile::{AnswerSource, Outcome, Reconciled, Resolved};
 use crate::report::cost::cost_report;
 use crate::report::status_table;
 use crate::store::RunDir;
 
 use super::{http_api, runtime};
+
+/// What a retry resends.
+struct Picked {
+    retryable: Vec<Resolved>,
+    /// Raised output caps, by the `custom_id` of the answer cut off.
+    caps: BTreeMap<String, u32>,
+    /// Answers cut off by their cap and not resent (no `--truncated-cap`).
+    truncated_skipped: usize,
+}
+
+/// The requests a new answer may fix. An answer cut off by its output cap is resent
+/// only with `truncated_cap`: the same cap would cut the same answer off again.
+fn pick(
+    files: &RunFiles,
+    reconciled: &Reconciled,
+    truncated_cap: Option<u32>,
+) -> anyhow::Result<Picked> {
+    let mut picked = Picked {
+        retryable: Vec::new(),
+        caps: BTreeMap::new(),
+        truncated_skipped: 0,
+    };
+    for attempt in reconciled
+        .finals()
+        .filter(|a| a.outcome != Outcome::Kept && a.retryable)
+    {
+        let resolved = reconciled.resolved(attempt, (None, None));
+        let truncated = match attempt.answer {
+            Some(at) => files
+                .line(at)?
+                .response
+                .is_some_and(|r| r.body.finish_reason.as_deref() == Some("length")),
+            None => false,
+        };
+        if truncated {
+            let Some(cap) = truncated_cap else {
+                picked.truncated_skipped += 1;
+                continue;
+            };
+            picked.caps.insert(resolved.custom_id.clone(), cap);
+        }
+        picked.retryable.push(resolved);
+    }
+    Ok(picked)
+}
 
 pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(&args.target)?;
@@ -46,35 +92,11 @@ pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
     }
     let (files, reconciled) = reconcile_results(&run)?;
     let spent = cost_report(&run.manifest, &reconciled, 0).total.actual_usd;
-    let mut retryable: Vec<Resolved> = Vec::new();
-    let mut caps: BTreeMap<String, u32> = BTreeMap::new();
-    let mut truncated_skipped = 0usize;
-    for attempt in reconciled
-        .finals()
-        .filter(|a| a.outcome != Outcome::Kept && a.retryable)
-    {
-        let resolved = reconciled.resolved(attempt, (None, None));
-        let truncated = match attempt.answer {
-            Some(at) => files
-                .line(at)?
-                .response
-                .is_some_and(|r| r.body.finish_reason.as_deref() == Some("length")),
-            None => false,
-        };
-        if truncated {
-            // The same cap would cut the same answer off again: paying twice for nothing.
-            match args.truncated_cap {
-                Some(cap) => {
-                    caps.insert(resolved.custom_id.clone(), cap);
-                }
-                None => {
-                    truncated_skipped += 1;
-                    continue;
-                }
-            }
-        }
-        retryable.push(resolved);
-    }
+    let Picked {
+        retryable,
+        caps,
+        truncated_skipped,
+    } = pick(&files, &reconciled, args.truncated_cap)?;
     drop(files);
     if truncated_skipped > 0 {
         eprintln!(
