@@ -9,7 +9,7 @@ use super::estimate::Estimate;
 use super::model::{self, ModelFamily};
 use super::request::RequestBuilder;
 use super::settings::PlanSettings;
-use super::staging::{PairLines, Staged, Staging};
+use super::staging::{ContextGuard, PairLines, Staged, Staging};
 use super::{pipeline, replan, PlanError};
 use crate::medec::{ImportSummary, InputFormat};
 use crate::money::{ModelPricing, PricingTable, Usd};
@@ -91,6 +91,13 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     );
     let mut staging = Staging::new(&root, &settings.model, settings.limits, builder.kinds())?;
     let pool = pipeline::thread_pool(settings.jobs)?;
+    let mut guard = ContextGuard {
+        input: &settings.input,
+        model: &settings.model,
+        window: family.context_window,
+        skip: settings.read_options.skip_invalid,
+        skipped: Vec::new(),
+    };
     let read = pipeline::map_pairs_in_order(
         &settings.input,
         settings.read_options,
@@ -98,16 +105,27 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
         &pool,
         |index, pair| PairLines::new(&builder, pair, index == 0),
         |lines| {
-            staging.add(lines)?;
-            progress(staging.planned());
+            if guard.admit(&lines)? {
+                staging.add(lines)?;
+                progress(staging.planned());
+            }
             Ok(())
         },
-    )?;
+    )
+    .map_err(|error| guard.locate(error, settings.read_options))?;
     drop(pool);
-    let import = read.summary;
+    let mut import = read.summary;
+    import
+        .invalid_rows
+        .extend(guard.skipped_rows(settings.read_options));
     let allowance = schema_allowance(&builder, settings.reasoning);
     let staged = staging.finish()?;
-    check_pairs(settings, &import, staged.planned)?;
+    check_pairs(
+        settings,
+        &import,
+        staged.planned,
+        guard.skipped.len() as u64,
+    )?;
     let estimate = Estimate::new(
         &settings.model,
         pricing,
@@ -159,6 +177,7 @@ fn check_pairs(
     settings: &PlanSettings,
     import: &ImportSummary,
     planned: u64,
+    skipped: u64,
 ) -> Result<(), PlanError> {
     if planned == 0 {
         return Err(PlanError::NoPairs {
@@ -168,11 +187,12 @@ fn check_pairs(
             blank: import.blank_rows,
         });
     }
-    if let Some(wanted) = settings.num_pairs.filter(|n| *n > planned) {
+    // Pairs skipped for `--skip-invalid` count as read: they are listed, not missing.
+    if let Some(wanted) = settings.num_pairs.filter(|n| *n > planned + skipped) {
         return Err(PlanError::TooFewPairs {
             input: settings.input.clone(),
             wanted,
-            available: planned,
+            available: planned + skipped,
         });
     }
     Ok(())

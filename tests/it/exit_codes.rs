@@ -257,3 +257,37 @@ fn truncated_answers_are_resent_only_with_a_raised_cap() {
         }
     }
 }
+
+#[test]
+fn a_prompt_over_the_context_window_is_refused_naming_file_and_line() {
+    let test = Test::new();
+    let small = serde_json::json!({
+        "note_id": "a",
+        "correct_note": "The patient takes aspirin 81 mg daily.",
+        "incorrect_note": "The patient takes aspirin 81 g daily.",
+        "error_type": "pharmacotherapy",
+    });
+    let note = "word ".repeat(130_000);
+    let big = serde_json::json!({
+        "note_id": "big",
+        "correct_note": note,
+        "incorrect_note": format!("{note}an error"),
+        "error_type": "diagnosis",
+    });
+    test.write("pairs.jsonl", format!("{small}\n\n{big}\n"));
+    let plan = ["plan", "--input", "pairs.jsonl", "--run", "r", "--quiet"];
+    let test = test.args(plan);
+    test.expect(2)
+        .stderr_has("pairs.jsonl:3: note `big`")
+        .stderr_has("over the 128000-token context window of `gpt-4o`")
+        .stderr_has("--skip-invalid");
+    assert!(!test.path("batches/r").exists());
+
+    let mut skipping = plan.to_vec();
+    skipping.extend(["--skip-invalid", "--json"]);
+    let test = test.args(skipping);
+    let done = test.success();
+    done.stderr_has("skipped pairs.jsonl:3: note `big`");
+    let out = done.json();
+    assert_eq!(out["manifest"]["input"]["pairs_planned"], 1);
+}
