@@ -149,6 +149,8 @@ pub trait BatchApi {
         path: &Path,
         filename: &str,
     ) -> impl Future<Output = Result<FileInfo, ApiError>>;
+    /// Deletes a file (one of ours uploaded twice); a file already gone is no error.
+    fn delete_file(&self, file_id: &str) -> impl Future<Output = Result<(), ApiError>>;
     /// Every file with `purpose=batch` (all pages).
     fn list_batch_files(&self) -> impl Future<Output = Result<Vec<FileInfo>, ApiError>>;
     /// Creates a batch on `/v1/chat/completions` with a 24 h window. Not retried when the

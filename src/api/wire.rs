@@ -124,6 +124,13 @@ impl From<WireFile> for FileInfo {
     }
 }
 
+/// The answer to `DELETE /files/{id}` (`object` and `deleted` are not read).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireDeleted {
+    #[allow(dead_code)] // read to check the answer's shape
+    pub id: String,
+}
+
 /// One page of a list (`first_id`/`last_id`, null on an empty page, are not read).
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireList<T> {

@@ -86,6 +86,11 @@ pub enum Event {
         /// When the outage began (Unix seconds).
         since: u64,
     },
+    /// Other uploads of a shard's file (orphans of lost answers) were deleted.
+    OrphansDeleted {
+        shard: usize,
+        files: usize,
+    },
     /// A shard's unfinished submission was looked up and nothing was found: withdrawn.
     Withdrawn {
         shard: usize,

@@ -115,6 +115,9 @@ impl Observer for Progress {
                     "warning: {message}\n  the API has not answered for {down} s; the batches keep running: looking again in {seconds:.0} s"
                 ));
             }
+            Event::OrphansDeleted { shard, files } => {
+                self.say(&format!("shard {shard:03}: deleted {files} earlier upload(s) of the same file"));
+            }
             Event::Withdrawn { shard } => {
                 self.say(&format!("shard {shard:03}: withdrawn (its submission was cut short and no batch of it exists)"));
             }

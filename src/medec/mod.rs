@@ -184,14 +184,15 @@ pub fn read_pairs<E: From<MedecError>>(
 pub fn note_lines(
     path: &Path,
     options: ReadOptions,
-    note_ids: &HashSet<String>,
+    note_ids: &[String],
 ) -> Result<std::collections::HashMap<String, u64>, MedecError> {
+    let note_ids: HashSet<&str> = note_ids.iter().map(String::as_str).collect();
     let format = InputFormat::from_path(path)?;
     let file = std::fs::File::open(path).map_err(MedecError::read(path))?;
     let reader = BufReader::with_capacity(1 << 16, file);
     let mut lines = std::collections::HashMap::new();
     read_from(path, format, reader, options, |pair: Pair, line| {
-        if note_ids.contains(&pair.note_id) {
+        if note_ids.contains(pair.note_id.as_str()) {
             lines.insert(pair.note_id, line);
         }
         Ok::<(), MedecError>(())

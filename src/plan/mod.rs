@@ -38,6 +38,21 @@ use crate::medec::MedecError;
 use crate::money::PricingError;
 use crate::store::StoreError;
 
+/// A request whose prompt and output cap together exceed the model's context window.
+#[derive(Debug, thiserror::Error)]
+#[error("{input}:{line}: note `{note_id}`: its {kind} prompt of {prompt_tokens} tokens + the output cap of {output_cap} is over the {limit}-token context window of `{model}`\nhint: shorten the note, lower `max_output_tokens` in the prompt config, or pass `--skip-invalid` to skip such pairs")]
+pub struct OverContext {
+    pub input: PathBuf,
+    /// 0 when the line could not be found again.
+    pub line: u64,
+    pub note_id: String,
+    pub kind: String,
+    pub prompt_tokens: u64,
+    pub output_cap: u64,
+    pub limit: u64,
+    pub model: String,
+}
+
 /// Why a plan could not be made. Nothing is written when planning fails.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -64,18 +79,8 @@ pub enum PlanError {
         wanted: u64,
         available: u64,
     },
-    #[error("{input}:{line}: note `{note_id}`: its {kind} prompt of {prompt_tokens} tokens + the output cap of {output_cap} is over the {limit}-token context window of `{model}`\nhint: shorten the note, lower `max_output_tokens` in the prompt config, or pass `--skip-invalid` to skip such pairs")]
-    OverContext {
-        input: PathBuf,
-        /// 0 when the line could not be found again.
-        line: u64,
-        note_id: String,
-        kind: String,
-        prompt_tokens: u64,
-        output_cap: u64,
-        limit: u64,
-        model: String,
-    },
+    #[error(transparent)]
+    OverContext(Box<OverContext>),
     #[error("run `{run}` was already submitted with another plan; it is never replaced\nhint: plan under another `--run` name")]
     AlreadySubmitted { run: String },
     #[error("cannot start the threads that read and count the input")]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fs::sha256_file;
+use super::fs::{remove_stale, sha256_file, TEMP_PREFIX};
 use super::manifest::{FileRecord, Manifest, ShardRecord, MANIFEST_FILE};
 use super::{RunLock, StoreError};
 
@@ -36,6 +36,8 @@ impl RunDir {
     pub fn open(path: &Path) -> Result<RunDir, StoreError> {
         check_planned(path)?;
         let lock = RunLock::acquire(path)?;
+        // Under the lock: a manifest temp file is a killed process's leftover.
+        remove_stale(path, &[TEMP_PREFIX])?;
         let manifest = Manifest::load(path)?;
         Ok(RunDir {
             path: path.to_path_buf(),

@@ -25,6 +25,7 @@ pub enum Route {
     ListBatches,
     Cancel,
     Content,
+    DeleteFile,
 }
 
 /// What goes wrong on the next call to a route.
@@ -146,6 +147,7 @@ impl FakeApi {
         let app = Router::new()
             .route("/v1/files", post(upload).get(list_files))
             .route("/v1/files/{id}/content", get(content))
+            .route("/v1/files/{id}", axum::routing::delete(delete_file))
             .route("/v1/batches", post(create).get(list_batches))
             .route("/v1/batches/{id}", get(retrieve))
             .route("/v1/batches/{id}/cancel", post(cancel))
@@ -215,6 +217,32 @@ impl FakeApi {
     /// is a string, `usage.prompt_tokens` of `"lots"`, and of -500.
     pub fn malformed_answers(&self) {
         self.state.lock().unwrap().malformed = true;
+    }
+
+    /// Adds a `purpose=batch` file as if uploaded earlier (an upload whose answer was
+    /// lost and which a lookup at the time did not see).
+    pub fn plant_upload(&self, filename: &str, bytes: Vec<u8>) {
+        let mut state = self.state.lock().unwrap();
+        let id = state.id("file-");
+        state.files.push(FakeFile {
+            id,
+            filename: filename.into(),
+            purpose: "batch".into(),
+            bytes,
+            created_at: now(),
+        });
+    }
+
+    /// Names of the files with `purpose=batch` (one per upload still there).
+    pub fn batch_file_names(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .iter()
+            .filter(|f| f.purpose == "batch")
+            .map(|f| f.filename.clone())
+            .collect()
     }
 
     pub fn batches_created(&self) -> usize {
@@ -522,6 +550,27 @@ async fn list_files(
         .map(file_object)
         .collect();
     Json(page(&files, &query, 10_000)).into_response()
+}
+
+async fn delete_file(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let fault = state
+        .lock()
+        .unwrap()
+        .take_fault(Route::DeleteFile, id.clone());
+    if let Some(response) = before(fault, &state).await {
+        return response;
+    }
+    let mut state = state.lock().unwrap();
+    let Some(index) = state.files.iter().position(|f| f.id == id) else {
+        return error(
+            404,
+            &format!("No such File object: {id}"),
+            "invalid_request_error",
+            None,
+        );
+    };
+    state.files.remove(index);
+    Json(json!({"id": id, "object": "file", "deleted": true})).into_response()
 }
 
 async fn content(State(state): State<Shared>, Path(id): Path<String>) -> Response {

@@ -281,3 +281,68 @@ fn an_echoing_gateway_never_gets_the_key_printed_or_stored() {
     let manifest_text = std::fs::read_to_string(test.path("batches/r/manifest.json")).unwrap();
     assert!(!manifest_text.contains("NEVER-PRINT"));
 }
+
+#[test]
+fn an_upload_whose_answer_was_lost_is_looked_up_not_sent_again() {
+    let fake = FakeApi::start();
+    fake.fault(Route::Upload, Fault::DropAfterApply);
+    let test = planned(&fake, "3", &[]).args(["submit", "r"]);
+    test.success().stderr_has("reusing the earlier upload");
+    assert_eq!(fake.files_uploaded(), 1, "uploaded once");
+    assert_eq!(fake.batches_created(), 1);
+}
+
+#[test]
+fn orphaned_uploads_of_the_run_are_deleted() {
+    let fake = FakeApi::start();
+    let test = planned(&fake, "3", &[]).args(["submit", "r"]);
+    // An earlier upload of the same shard whose answer was lost.
+    let plan = manifest(&test)["plan_hash"].as_str().unwrap()[..12].to_string();
+    let name = format!("safesft-r-shard-000-{plan}.jsonl");
+    let bytes = std::fs::read(test.path("batches/r/requests/shard-000.jsonl")).unwrap();
+    fake.plant_upload(&name, bytes);
+    // This one's answer is lost too: the process is killed waiting for it.
+    fake.fault(Route::Upload, Fault::HangAfterApply);
+    let mut child = test.spawn();
+    fake.wait_until("the upload", |f| f.files_uploaded() == 1);
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(fake.batch_file_names(), [name.clone(), name.clone()]);
+
+    test.success().stderr_has("deleted 1 earlier upload");
+    assert_eq!(fake.batch_file_names(), [name], "the orphan is deleted");
+    assert_eq!(fake.calls(Route::DeleteFile), 1);
+    assert_eq!(fake.batches_created(), 1);
+}
+
+#[test]
+fn leftovers_of_killed_processes_are_removed_at_the_next_start() {
+    let fake = FakeApi::start();
+    let test = finished(&fake, "3");
+    // What a `kill -9` leaves: a plan's staging folder, a set-aside plan, temp files of
+    // the manifest, the SFT files and the reports (pid 4194399 never runs: over 2^22).
+    let leftovers = [
+        "batches/.plan-4194399-abc/requests/shard-000.jsonl",
+        "batches/.replaced-4194399-r/manifest.json",
+        "batches/r/.tmp-4194399-manifest",
+        "batches/r/sft/.tmp-4194399-sft",
+        "reports/.tmp-4194399-ledger",
+    ];
+    for path in leftovers {
+        test.write(path, "half");
+    }
+    let test = test.args(plan_args("other", &["--num-pairs", "2"]));
+    test.success();
+    let test = test.args(["reconcile", "r"]);
+    test.success();
+    for path in leftovers {
+        let top = path.split('/').take(2).collect::<Vec<_>>().join("/");
+        let gone = if path.starts_with("batches/.") {
+            top
+        } else {
+            path.to_string()
+        };
+        assert!(!test.path(&gone).exists(), "{gone} is left");
+    }
+}
