@@ -320,7 +320,8 @@ fn swap_into_place(
     run: &str,
     replaced: bool,
 ) -> Result<(), StoreError> {
-    let run_dir = &batches_dir.join(run);
+    let run_dir = batches_dir.join(run);
+    let run_dir = run_dir.as_path();
     if replaced {
         let aside = batches_dir.join(format!("{REPLACED_PREFIX}{}-{run}", std::process::id()));
         std::fs::rename(run_dir, &aside).map_err(StoreError::rename(run_dir, &aside))?;
