@@ -198,6 +198,20 @@ mod tests {
 
     /// A batch as the real API sends it while validating: nulls for everything not
     /// reached yet, `model` and `usage` (batches since September 2025).
+    #[test]
+    fn a_failed_batchs_error_messages_are_scrubbed_of_credentials() {
+        let mut object = batch_json("failed");
+        object["errors"] = json!({"object": "list", "data": [
+            {"code": "invalid_request", "message": "bad header Authorization: Bearer sk-live-ABCDEF0123456789xyz", "param": null, "line": null}
+        ]});
+        let batch: WireBatch = serde_json::from_value(object).unwrap();
+        let info = batch.into_info().unwrap();
+        assert_eq!(
+            info.errors[0].message.as_deref(),
+            Some("bad header Authorization: Bearer [redacted]")
+        );
+    }
+
     fn batch_json(status: &str) -> Value {
         json!({
             "id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions",

@@ -66,6 +66,10 @@ pub enum Scenario {
     AllFail,
 }
 
+mod network;
+
+use network::{remember_authorization, OutageListener};
+
 struct FakeFile {
     id: String,
     filename: String,
@@ -285,53 +289,6 @@ impl FakeApi {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-/// The listener of the fake: during an outage a connection is accepted and dropped at
-/// once, so the client cannot reach the API at all.
-struct OutageListener {
-    inner: tokio::net::TcpListener,
-    state: Shared,
-}
-
-impl axum::serve::Listener for OutageListener {
-    type Io = tokio::net::TcpStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((stream, address)) = self.inner.accept().await else {
-                continue;
-            };
-            let mut state = self.state.lock().unwrap();
-            if state.in_outage() {
-                state.outage_hits += 1;
-                drop(stream);
-                continue;
-            }
-            return (stream, address);
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-/// Keeps the `Authorization` header of each call, for [`Fault::EchoAuthorization`].
-async fn remember_authorization(
-    State(state): State<Shared>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if let Some(value) = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        state.lock().unwrap().authorization = value.to_string();
-    }
-    next.run(request).await
 }
 
 fn error(status: u16, message: &str, kind: &str, code: Option<&str>) -> Response {
