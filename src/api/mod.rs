@@ -143,7 +143,8 @@ pub struct FileInfo {
 /// The calls the lifecycle makes. Implemented over HTTP by [`HttpBatchApi`] and by
 /// scripted fakes in tests.
 pub trait BatchApi {
-    /// Uploads a request file with `purpose=batch`.
+    /// Uploads a request file with `purpose=batch`. Not retried when the outcome is
+    /// unknown: the caller looks the file up by its name and size first.
     fn upload_file(
         &self,
         path: &Path,
