@@ -11,7 +11,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::error::{error_chain, redact};
 use super::retry::{retry_after, with_retry, Failure, RetryRule};
-use super::wire::{decode, error_details, CreateBatchBody, WireBatch, WireFile, WireList};
+use super::wire::{
+    decode, error_details, CreateBatchBody, WireBatch, WireDeleted, WireFile, WireList,
+};
 use super::{
     ApiError, ApiSettings, BatchApi, BatchInfo, BatchPage, FileInfo, CHAT_COMPLETIONS_ENDPOINT,
 };
@@ -181,8 +183,10 @@ impl BatchApi for HttpBatchApi {
                 source,
             })?);
         let url = self.url(&["files"]);
+        // A lost answer may hide a finished upload: the caller looks it up by name and
+        // size before sending it again, so only provably failed attempts retry here.
         let file: WireFile = self
-            .call(call, RetryRule::Transient, || {
+            .call(call, RetryRule::ProvablyNotApplied, || {
                 // `Bytes` clones share the buffer: a retry re-sends without copying.
                 let part = reqwest::multipart::Part::stream_with_length(
                     reqwest::Body::from(bytes.clone()),
@@ -198,6 +202,20 @@ impl BatchApi for HttpBatchApi {
             })
             .await?;
         Ok(file.into())
+    }
+
+    async fn delete_file(&self, file_id: &str) -> Result<(), ApiError> {
+        let call = format!("deleting file `{file_id}`");
+        let url = self.url(&["files", file_id]);
+        let deleted: Result<WireDeleted, ApiError> = self
+            .call(&call, RetryRule::Transient, || {
+                self.http.delete(url.clone())
+            })
+            .await;
+        match deleted {
+            Ok(_) | Err(ApiError::Status { status: 404, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     async fn list_batch_files(&self) -> Result<Vec<FileInfo>, ApiError> {

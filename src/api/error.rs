@@ -65,13 +65,62 @@ impl ApiError {
     }
 }
 
-/// `text` with every occurrence of `secret` replaced, for text that came from elsewhere
-/// (a proxy may echo the `Authorization` header into an error page).
+/// What a secret is replaced with.
+const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of `secret` replaced, and any other credential it shows
+/// (`Bearer …`, an `sk-…` key), for text that came from elsewhere: a proxy may echo the
+/// `Authorization` header, whole or cut short, into an error page.
 pub(crate) fn redact(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_string();
+    let text = if secret.is_empty() {
+        text.to_string()
+    } else {
+        text.replace(secret, REDACTED)
+    };
+    scrub_credentials(&text)
+}
+
+/// A character of a bearer token or an API key.
+fn token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~+/=".contains(&byte)
+}
+
+/// `text` with the token after every `Bearer ` and every `sk-…` key replaced.
+pub(crate) fn scrub_credentials(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let word_start = at == 0 || !token_byte(bytes[at - 1]);
+        let bearer = word_start
+            && bytes.len() >= at + 7
+            && bytes[at..at + 6].eq_ignore_ascii_case(b"bearer")
+            && bytes[at + 6].is_ascii_whitespace();
+        let key = word_start && bytes[at..].starts_with(b"sk-");
+        if !bearer && !key {
+            at += 1;
+            continue;
+        }
+        let mut start = if bearer { at + 6 } else { at };
+        while bearer && start < bytes.len() && bytes[start].is_ascii_whitespace() {
+            start += 1;
+        }
+        let end = start
+            + bytes[start..]
+                .iter()
+                .take_while(|b| token_byte(**b))
+                .count();
+        // `sk-` alone or a short word (`sk-learn`) is no key; any bearer token is.
+        if end > start && (bearer || end - start >= 20) {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+        }
+        at = end.max(at + 1);
     }
-    text.replace(secret, "[redacted]")
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// An error with its sources, as one line (a transport error's cause is the useful part).
@@ -123,6 +172,31 @@ mod tests {
             "bad header: Authorization: Bearer [redacted]; again [redacted]"
         );
         assert_eq!(redact("x", ""), "x");
+    }
+
+    #[test]
+    fn any_bearer_token_or_api_key_is_scrubbed_even_cut_short() {
+        let cases = [
+            (
+                "Invalid header: Authorization: Bearer sk-test-NEVER-PRI…",
+                "Invalid header: Authorization: Bearer [redacted]…",
+            ),
+            (
+                "authorization: bearer   abc.def-123",
+                "authorization: bearer   [redacted]",
+            ),
+            (
+                "key sk-proj-0123456789abcdefghij was refused",
+                "key [redacted] was refused",
+            ),
+            ("uses sk-learn and task-sk-x", "uses sk-learn and task-sk-x"),
+            ("Bearer [redacted] already", "Bearer [redacted] already"),
+            ("no secrets here", "no secrets here"),
+            ("ends with Bearer", "ends with Bearer"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(redact(text, "sk-the-real-key"), want, "{text}");
+        }
     }
 
     #[test]

@@ -143,12 +143,15 @@ pub struct FileInfo {
 /// The calls the lifecycle makes. Implemented over HTTP by [`HttpBatchApi`] and by
 /// scripted fakes in tests.
 pub trait BatchApi {
-    /// Uploads a request file with `purpose=batch`.
+    /// Uploads a request file with `purpose=batch`. Not retried when the outcome is
+    /// unknown: the caller looks the file up by its name and size first.
     fn upload_file(
         &self,
         path: &Path,
         filename: &str,
     ) -> impl Future<Output = Result<FileInfo, ApiError>>;
+    /// Deletes a file (one of ours uploaded twice); a file already gone is no error.
+    fn delete_file(&self, file_id: &str) -> impl Future<Output = Result<(), ApiError>>;
     /// Every file with `purpose=batch` (all pages).
     fn list_batch_files(&self) -> impl Future<Output = Result<Vec<FileInfo>, ApiError>>;
     /// Creates a batch on `/v1/chat/completions` with a 24 h window. Not retried when the

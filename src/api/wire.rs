@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::redact;
+use super::error::{redact, scrub_credentials};
 use super::{ApiError, BatchErrorItem, BatchInfo, BatchStatus, FileInfo, RequestCounts};
 
 /// The body of `POST /batches`: exactly these four fields (the API refuses a `null`
@@ -78,7 +78,17 @@ impl WireBatch {
             output_file_id: self.output_file_id,
             error_file_id: self.error_file_id,
             request_counts: self.request_counts.unwrap_or_default(),
-            errors: self.errors.map(|e| e.data).unwrap_or_default(),
+            // Server text that is stored and shown: no credential may ride along.
+            errors: self
+                .errors
+                .map(|e| e.data)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| BatchErrorItem {
+                    message: item.message.as_deref().map(scrub_credentials),
+                    ..item
+                })
+                .collect(),
             metadata,
             created_at: self.created_at,
             in_progress_at: self.in_progress_at,
@@ -112,6 +122,13 @@ impl From<WireFile> for FileInfo {
             created_at: file.created_at,
         }
     }
+}
+
+/// The answer to `DELETE /files/{id}` (`object` and `deleted` are not read).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireDeleted {
+    #[allow(dead_code)] // read to check the answer's shape
+    pub id: String,
 }
 
 /// One page of a list (`first_id`/`last_id`, null on an empty page, are not read).
@@ -181,6 +198,20 @@ mod tests {
 
     /// A batch as the real API sends it while validating: nulls for everything not
     /// reached yet, `model` and `usage` (batches since September 2025).
+    #[test]
+    fn a_failed_batchs_error_messages_are_scrubbed_of_credentials() {
+        let mut object = batch_json("failed");
+        object["errors"] = json!({"object": "list", "data": [
+            {"code": "invalid_request", "message": "bad header Authorization: Bearer sk-live-ABCDEF0123456789xyz", "param": null, "line": null}
+        ]});
+        let batch: WireBatch = serde_json::from_value(object).unwrap();
+        let info = batch.into_info().unwrap();
+        assert_eq!(
+            info.errors[0].message.as_deref(),
+            Some("bad header Authorization: Bearer [redacted]")
+        );
+    }
+
     fn batch_json(status: &str) -> Value {
         json!({
             "id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions",

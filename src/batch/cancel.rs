@@ -1,12 +1,15 @@
 //! Cancelling a run: unfinished batches are cancelled, shards never submitted are
-//! withdrawn; and hints for the error codes of failed batches.
+//! withdrawn (a submission cut short is looked up, never finished); and hints for the
+//! error codes of failed batches.
 
-use super::submit::submit_shard;
+use super::submit::find_batch;
 use super::{BatchError, Event, Observer};
 use crate::api::{BatchApi, BatchStatus};
 use crate::store::RunDir;
 
-/// Cancels every unfinished batch and withdraws shards never submitted.
+/// Cancels every unfinished batch and withdraws shards never submitted. Nothing is
+/// uploaded or created: a shard whose submission was cut short is looked up by its
+/// metadata, cancelled when its batch exists, withdrawn when it does not.
 pub async fn cancel<A: BatchApi>(
     api: &A,
     run: &mut RunDir,
@@ -20,8 +23,26 @@ pub async fn cancel<A: BatchApi>(
                 run.save()?;
                 continue;
             }
-            // Interrupted mid-submission: finish it so the batch can be found and cancelled.
-            submit_shard(api, run, index, observer).await?;
+            // Interrupted mid-submission: its batch may exist; look, never create.
+            let found = match remote.create_started_at {
+                Some(started) => find_batch(api, &run.metadata(index), started).await?,
+                None => None,
+            };
+            let Some(batch) = found else {
+                run.shard_mut(index).remote.withdrawn = true;
+                run.save()?;
+                observer.event(&Event::Withdrawn { shard: index });
+                continue;
+            };
+            let batch_id = batch.id.clone();
+            let remote = &mut run.shard_mut(index).remote;
+            remote.batch_id = Some(batch_id.clone());
+            remote.batch = Some(batch);
+            run.save()?;
+            observer.event(&Event::Found {
+                shard: index,
+                batch_id,
+            });
         }
         let remote = &run.shard(index).remote;
         if remote

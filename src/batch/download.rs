@@ -1,5 +1,6 @@
-//! Downloads of a finished shard's output and error files, and the check that their
-//! lines add up to what the batch counted and the shard planned.
+//! Downloads of a finished shard's output and error files, the check that their lines
+//! add up to what the batch counted and the shard planned, and the check that files
+//! downloaded earlier are still the ones recorded (fetched again when not).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -83,6 +84,101 @@ pub(crate) async fn download_results<A: BatchApi>(
     run.shard_mut(index).remote.line_check = Some(check);
     run.save()?;
     Ok(())
+}
+
+/// Why a downloaded file is no longer the one recorded, if it is not.
+fn damage(run: &RunDir, record: &FileRecord) -> Result<Option<String>, StoreError> {
+    let path = run.path.join(&record.path);
+    let Ok(metadata) = std::fs::metadata(&path) else {
+        return Ok(Some(format!("`{}` is missing", record.path)));
+    };
+    if metadata.len() != record.bytes {
+        return Ok(Some(format!(
+            "`{}` has {} bytes, {} were downloaded",
+            record.path,
+            metadata.len(),
+            record.bytes
+        )));
+    }
+    let (_, sha256) = count_and_hash(&path)?;
+    if sha256 != record.sha256 {
+        return Ok(Some(format!(
+            "`{}` changed since it was downloaded (sha256 {} ≠ {})",
+            record.path,
+            &sha256[..12],
+            &record.sha256[..12.min(record.sha256.len())]
+        )));
+    }
+    Ok(None)
+}
+
+/// Shards whose downloaded output or error file is missing or is not the one recorded
+/// (size and sha256), each with why.
+pub fn damaged_downloads(run: &RunDir) -> Result<Vec<(usize, String)>, StoreError> {
+    let mut damaged = Vec::new();
+    for shard in &run.manifest.shards {
+        if shard.remote.line_check.is_none() {
+            continue;
+        }
+        let batch = shard.remote.batch.as_ref();
+        for (record, file_id) in [
+            (
+                &shard.remote.output,
+                batch.and_then(|b| b.output_file_id.as_ref()),
+            ),
+            (
+                &shard.remote.errors,
+                batch.and_then(|b| b.error_file_id.as_ref()),
+            ),
+        ] {
+            let why = match record {
+                Some(record) => damage(run, record)?,
+                None if file_id.is_some() => Some("a result file was never recorded".into()),
+                None => None,
+            };
+            if let Some(why) = why {
+                damaged.push((shard.index, why));
+                break;
+            }
+        }
+    }
+    Ok(damaged)
+}
+
+/// Forgets the downloads of the damaged shards, so the next poll fetches them again from
+/// their file ids; returns how many there were.
+pub(crate) fn forget_damaged(
+    run: &mut RunDir,
+    observer: &mut dyn Observer,
+) -> Result<usize, BatchError> {
+    let damaged = damaged_downloads(run)?;
+    for (index, why) in &damaged {
+        let remote = &mut run.shard_mut(*index).remote;
+        remote.output = None;
+        remote.errors = None;
+        remote.line_check = None;
+        run.save()?;
+        observer.event(&Event::Damaged {
+            shard: *index,
+            why: why.clone(),
+        });
+    }
+    Ok(damaged.len())
+}
+
+/// Fetches again every downloaded file that is missing or not the one recorded; returns
+/// how many shards were fetched again.
+pub async fn repair_downloads<A: BatchApi>(
+    api: &A,
+    run: &mut RunDir,
+    observer: &mut dyn Observer,
+) -> Result<usize, BatchError> {
+    let damaged = damaged_downloads(run)?;
+    forget_damaged(run, observer)?;
+    for (index, _) in &damaged {
+        download_results(api, run, *index, observer).await?;
+    }
+    Ok(damaged.len())
 }
 
 /// Removes temp files of downloads a killed process left behind (we hold the run lock,

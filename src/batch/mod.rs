@@ -14,6 +14,7 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use cancel::{cancel, failure_hint};
+pub use download::{damaged_downloads, repair_downloads};
 pub use poll::{wait, PollSchedule};
 pub use retry::{apply_retry, plan_retry};
 pub use submit::submit_ready;
@@ -73,6 +74,27 @@ pub enum Event {
     Sleeping {
         seconds: f64,
     },
+    /// A downloaded file is missing or changed: it is fetched again.
+    Damaged {
+        shard: usize,
+        why: String,
+    },
+    /// The API could not be reached (network, 5xx, 429): polling goes on.
+    Outage {
+        message: String,
+        seconds: f64,
+        /// When the outage began (Unix seconds).
+        since: u64,
+    },
+    /// Other uploads of a shard's file (orphans of lost answers) were deleted.
+    OrphansDeleted {
+        shard: usize,
+        files: usize,
+    },
+    /// A shard's unfinished submission was looked up and nothing was found: withdrawn.
+    Withdrawn {
+        shard: usize,
+    },
 }
 
 /// Receives [`Event`]s.
@@ -80,7 +102,8 @@ pub trait Observer {
     fn event(&mut self, event: &Event);
 }
 
-fn unix_now() -> u64 {
+/// Seconds since the Unix epoch (0 before it).
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -100,6 +123,13 @@ pub enum BatchError {
     Shard(#[from] ShardError),
     #[error("request `{custom_id}` is not in the run's plan")]
     NotInPlan { custom_id: String },
+    /// The API stayed unreachable past the batches' own 24 h window.
+    #[error("the API has not answered since {since} (Unix time), past the batches' 24 h window")]
+    Outage {
+        since: u64,
+        #[source]
+        error: ApiError,
+    },
 }
 
 /// The worst case is over the budget: nothing is submitted.

@@ -21,8 +21,13 @@ pub struct RetryPlan {
 }
 
 /// Builds the next attempt of `requests` (their latest attempt + 1), with the same bodies
-/// as before, in new shards under the run's limits.
-pub fn plan_retry(run: &RunDir, requests: &[&Resolved]) -> Result<RetryPlan, BatchError> {
+/// as before, in new shards under the run's limits; a request in `caps` (by its old
+/// `custom_id`) gets that output cap instead of its own, and is priced with it.
+pub fn plan_retry(
+    run: &RunDir,
+    requests: &[&Resolved],
+    caps: &BTreeMap<String, u32>,
+) -> Result<RetryPlan, BatchError> {
     let index_path = run.path.join(INDEX_FILE);
     let entries: BTreeMap<String, IndexEntry> =
         read_jsonl::<IndexEntry>(&index_path, "not an index line")?
@@ -67,6 +72,15 @@ pub fn plan_retry(run: &RunDir, requests: &[&Resolved]) -> Result<RetryPlan, Bat
         .to_string();
         let mut request = request.clone();
         request.custom_id.clone_from(&new_id);
+        let cap = caps.get(*old_id).copied();
+        if let Some(cap) = cap {
+            let body = &mut request.body;
+            if body.max_completion_tokens.is_some() {
+                body.max_completion_tokens = Some(cap);
+            } else {
+                body.max_tokens = Some(cap);
+            }
+        }
         let line = to_line(&request);
         let (shard, finished) = sharder.place(
             &new_id,
@@ -80,6 +94,9 @@ pub fn plan_retry(run: &RunDir, requests: &[&Resolved]) -> Result<RetryPlan, Bat
         current.push(line);
         let mut planned = entry.request.clone();
         planned.custom_id = new_id;
+        if let Some(cap) = cap {
+            planned.max_output_tokens = u64::from(cap);
+        }
         worst.add(&planned);
         index.push(IndexEntry {
             request: planned,

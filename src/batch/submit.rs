@@ -46,6 +46,7 @@ pub(crate) async fn submit_shard<A: BatchApi>(
     observer: &mut dyn Observer,
 ) -> Result<(), BatchError> {
     let name = run.upload_name(index);
+    let mut uncertain = run.shard(index).remote.upload_started_at.is_some();
     if run.shard(index).remote.input_file_id.is_none() {
         let reused = if run.shard(index).remote.upload_started_at.is_some() {
             find_upload(api, &name, run.shard(index).file.bytes).await?
@@ -61,26 +62,54 @@ pub(crate) async fn submit_shard<A: BatchApi>(
         } else {
             run.shard_mut(index).remote.upload_started_at = Some(unix_now());
             run.save()?;
-            let path = run.path.join(&run.shard(index).file.path);
-            let file = api.upload_file(&path, &name).await?;
-            observer.event(&Event::Uploaded {
-                shard: index,
-                file_id: file.id.clone(),
-            });
-            file.id
+            let (file_id, doubted) = upload(api, run, index, &name, observer).await?;
+            uncertain |= doubted;
+            file_id
         };
         run.shard_mut(index).remote.input_file_id = Some(file_id);
         run.save()?;
     }
+    let metadata = run.metadata(index);
+    submit_batch(api, run, index, &metadata, observer).await?;
+    // Uploads of this shard other than the one its batch reads are orphans of lost
+    // answers (or of a crash): delete them, so nothing of the run is left behind. Only
+    // looked for when an upload's outcome was ever in doubt.
+    let keep = run
+        .shard(index)
+        .remote
+        .input_file_id
+        .clone()
+        .unwrap_or_default();
+    if !uncertain {
+        return Ok(());
+    }
+    if let Ok(removed) = delete_orphans(api, &name, &keep).await {
+        if removed > 0 {
+            observer.event(&Event::OrphansDeleted {
+                shard: index,
+                files: removed,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Creates (or finds) the batch of a shard whose file is uploaded.
+async fn submit_batch<A: BatchApi>(
+    api: &A,
+    run: &mut RunDir,
+    index: usize,
+    metadata: &BTreeMap<String, String>,
+    observer: &mut dyn Observer,
+) -> Result<(), BatchError> {
     let input_file_id = run
         .shard(index)
         .remote
         .input_file_id
         .clone()
         .unwrap_or_default();
-    let metadata = run.metadata(index);
     if let Some(started) = run.shard(index).remote.create_started_at {
-        if let Some(batch) = find_batch(api, &metadata, started).await? {
+        if let Some(batch) = find_batch(api, metadata, started).await? {
             return record_batch(run, index, batch, observer, true);
         }
     }
@@ -89,12 +118,12 @@ pub(crate) async fn submit_shard<A: BatchApi>(
     let started = run.shard(index).remote.create_started_at.unwrap_or(0);
     let mut attempt = 1;
     loop {
-        match api.create_batch(&input_file_id, &metadata).await {
+        match api.create_batch(&input_file_id, metadata).await {
             Ok(batch) => return record_batch(run, index, batch, observer, false),
             Err(error) if error.transient() && attempt < CREATE_ATTEMPTS => {
                 // The batch may exist although the answer was lost: look before creating.
                 if error.maybe_applied() {
-                    if let Some(batch) = find_batch(api, &metadata, started).await? {
+                    if let Some(batch) = find_batch(api, metadata, started).await? {
                         return record_batch(run, index, batch, observer, true);
                     }
                 }
@@ -103,6 +132,63 @@ pub(crate) async fn submit_shard<A: BatchApi>(
             Err(error) => return Err(error.into()),
         }
     }
+}
+
+/// Uploads a shard's file; true beside its id when an attempt's outcome was in doubt.
+/// When the answer is lost (the upload may have happened), the file is looked up by its
+/// name and size before it is sent again: never uploaded blind twice.
+async fn upload<A: BatchApi>(
+    api: &A,
+    run: &RunDir,
+    index: usize,
+    name: &str,
+    observer: &mut dyn Observer,
+) -> Result<(String, bool), BatchError> {
+    let path = run.path.join(&run.shard(index).file.path);
+    let bytes = run.shard(index).file.bytes;
+    let mut attempt = 1;
+    let mut doubted = false;
+    loop {
+        match api.upload_file(&path, name).await {
+            Ok(file) => {
+                observer.event(&Event::Uploaded {
+                    shard: index,
+                    file_id: file.id.clone(),
+                });
+                return Ok((file.id, doubted));
+            }
+            Err(error) if error.transient() && attempt < CREATE_ATTEMPTS => {
+                if error.maybe_applied() {
+                    doubted = true;
+                    if let Some(file_id) = find_upload(api, name, bytes).await? {
+                        observer.event(&Event::UploadReused {
+                            shard: index,
+                            file_id: file_id.clone(),
+                        });
+                        return Ok((file_id, true));
+                    }
+                }
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// Deletes the run's other uploads of a shard (same name, not the file its batch
+/// reads): orphans of uploads whose answers were lost. A failure only leaves them.
+async fn delete_orphans<A: BatchApi>(api: &A, name: &str, keep: &str) -> Result<usize, ApiError> {
+    let orphans: Vec<String> = api
+        .list_batch_files()
+        .await?
+        .into_iter()
+        .filter(|f| f.filename == name && f.id != keep)
+        .map(|f| f.id)
+        .collect();
+    for id in &orphans {
+        api.delete_file(id).await?;
+    }
+    Ok(orphans.len())
 }
 
 fn record_batch(
@@ -147,7 +233,7 @@ async fn find_upload<A: BatchApi>(
 
 /// The batch carrying `metadata`, created since shortly before `started`, if any.
 /// Lists newest first and stops at older batches.
-async fn find_batch<A: BatchApi>(
+pub(crate) async fn find_batch<A: BatchApi>(
     api: &A,
     metadata: &BTreeMap<String, String>,
     started: u64,

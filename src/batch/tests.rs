@@ -56,6 +56,9 @@ impl BatchApi for Scripted {
     async fn list_batch_files(&self) -> Result<Vec<FileInfo>, ApiError> {
         Ok(Vec::new())
     }
+    async fn delete_file(&self, _file_id: &str) -> Result<(), ApiError> {
+        Ok(())
+    }
     async fn create_batch(
         &self,
         _input_file_id: &str,

@@ -129,6 +129,10 @@ pub struct RetryArgs {
     /// Write the new attempt but do not submit it.
     #[arg(long)]
     pub no_submit: bool,
+    /// Resend answers cut off by their output cap (`finish_reason: length`) with this
+    /// cap in tokens (priced and budget-checked); without it they are not resent.
+    #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub truncated_cap: Option<u32>,
 }
 
 /// Check an SFT file: 50/50 labels (±1%), sources, record format, duplicates, and with
@@ -313,9 +317,10 @@ pub struct PlanArgs {
     pub model: Option<String>,
     #[command(flatten)]
     pub reasoning: ReasoningArgs,
-    /// Plan only the first N pairs.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub num_pairs: Option<u64>,
+    /// Plan only the first N pairs (`all`: every pair); more than the input holds is
+    /// an error.
+    #[arg(long, value_name = "N|all", value_parser = parse_num_pairs)]
+    pub num_pairs: Option<NumPairs>,
     /// Refuse to plan when the worst case costs more than this many US dollars.
     #[arg(long, value_parser = parse_usd)]
     pub budget_usd: Option<Usd>,
@@ -402,8 +407,8 @@ pub struct EstimateArgs {
 
 /// The whole job: import, plan, budget check, submit, wait, reconcile, report.
 ///
-/// Without `OPENAI_API_KEY` (or with `--dry-run`) it stops after the plan and says how
-/// to go on. Run again after an interruption, it continues where it stopped: the plan
+/// With `--dry-run` it stops after the plan and says how to go on; without it, a
+/// missing `OPENAI_API_KEY` is an error (exit 2) before anything is planned. Run again after an interruption, it continues where it stopped: the plan
 /// is kept, uploads and batches are reused, never made twice.
 #[derive(Debug, Args)]
 #[command(
@@ -426,6 +431,35 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
         Ok(jobs) if (1..=1024).contains(&jobs) => Ok(jobs),
         _ => Err(format!(
             "`{text}` is not a number of threads from 1 to 1024"
+        )),
+    }
+}
+
+/// `--num-pairs`: a number of pairs, or every pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumPairs {
+    All,
+    First(u64),
+}
+
+impl NumPairs {
+    /// The number asked for, or `None` for every pair.
+    pub fn limit(self) -> Option<u64> {
+        match self {
+            NumPairs::All => None,
+            NumPairs::First(n) => Some(n),
+        }
+    }
+}
+
+fn parse_num_pairs(text: &str) -> Result<NumPairs, String> {
+    if text == "all" {
+        return Ok(NumPairs::All);
+    }
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(NumPairs::First(n)),
+        _ => Err(format!(
+            "`{text}` is not a number of pairs above 0, or `all`"
         )),
     }
 }

@@ -59,6 +59,15 @@ impl Progress {
         }
     }
 
+    /// A warning: printed even when progress is quiet.
+    fn warn(&self, text: &str) {
+        if self.terminal && !self.quiet {
+            let _ = self.multi.println(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
     pub(crate) fn clear(&self) {
         let _ = self.multi.clear();
     }
@@ -96,6 +105,22 @@ impl Observer for Progress {
                 self.say(&format!("shard {shard:03}: downloaded {path} ({bytes} bytes)"));
             }
             Event::Sleeping { .. } => {}
+            // Warnings: shown even with `--quiet`.
+            Event::Damaged { shard, why } => {
+                self.warn(&format!("warning: shard {shard:03}: {why}: fetching it again"));
+            }
+            Event::Outage { message, seconds, since } => {
+                let down = crate::batch::unix_now().saturating_sub(*since);
+                self.warn(&format!(
+                    "warning: {message}\n  the API has not answered for {down} s; the batches keep running: looking again in {seconds:.0} s"
+                ));
+            }
+            Event::OrphansDeleted { shard, files } => {
+                self.say(&format!("shard {shard:03}: deleted {files} earlier upload(s) of the same file"));
+            }
+            Event::Withdrawn { shard } => {
+                self.say(&format!("shard {shard:03}: withdrawn (its submission was cut short and no batch of it exists)"));
+            }
             Event::Polled { shard, batch } => {
                 let counts = batch.request_counts;
                 let done = counts.completed + counts.failed;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use super::args::{FallbackArg, PlanArgs, PollArgs, RunRef, SftArgs, SftFormat};
+use super::args::{FallbackArg, NumPairs, PlanArgs, PollArgs, RunRef, SftArgs, SftFormat};
 use crate::batch::PollSchedule;
 use crate::job::SftOptions;
 use crate::medec::ReadOptions;
@@ -80,10 +80,13 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         .model
         .clone()
         .unwrap_or_else(|| prompts.config.model.clone());
-    let run = args
-        .run
-        .clone()
-        .unwrap_or_else(|| default_run_name(&args.input, &model, args.num_pairs));
+    let run = args.run.clone().unwrap_or_else(|| {
+        default_run_name(
+            &args.input,
+            &model,
+            args.num_pairs.and_then(NumPairs::limit),
+        )
+    });
     Ok(PlanSettings {
         input: args.input.clone(),
         read_options: ReadOptions {
@@ -93,7 +96,7 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         pricing,
         model,
         reasoning: args.reasoning.enabled(),
-        num_pairs: args.num_pairs,
+        num_pairs: args.num_pairs.and_then(NumPairs::limit),
         limits: ShardLimits {
             max_requests: args.max_requests_per_shard,
             max_bytes: args.max_shard_bytes,

@@ -15,7 +15,7 @@ use crate::report::ledger::{self, LedgerRow, LEDGER_FILE};
 use crate::report::{accounting_table, ReportError};
 use crate::safety::SafetyChecker;
 use crate::sft::{Fallback, GenerationStats};
-use crate::store::fs::{write_atomic, write_json_atomic};
+use crate::store::fs::{remove_stale, write_atomic, write_json_atomic, TEMP_PREFIX};
 use crate::store::{RunDir, StoreError};
 
 /// Why a run could not be reconciled.
@@ -78,6 +78,11 @@ pub fn reconcile_run(
         .output_dir
         .clone()
         .unwrap_or_else(|| run.path.join("sft"));
+    // Temp files of writers killed mid-write (their process is gone): never read, only
+    // in the way. Failing to remove one does not stop the reconcile.
+    for folder in [output_dir.as_path(), reports_dir] {
+        let _ = remove_stale(folder, &[TEMP_PREFIX]);
+    }
     let dataset = write_dataset(
         &files,
         &reconciled,

@@ -33,12 +33,12 @@ const CORRECTED_SENTENCE: usize = 7;
 const CORRECTED_TEXT: usize = 8;
 
 /// Reads the release CSV from `reader` (named `path` in errors), handing each pair to
-/// `on_pair`.
+/// `on_pair` with the line it starts on.
 pub(super) fn read_csv<E: From<MedecError>>(
     path: &Path,
     mut reader: impl BufRead,
     tally: &mut Tally,
-    mut on_pair: impl FnMut(Pair) -> Result<(), E>,
+    mut on_pair: impl FnMut(Pair, u64) -> Result<(), E>,
 ) -> Result<(), E> {
     let crlf = quirks::uses_crlf(&mut reader).map_err(MedecError::read(path))?;
     let mut csv = ReaderBuilder::new()
@@ -78,7 +78,7 @@ pub(super) fn read_csv<E: From<MedecError>>(
             Ok(Some(pair)) => {
                 let duplicate = |id: &str| row.error(TEXT_ID, format!("duplicate Text ID `{id}`"));
                 if let Some(pair) = tally.admit(pair, duplicate)? {
-                    on_pair(pair)?;
+                    on_pair(pair, start_line)?;
                 }
             }
             Err(error) => tally.reject(error)?,

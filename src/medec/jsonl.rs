@@ -22,12 +22,12 @@ struct JsonPair {
 }
 
 /// Reads the paired form from `reader` (named `path` in errors), handing each pair to
-/// `on_pair`. Blank lines are passed over.
+/// `on_pair` with the line it starts on. Blank lines are passed over.
 pub(super) fn read_jsonl<E: From<MedecError>>(
     path: &Path,
     mut reader: impl BufRead,
     tally: &mut Tally,
-    mut on_pair: impl FnMut(Pair) -> Result<(), E>,
+    mut on_pair: impl FnMut(Pair, u64) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut buffer = Vec::new();
     let mut line_number = 0u64;
@@ -55,7 +55,7 @@ pub(super) fn read_jsonl<E: From<MedecError>>(
                 let duplicate =
                     |id: &str| error(Some("note_id"), format!("duplicate note_id `{id}`"));
                 if let Some(pair) = tally.admit(pair, duplicate)? {
-                    on_pair(pair)?;
+                    on_pair(pair, line_number)?;
                 }
             }
             Err(row_error) => tally.reject(row_error)?,

@@ -171,12 +171,33 @@ impl ImportSummary {
 pub fn read_pairs<E: From<MedecError>>(
     path: &Path,
     options: ReadOptions,
-    on_pair: impl FnMut(Pair) -> Result<(), E>,
+    mut on_pair: impl FnMut(Pair) -> Result<(), E>,
 ) -> Result<ImportSummary, E> {
     let format = InputFormat::from_path(path)?;
     let file = std::fs::File::open(path).map_err(MedecError::read(path))?;
     let reader = BufReader::with_capacity(1 << 16, file);
-    read_from(path, format, reader, options, on_pair)
+    read_from(path, format, reader, options, |pair, _| on_pair(pair))
+}
+
+/// The line each of `note_ids` starts on in `path` (a second pass, for messages that
+/// name `file:line` about pairs already read).
+pub fn note_lines(
+    path: &Path,
+    options: ReadOptions,
+    note_ids: &[String],
+) -> Result<std::collections::HashMap<String, u64>, MedecError> {
+    let note_ids: HashSet<&str> = note_ids.iter().map(String::as_str).collect();
+    let format = InputFormat::from_path(path)?;
+    let file = std::fs::File::open(path).map_err(MedecError::read(path))?;
+    let reader = BufReader::with_capacity(1 << 16, file);
+    let mut lines = std::collections::HashMap::new();
+    read_from(path, format, reader, options, |pair: Pair, line| {
+        if note_ids.contains(pair.note_id.as_str()) {
+            lines.insert(pair.note_id, line);
+        }
+        Ok::<(), MedecError>(())
+    })?;
+    Ok(lines)
 }
 
 /// [`read_pairs`], also giving the sha256 of the file's bytes, hashed as they are read:
@@ -184,12 +205,12 @@ pub fn read_pairs<E: From<MedecError>>(
 pub fn read_pairs_hashed<E: From<MedecError>>(
     path: &Path,
     options: ReadOptions,
-    on_pair: impl FnMut(Pair) -> Result<(), E>,
+    mut on_pair: impl FnMut(Pair) -> Result<(), E>,
 ) -> Result<(ImportSummary, String), E> {
     let format = InputFormat::from_path(path)?;
     let file = std::fs::File::open(path).map_err(MedecError::read(path))?;
     let mut reader = BufReader::with_capacity(1 << 16, HashingReader::new(file));
-    let summary = read_from(path, format, &mut reader, options, on_pair)?;
+    let summary = read_from(path, format, &mut reader, options, |pair, _| on_pair(pair))?;
     // The readers stop at the end of the data: anything after it is hashed too.
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(MedecError::read(path))?;
     Ok((summary, reader.into_inner().finish()))
@@ -229,7 +250,7 @@ fn read_from<E: From<MedecError>>(
     format: InputFormat,
     mut reader: impl BufRead,
     options: ReadOptions,
-    on_pair: impl FnMut(Pair) -> Result<(), E>,
+    on_pair: impl FnMut(Pair, u64) -> Result<(), E>,
 ) -> Result<ImportSummary, E> {
     let byte_order_mark =
         quirks::skip_byte_order_mark(&mut reader).map_err(MedecError::read(path))?;
@@ -322,7 +343,7 @@ mod testing {
         let mut pairs = Vec::new();
         let format = InputFormat::from_path(path)?;
         let reader = std::io::Cursor::new(bytes.as_ref());
-        let summary = read_from(path, format, reader, options, |pair| {
+        let summary = read_from(path, format, reader, options, |pair, _| {
             pairs.push(pair);
             Ok::<(), MedecError>(())
         })?;

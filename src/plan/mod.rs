@@ -39,6 +39,21 @@ use crate::medec::MedecError;
 use crate::money::PricingError;
 use crate::store::StoreError;
 
+/// A request whose prompt and output cap together exceed the model's context window.
+#[derive(Debug, thiserror::Error)]
+#[error("{input}:{line}: note `{note_id}`: its {kind} prompt of {prompt_tokens} tokens + the output cap of {output_cap} is over the {limit}-token context window of `{model}`\nhint: shorten the note, lower `max_output_tokens` in the prompt config, or pass `--skip-invalid` to skip such pairs")]
+pub struct OverContext {
+    pub input: PathBuf,
+    /// 0 when the line could not be found again.
+    pub line: u64,
+    pub note_id: String,
+    pub kind: String,
+    pub prompt_tokens: u64,
+    pub output_cap: u64,
+    pub limit: u64,
+    pub model: String,
+}
+
 /// Why a plan could not be made. Nothing is written when planning fails.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -59,6 +74,14 @@ pub enum PlanError {
         unpaired: u64,
         blank: u64,
     },
+    #[error("`--num-pairs {wanted}` asks for more pairs than `{input}` holds ({available})\nhint: ask for at most {available}, or `--num-pairs all`")]
+    TooFewPairs {
+        input: PathBuf,
+        wanted: u64,
+        available: u64,
+    },
+    #[error(transparent)]
+    OverContext(Box<OverContext>),
     #[error("run `{run}` was already submitted with another plan; it is never replaced\nhint: plan under another `--run` name")]
     AlreadySubmitted { run: String },
     #[error("cannot start the threads that read and count the input")]

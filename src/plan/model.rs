@@ -1,5 +1,6 @@
 //! What the tool knows of each OpenAI model family: tokenizer, which request parameters
-//! it accepts, and whether it supports structured outputs. Unknown models are errors.
+//! it accepts, whether it supports structured outputs, and its context window. Unknown
+//! models are errors.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,25 +32,28 @@ pub struct ModelFamily {
     pub reasoning_model: bool,
     /// Accepts `response_format: {type: json_schema, strict: true}`.
     pub structured_outputs: bool,
+    /// Tokens a request may hold in all, prompt and output together (OpenAI's model
+    /// pages): a prompt plus output cap over it is refused by the API.
+    pub context_window: u64,
 }
 
 /// Longest names first, so `gpt-4o-mini` wins over `gpt-4o` and `gpt-4.1-nano` over `gpt-4.1`.
 const FAMILIES: &[ModelFamily] = &[
-    family("gpt-4.1-nano", Encoding::O200kBase, false, true),
-    family("gpt-4.1-mini", Encoding::O200kBase, false, true),
-    family("gpt-4o-mini", Encoding::O200kBase, false, true),
-    family("gpt-5-nano", Encoding::O200kBase, true, true),
-    family("gpt-5-mini", Encoding::O200kBase, true, true),
-    family("gpt-4.1", Encoding::O200kBase, false, true),
-    family("gpt-4o", Encoding::O200kBase, false, true),
-    family("o4-mini", Encoding::O200kBase, true, true),
-    family("o3-mini", Encoding::O200kBase, true, true),
-    family("gpt-5", Encoding::O200kBase, true, true),
-    family("o3", Encoding::O200kBase, true, true),
-    family("o1", Encoding::O200kBase, true, true),
-    family("gpt-4-turbo", Encoding::Cl100kBase, false, false),
-    family("gpt-4", Encoding::Cl100kBase, false, false),
-    family("gpt-3.5-turbo", Encoding::Cl100kBase, false, false),
+    family("gpt-4.1-nano", Encoding::O200kBase, false, true, 1_047_576),
+    family("gpt-4.1-mini", Encoding::O200kBase, false, true, 1_047_576),
+    family("gpt-4o-mini", Encoding::O200kBase, false, true, 128_000),
+    family("gpt-5-nano", Encoding::O200kBase, true, true, 400_000),
+    family("gpt-5-mini", Encoding::O200kBase, true, true, 400_000),
+    family("gpt-4.1", Encoding::O200kBase, false, true, 1_047_576),
+    family("gpt-4o", Encoding::O200kBase, false, true, 128_000),
+    family("o4-mini", Encoding::O200kBase, true, true, 200_000),
+    family("o3-mini", Encoding::O200kBase, true, true, 200_000),
+    family("gpt-5", Encoding::O200kBase, true, true, 400_000),
+    family("o3", Encoding::O200kBase, true, true, 200_000),
+    family("o1", Encoding::O200kBase, true, true, 200_000),
+    family("gpt-4-turbo", Encoding::Cl100kBase, false, false, 128_000),
+    family("gpt-4", Encoding::Cl100kBase, false, false, 8_192),
+    family("gpt-3.5-turbo", Encoding::Cl100kBase, false, false, 16_385),
 ];
 
 const fn family(
@@ -57,12 +61,14 @@ const fn family(
     encoding: Encoding,
     reasoning_model: bool,
     structured_outputs: bool,
+    context_window: u64,
 ) -> ModelFamily {
     ModelFamily {
         name,
         encoding,
         reasoning_model,
         structured_outputs,
+        context_window,
     }
 }
 

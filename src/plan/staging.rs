@@ -1,19 +1,20 @@
 //! The staging folder of a plan being written: pairs, shards and request index filled in
 //! input order as the counting threads hand pairs back, each file hashed as it is written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::custom_id::RequestKind;
+use super::custom_id::{CustomId, RequestKind};
 use super::estimate::TokenTotals;
 use super::request::{PlannedRequest, RequestBuilder};
+use super::settings::PlanSettings;
 use super::shard::{ShardFill, ShardLimits, Sharder};
-use super::PlanError;
-use crate::medec::Pair;
+use super::{OverContext, PlanError};
+use crate::medec::{Pair, ReadOptions, RowError};
 use crate::store::fs::HashingWriter;
 use crate::store::manifest::{INDEX_FILE, PAIRS_FILE, REQUESTS_DIR};
 use crate::store::{FileRecord, IndexEntry, RemoteState, ShardRecord, StoreError};
@@ -34,6 +35,137 @@ impl PairLines {
             pair: line,
             requests: builder.build(pair, first),
         }
+    }
+}
+
+/// A request of a pair whose prompt and output cap together exceed the context window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct TooLong {
+    pub custom_id: String,
+    pub prompt_tokens: u64,
+    pub output_cap: u64,
+}
+
+impl PairLines {
+    /// The first request of the pair that cannot fit in a `window`-token context.
+    pub(super) fn over_context(&self, window: u64) -> Option<TooLong> {
+        self.requests
+            .iter()
+            .map(|(_, request)| request)
+            .find(|request| request.prompt_tokens + request.max_output_tokens > window)
+            .map(|request| TooLong {
+                custom_id: request.custom_id.clone(),
+                prompt_tokens: request.prompt_tokens,
+                output_cap: request.max_output_tokens,
+            })
+    }
+}
+
+/// Keeps pairs whose requests cannot fit in the model's context window out of the plan:
+/// an error (the first one), or with `--skip-invalid` skipped and listed.
+pub(super) struct ContextGuard<'a> {
+    pub input: &'a Path,
+    pub model: &'a str,
+    pub window: u64,
+    pub skip: bool,
+    pub skipped: Vec<TooLong>,
+}
+
+impl ContextGuard<'_> {
+    /// A guard for the model and input of `settings`, whose window is `window` tokens.
+    pub(super) fn new(settings: &PlanSettings, window: u64) -> ContextGuard<'_> {
+        ContextGuard {
+            input: &settings.input,
+            model: &settings.model,
+            window,
+            skip: settings.read_options.skip_invalid,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// True when the pair fits; false when it is skipped; an error (without its line,
+    /// see [`ContextGuard::locate`]) when it does not fit and is not to be skipped.
+    pub(super) fn admit(&mut self, lines: &PairLines) -> Result<bool, PlanError> {
+        let Some(over) = lines.over_context(self.window) else {
+            return Ok(true);
+        };
+        if self.skip {
+            self.skipped.push(over);
+            return Ok(false);
+        }
+        Err(self.error(&over, 0))
+    }
+
+    fn error(&self, over: &TooLong, line: u64) -> PlanError {
+        let (note_id, kind) = CustomId::parse(&over.custom_id).map_or_else(
+            || (over.custom_id.clone(), "request".to_string()),
+            |id| (id.note_id, id.kind.to_string()),
+        );
+        PlanError::OverContext(Box::new(OverContext {
+            input: self.input.to_path_buf(),
+            line,
+            note_id,
+            kind,
+            prompt_tokens: over.prompt_tokens,
+            output_cap: over.output_cap,
+            limit: self.window,
+            model: self.model.to_string(),
+        }))
+    }
+
+    /// The line of the pair an over-context error is about (a second read of the input,
+    /// only on this error's path); other errors as they are.
+    pub(super) fn locate(&self, error: PlanError, options: ReadOptions) -> PlanError {
+        match error {
+            PlanError::OverContext(mut over) => {
+                over.line = self
+                    .lines_of(std::slice::from_ref(&over.note_id), options)
+                    .get(&over.note_id)
+                    .copied()
+                    .unwrap_or(0);
+                PlanError::OverContext(over)
+            }
+            other => other,
+        }
+    }
+
+    /// The pairs skipped, as rows skipped with `--skip-invalid` (each with its line).
+    pub(super) fn skipped_rows(&self, options: ReadOptions) -> Vec<RowError> {
+        if self.skipped.is_empty() {
+            return Vec::new();
+        }
+        let ids: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|over| {
+                CustomId::parse(&over.custom_id)
+                    .map_or_else(|| over.custom_id.clone(), |id| id.note_id)
+            })
+            .collect();
+        let lines = self.lines_of(&ids, options);
+        self.skipped
+            .iter()
+            .zip(&ids)
+            .map(|(over, note_id)| {
+                let line = lines.get(note_id).copied().unwrap_or(0);
+                let kind = CustomId::parse(&over.custom_id)
+                    .map_or_else(|| "request".to_string(), |id| id.kind.to_string());
+                RowError {
+                    path: self.input.to_path_buf(),
+                    line,
+                    column: None,
+                    message: format!(
+                        "note `{note_id}`: its {kind} prompt of {} tokens + the output cap of {} is over the {}-token context window of `{}`",
+                        over.prompt_tokens, over.output_cap, self.window, self.model
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// Where the pairs of `note_ids` start in the input (none found: an empty map).
+    fn lines_of(&self, note_ids: &[String], options: ReadOptions) -> HashMap<String, u64> {
+        crate::medec::note_lines(self.input, options, note_ids).unwrap_or_default()
     }
 }
 

@@ -9,11 +9,13 @@ use super::estimate::Estimate;
 use super::model::{self, ModelFamily};
 use super::request::RequestBuilder;
 use super::settings::PlanSettings;
-use super::staging::{PairLines, Staged, Staging};
+use super::staging::{ContextGuard, PairLines, Staged, Staging};
 use super::{pipeline, replan, PlanError};
 use crate::medec::{ImportSummary, InputFormat};
 use crate::money::{ModelPricing, PricingTable, Usd};
-use crate::store::fs::{sync_dir, write_json_atomic};
+use crate::store::fs::{
+    remove_stale, sync_dir, write_json_atomic, REPLACED_PREFIX, STAGING_PREFIX,
+};
 use crate::store::manifest::{MANIFEST_FILE, MANIFEST_VERSION};
 use crate::store::{
     validate_run_name, FileRecord, InputRecord, Manifest, PricingRecord, StoreError,
@@ -63,24 +65,10 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     let (family, pricing) = family_and_prices(&settings.pricing, &settings.model)?;
     let batches_dir = &settings.batches_dir;
     let run_dir = batches_dir.join(&settings.run);
-    if let Some(existing) = replan::unchanged_plan(settings, &run_dir)? {
-        if let Some(budget) = settings.budget {
-            if let Err(over) = existing.estimate.check_budget(budget) {
-                return Ok(PlanOutcome::OverBudget {
-                    estimate: Box::new(existing.estimate),
-                    budget,
-                    over,
-                    import: Box::new(existing.input.import),
-                });
-            }
-        }
-        return Ok(PlanOutcome::Unchanged(Box::new(existing)));
+    if let Some(unchanged) = unchanged(settings, &run_dir)? {
+        return Ok(unchanged);
     }
-    std::fs::create_dir_all(batches_dir).map_err(StoreError::create_dir(batches_dir))?;
-    let staging_dir = tempfile::Builder::new()
-        .prefix(".plan-")
-        .tempdir_in(batches_dir)
-        .map_err(StoreError::create_dir(batches_dir))?;
+    let staging_dir = staging_folder(batches_dir)?;
     let root = staging_dir.path().to_path_buf();
     let builder = RequestBuilder::new(
         &settings.prompts,
@@ -91,6 +79,7 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     );
     let mut staging = Staging::new(&root, &settings.model, settings.limits, builder.kinds())?;
     let pool = pipeline::thread_pool(settings.jobs)?;
+    let mut guard = ContextGuard::new(settings, family.context_window);
     let read = pipeline::map_pairs_in_order(
         &settings.input,
         settings.read_options,
@@ -98,23 +87,27 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
         &pool,
         |index, pair| PairLines::new(&builder, pair, index == 0),
         |lines| {
-            staging.add(lines)?;
-            progress(staging.planned());
+            if guard.admit(&lines)? {
+                staging.add(lines)?;
+                progress(staging.planned());
+            }
             Ok(())
         },
-    )?;
+    )
+    .map_err(|error| guard.locate(error, settings.read_options))?;
     drop(pool);
-    let import = read.summary;
+    let mut import = read.summary;
+    import
+        .invalid_rows
+        .extend(guard.skipped_rows(settings.read_options));
     let allowance = schema_allowance(&builder, settings.reasoning);
     let staged = staging.finish()?;
-    if staged.planned == 0 {
-        return Err(PlanError::NoPairs {
-            input: settings.input.clone(),
-            rows: import.rows,
-            unpaired: import.unpaired_correct_rows,
-            blank: import.blank_rows,
-        });
-    }
+    check_pairs(
+        settings,
+        &import,
+        staged.planned,
+        guard.skipped.len() as u64,
+    )?;
     let estimate = Estimate::new(
         &settings.model,
         pricing,
@@ -156,8 +149,65 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
         )?
     };
     write_json_atomic(&root.join(MANIFEST_FILE), &manifest)?;
-    swap_into_place(&staging_dir.keep(), &run_dir, replaced, settings)?;
+    swap_into_place(&staging_dir.keep(), batches_dir, &settings.run, replaced)?;
     Ok(PlanOutcome::Planned(Box::new(manifest)))
+}
+
+/// The outcome of planning again from the same inputs, recognised without counting or
+/// writing anything (the budget is checked again), or `None` to plan.
+fn unchanged(settings: &PlanSettings, run_dir: &Path) -> Result<Option<PlanOutcome>, PlanError> {
+    let Some(existing) = replan::unchanged_plan(settings, run_dir)? else {
+        return Ok(None);
+    };
+    if let Some(budget) = settings.budget {
+        if let Err(over) = existing.estimate.check_budget(budget) {
+            return Ok(Some(PlanOutcome::OverBudget {
+                estimate: Box::new(existing.estimate),
+                budget,
+                over,
+                import: Box::new(existing.input.import),
+            }));
+        }
+    }
+    Ok(Some(PlanOutcome::Unchanged(Box::new(existing))))
+}
+
+/// A fresh staging folder in `batches_dir`, named after this process
+/// (`.plan-<pid>-…`), after removing the ones processes that are gone left behind.
+fn staging_folder(batches_dir: &Path) -> Result<tempfile::TempDir, StoreError> {
+    std::fs::create_dir_all(batches_dir).map_err(StoreError::create_dir(batches_dir))?;
+    remove_stale(batches_dir, &[STAGING_PREFIX, REPLACED_PREFIX])?;
+    tempfile::Builder::new()
+        .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
+        .tempdir_in(batches_dir)
+        .map_err(StoreError::create_dir(batches_dir))
+}
+
+/// Some pairs were planned, and as many as `--num-pairs` asked for: never silently
+/// fewer. On an error nothing is written (the staging folder goes with it).
+fn check_pairs(
+    settings: &PlanSettings,
+    import: &ImportSummary,
+    planned: u64,
+    skipped: u64,
+) -> Result<(), PlanError> {
+    if planned == 0 {
+        return Err(PlanError::NoPairs {
+            input: settings.input.clone(),
+            rows: import.rows,
+            unpaired: import.unpaired_correct_rows,
+            blank: import.blank_rows,
+        });
+    }
+    // Pairs skipped for `--skip-invalid` count as read: they are listed, not missing.
+    if let Some(wanted) = settings.num_pairs.filter(|n| *n > planned + skipped) {
+        return Err(PlanError::TooFewPairs {
+            input: settings.input.clone(),
+            wanted,
+            available: planned + skipped,
+        });
+    }
+    Ok(())
 }
 
 /// What planning found, for the manifest.
@@ -266,22 +316,29 @@ fn existing_plan(
 /// when `replaced`): the run folder is never half-written.
 fn swap_into_place(
     staged: &Path,
-    run_dir: &Path,
+    batches_dir: &Path,
+    run: &str,
     replaced: bool,
-    settings: &PlanSettings,
 ) -> Result<(), StoreError> {
+    let run_dir = batches_dir.join(run);
+    let run_dir = run_dir.as_path();
     if replaced {
-        let aside =
-            settings
-                .batches_dir
-                .join(format!(".replaced-{}-{}", settings.run, std::process::id()));
+        let aside = batches_dir.join(format!("{REPLACED_PREFIX}{}-{run}", std::process::id()));
         std::fs::rename(run_dir, &aside).map_err(StoreError::rename(run_dir, &aside))?;
         std::fs::rename(staged, run_dir).map_err(StoreError::rename(staged, run_dir))?;
         std::fs::remove_dir_all(&aside).map_err(StoreError::remove(&aside))?;
-    } else {
-        std::fs::rename(staged, run_dir).map_err(StoreError::rename(staged, run_dir))?;
+    } else if let Err(error) = std::fs::rename(staged, run_dir) {
+        // Another process planned the same run at the same instant and won the rename.
+        let _ = std::fs::remove_dir_all(staged);
+        return Err(if run_dir.join(MANIFEST_FILE).exists() {
+            StoreError::Locked {
+                dir: run_dir.to_path_buf(),
+            }
+        } else {
+            StoreError::rename(staged, run_dir)(error)
+        });
     }
-    sync_dir(&settings.batches_dir)
+    sync_dir(batches_dir)
 }
 
 /// The family of a model the plan can price, for callers that check before planning.
@@ -296,6 +353,43 @@ pub fn family_and_prices<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn losing_the_race_to_plan_a_run_says_it_is_in_use_and_leaves_nothing() {
+        let batches = tempfile::tempdir().unwrap();
+        let winner = batches.path().join("r");
+        std::fs::create_dir(&winner).unwrap();
+        std::fs::write(winner.join(MANIFEST_FILE), "{}").unwrap();
+        let staged = batches.path().join(".plan-1-x");
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join(MANIFEST_FILE), "{}").unwrap();
+        let error = swap_into_place(&staged, batches.path(), "r", false).unwrap_err();
+        assert!(matches!(error, StoreError::Locked { .. }), "{error:?}");
+        assert!(error
+            .to_string()
+            .contains("in use by another safesft process"));
+        assert!(!staged.exists(), "the loser's staging folder is removed");
+    }
+
+    #[test]
+    fn staging_folders_of_processes_that_are_gone_are_removed_first() {
+        let batches = tempfile::tempdir().unwrap();
+        // Above the kernel's pid limit (2^22): never a running process.
+        let stale = batches.path().join(".plan-4194399-abc");
+        std::fs::create_dir_all(stale.join("requests")).unwrap();
+        let staging = staging_folder(batches.path()).unwrap();
+        let name = staging
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!(".plan-{}-", std::process::id())),
+            "{name}"
+        );
+        assert_eq!(!stale.exists(), cfg!(target_os = "linux"));
+    }
 
     #[test]
     fn default_run_names_are_plain_folder_names() {

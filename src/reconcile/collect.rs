@@ -215,6 +215,18 @@ impl RunFiles {
                         len: line_len(line.text),
                     };
                     return Some(Ok(match serde_json::from_str::<ResultLine>(line.text) {
+                        // An answer is billed: without `usage` its tokens are unknown.
+                        Ok(parsed)
+                            if parsed
+                                .response
+                                .as_ref()
+                                .is_some_and(|r| r.status_code == 200 && !r.body.has_usage) =>
+                        {
+                            ReadLine::Unreadable(format!(
+                                "{}:{}: an answer (HTTP 200) without `usage`",
+                                open.name, line.number
+                            ))
+                        }
                         Ok(parsed) => ReadLine::Line(parsed, at),
                         Err(e) => {
                             ReadLine::Unreadable(format!("{}:{}: {e}", open.name, line.number))

@@ -1,7 +1,9 @@
 //! One line of a Batch API output or error file, read straight into the few fields
 //! reconcile uses (content, refusal, finish reason, model, usage, error message) instead
-//! of a whole JSON tree. As lenient as `Value::pointer` + `as_str`/`as_u64`: a field of
-//! another type or shape counts as absent, and a repeated key's last value wins.
+//! of a whole JSON tree. The texts are as lenient as `Value::pointer` + `as_str` (a
+//! field of another type counts as absent; a repeated key's last value wins); what is
+//! billed is strict: a body that is not an object, or a `usage` count that is not a
+//! plausible whole number of tokens, makes the line unreadable, never 0 tokens.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -44,8 +46,15 @@ pub struct Completion {
     pub refusal: Option<String>,
     pub finish_reason: Option<String>,
     pub usage: Usage,
+    /// False when the body had no `usage` (or a null one): a 200 answer without it
+    /// cannot be billed, and is reported as unreadable by the reader of the files.
+    pub has_usage: bool,
     pub error_message: Option<String>,
 }
+
+/// More tokens than any model's context window holds many times over: a count this
+/// large is a broken line, not a bill.
+pub const MAX_PLAUSIBLE_TOKENS: u64 = 100_000_000;
 
 /// The fields of one JSON object that are read; any other JSON value reads as
 /// `Default`, as a JSON pointer into it would find nothing.
@@ -138,9 +147,50 @@ impl<'de, T: Fields> Deserialize<'de> for Lenient<T> {
     }
 }
 
+/// An object read into `T`, or `None` for `null`; any other JSON value is an error
+/// naming `what` (the fields billed on must not be guessed).
+struct Strict<T, const WHAT: u8>(Option<T>);
+
+/// What a [`Strict`] value is, for its error message.
+const BODY: u8 = 0;
+const USAGE: u8 = 1;
+const DETAILS: u8 = 2;
+
+fn strict_name(what: u8) -> &'static str {
+    match what {
+        BODY => "the response `body` is not an object",
+        USAGE => "`usage` is not an object",
+        _ => "a `usage` details field is not an object",
+    }
+}
+
+impl<'de, T: Fields, const WHAT: u8> Deserialize<'de> for Strict<T, WHAT> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrictVisitor<T, const WHAT: u8>(PhantomData<T>);
+        impl<'de, T: Fields, const WHAT: u8> Visitor<'de> for StrictVisitor<T, WHAT> {
+            type Value = Strict<T, WHAT>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(strict_name(WHAT))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Strict(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                ObjectVisitor::<T>(PhantomData)
+                    .visit_map(map)
+                    .map(|value| Strict(Some(value)))
+            }
+        }
+        deserializer.deserialize_any(StrictVisitor(PhantomData))
+    }
+}
+
 impl<'de> Deserialize<'de> for Completion {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+        match Strict::<Completion, BODY>::deserialize(deserializer)?.0 {
+            Some(body) => Ok(body),
+            None => Err(de::Error::custom(strict_name(BODY))),
+        }
     }
 }
 
@@ -174,42 +224,52 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
-/// A whole number ≥ 0, or `None` for any other JSON value (`Value::as_u64`).
+/// A token count: a whole number from 0 to [`MAX_PLAUSIBLE_TOKENS`]; any other JSON
+/// value is an error (never read as 0).
 struct Count(Option<u64>);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct CountVisitor;
+        fn bad<E: de::Error>(what: &dyn fmt::Display) -> E {
+            E::custom(format_args!(
+                "a `usage` count is {what}, not a whole number of tokens from 0 to {MAX_PLAUSIBLE_TOKENS}"
+            ))
+        }
         impl<'de> Visitor<'de> for CountVisitor {
             type Value = Count;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
+                f.write_str("a whole number of tokens")
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
-                Ok(Count(None))
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Count, E> {
+                Err(bad(&value))
             }
             fn visit_i64<E: de::Error>(self, number: i64) -> Result<Count, E> {
-                Ok(Count(u64::try_from(number).ok()))
+                match u64::try_from(number) {
+                    Ok(number) => self.visit_u64(number),
+                    Err(_) => Err(bad(&number)),
+                }
             }
             fn visit_u64<E: de::Error>(self, number: u64) -> Result<Count, E> {
+                if number > MAX_PLAUSIBLE_TOKENS {
+                    return Err(bad(&number));
+                }
                 Ok(Count(Some(number)))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Count, E> {
-                Ok(Count(None))
+            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Count, E> {
+                Err(bad(&number))
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Count, E> {
-                Ok(Count(None))
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Count, E> {
+                Err(bad(&format_args!("the string {text:?}")))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
-                Ok(Count(None))
+                Err(bad(&"null"))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Count(None))
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Count, A::Error> {
+                Err(bad(&"an array"))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Count(None))
+            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Count, A::Error> {
+                Err(bad(&"an object"))
             }
         }
         deserializer.deserialize_any(CountVisitor)
@@ -309,7 +369,9 @@ impl Fields for Completion {
                 self.finish_reason = choice.finish_reason;
             }
             2 => {
-                let usage = map.next_value::<Lenient<UsageFields>>()?.0;
+                let usage = map.next_value::<Strict<UsageFields, USAGE>>()?.0;
+                self.has_usage = usage.is_some();
+                let usage = usage.unwrap_or_default();
                 self.usage = Usage {
                     prompt_tokens: usage.prompt_tokens.unwrap_or(0),
                     cached_tokens: usage.cached_tokens.unwrap_or(0),
@@ -356,8 +418,18 @@ impl Fields for UsageFields {
         match key {
             0 => self.prompt_tokens = map.next_value::<Count>()?.0,
             1 => self.completion_tokens = map.next_value::<Count>()?.0,
-            2 => self.cached_tokens = map.next_value::<Lenient<Details<true>>>()?.0 .0,
-            _ => self.reasoning_tokens = map.next_value::<Lenient<Details<false>>>()?.0 .0,
+            2 => {
+                self.cached_tokens = map
+                    .next_value::<Strict<Details<true>, DETAILS>>()?
+                    .0
+                    .and_then(|d| d.0);
+            }
+            _ => {
+                self.reasoning_tokens = map
+                    .next_value::<Strict<Details<false>, DETAILS>>()?
+                    .0
+                    .and_then(|d| d.0);
+            }
         }
         Ok(())
     }
@@ -406,6 +478,7 @@ mod tests {
                 completion_tokens: count("/usage/completion_tokens"),
                 reasoning_tokens: count("/usage/completion_tokens_details/reasoning_tokens"),
             },
+            has_usage: body.get("usage").is_some_and(Value::is_object),
             error_message: text("/error/message"),
         }
     }
@@ -421,14 +494,12 @@ mod tests {
             }),
             json!({"choices": [{"message": {"content": null, "refusal": "I can't."}, "finish_reason": "stop"}]}),
             json!({"error": {"message": "Invalid request.", "type": "invalid_request_error"}}),
-            json!({"model": 4, "choices": {"0": {"message": {"content": "keyed"}}}, "usage": [1, 2]}),
-            json!({"choices": "none", "usage": {"prompt_tokens": -3, "completion_tokens": 2.5, "prompt_tokens_details": null}}),
+            json!({"model": 4, "choices": {"0": {"message": {"content": "keyed"}}}}),
+            json!({"choices": "none", "usage": {"prompt_tokens": 3, "prompt_tokens_details": null}}),
             json!({"choices": [[1], {"message": {"content": "not first"}}], "error": "text"}),
             json!({"choices": [{"message": ["content"], "finish_reason": {"a": 1}}]}),
             json!({"model": "a", "model": "b", "usage": {"prompt_tokens": 1}, "usage": {"completion_tokens": 2}}),
-            json!([1, 2, 3]),
-            json!("a string"),
-            json!(null),
+            json!({"usage": null}),
             json!({}),
         ];
         for body in bodies {
@@ -440,6 +511,43 @@ mod tests {
             let from_value: Completion = serde_json::from_value(body.clone()).unwrap();
             assert_eq!(from_value, by_pointer(&body), "{text}");
         }
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_or_a_count_that_is_not_tokens_is_an_error() {
+        let bad = [
+            json!([1, 2, 3]),
+            json!("a string"),
+            json!(null),
+            json!(7),
+            json!({"usage": [1, 2]}),
+            json!({"usage": "lots"}),
+            json!({"usage": {"prompt_tokens": "lots"}}),
+            json!({"usage": {"prompt_tokens": -500}}),
+            json!({"usage": {"completion_tokens": 2.5}}),
+            json!({"usage": {"completion_tokens": null}}),
+            json!({"usage": {"prompt_tokens": u64::MAX}}),
+            json!({"usage": {"prompt_tokens": MAX_PLAUSIBLE_TOKENS + 1}}),
+            json!({"usage": {"prompt_tokens_details": {"cached_tokens": -1}}}),
+            json!({"usage": {"completion_tokens_details": 5}}),
+        ];
+        for body in bad {
+            let text = body.to_string();
+            let error = serde_json::from_str::<Completion>(&text)
+                .err()
+                .unwrap_or_else(|| panic!("{text} was read"));
+            let shown = error.to_string();
+            assert!(
+                shown.contains("not an object") || shown.contains("not a whole number"),
+                "{text}: {shown}"
+            );
+        }
+        let read: Completion = serde_json::from_str(&format!(
+            "{{\"usage\": {{\"prompt_tokens\": {MAX_PLAUSIBLE_TOKENS}}}}}"
+        ))
+        .unwrap();
+        assert_eq!(read.usage.prompt_tokens, MAX_PLAUSIBLE_TOKENS);
+        assert!(read.has_usage);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum StoreError {
     NotPlanned { dir: PathBuf, name: String },
     #[error("run `{dir}` is in use by another safesft process\nhint: wait for it to finish, or stop it; its progress is kept")]
     Locked { dir: PathBuf },
+    #[error("run `{dir}` was opened to read only (another process holds it, or the folder is read-only)\nhint: run the command again once nothing else works on the run, from an account that can write the folder")]
+    NotLocked { dir: PathBuf },
     #[error("cannot lock `{path}`")]
     Lock {
         path: PathBuf,

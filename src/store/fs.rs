@@ -11,6 +11,59 @@ use sha2::{Digest, Sha256};
 
 use super::StoreError;
 
+/// Temp files of [`AtomicFile`]: `.tmp-<pid>-…`.
+pub const TEMP_PREFIX: &str = ".tmp-";
+/// Staging folders of a plan being written: `.plan-<pid>-…`.
+pub const STAGING_PREFIX: &str = ".plan-";
+/// A replaced plan set aside until the new one is in place: `.replaced-<pid>-<run>`.
+pub const REPLACED_PREFIX: &str = ".replaced-";
+
+/// True unless the process `pid` is known to be gone (known on Linux; elsewhere every
+/// process is taken as alive, so nothing of it is removed).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Removes what processes that are gone left in `folder`: entries named
+/// `<prefix><pid>-…` for one of `prefixes`, whose process no longer runs. Entries of
+/// live processes, and names without a pid, are left alone.
+pub fn remove_stale(folder: &Path, prefixes: &[&str]) -> Result<usize, StoreError> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some(pid) = prefixes.iter().find_map(|prefix| {
+            let rest = name.strip_prefix(prefix)?;
+            rest.split_once('-')?.0.parse::<u32>().ok()
+        }) else {
+            continue;
+        };
+        if process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match gone {
+            Ok(()) => removed += 1,
+            // Another process cleaning up at the same time got there first.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(StoreError::remove(&path)(error)),
+        }
+    }
+    Ok(removed)
+}
+
 /// Lower-case hex sha256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
@@ -57,7 +110,8 @@ impl AtomicFile {
         let parent = parent_of(path);
         std::fs::create_dir_all(parent).map_err(StoreError::create_dir(parent))?;
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".tmp-");
+        let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+        builder.prefix(&prefix);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -333,6 +387,31 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"first");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "the temp file is removed");
+    }
+
+    #[test]
+    fn only_leftovers_of_processes_that_are_gone_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = format!(".tmp-{}-abc", std::process::id());
+        // Above the kernel's pid limit (2^22): never a running process.
+        let gone = ".tmp-4194399-abc";
+        for name in [mine.as_str(), gone, ".tmp-nopid", "data.jsonl"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".plan-4194399-x")).unwrap();
+        std::fs::write(dir.path().join(".plan-4194399-x/manifest.json"), "{}").unwrap();
+        let removed = remove_stale(dir.path(), &[TEMP_PREFIX, STAGING_PREFIX]).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        if cfg!(target_os = "linux") {
+            assert_eq!(removed, 2);
+            assert_eq!(left, [mine.as_str(), ".tmp-nopid", "data.jsonl"]);
+        } else {
+            assert_eq!(removed, 0);
+        }
     }
 
     #[test]

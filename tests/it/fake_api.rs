@@ -25,6 +25,7 @@ pub enum Route {
     ListBatches,
     Cancel,
     Content,
+    DeleteFile,
 }
 
 /// What goes wrong on the next call to a route.
@@ -46,6 +47,9 @@ pub enum Fault {
     HalfBodyThenDrop,
     /// A file download sends half its bytes, then hangs.
     HalfBodyThenHang,
+    /// 400 whose message echoes the `Authorization` header cut short, as some proxies
+    /// and gateways do; nothing is applied.
+    EchoAuthorization,
 }
 
 /// How a batch behaves as it is polled.
@@ -61,6 +65,10 @@ pub enum Scenario {
     /// completed with `output_file_id: null`: every request failed.
     AllFail,
 }
+
+mod network;
+
+use network::{remember_authorization, OutageListener};
 
 struct FakeFile {
     id: String,
@@ -89,6 +97,14 @@ struct FakeState {
     defects: bool,
     batches_created: usize,
     files_uploaded: usize,
+    /// The first answers come back malformed (see `malformed_answers`).
+    malformed: bool,
+    /// Until then, every connection is refused and every call breaks off (an outage).
+    outage_until: Option<Instant>,
+    /// Connections refused and calls broken off by outages.
+    outage_hits: usize,
+    /// The `Authorization` header of the last call.
+    authorization: String,
 }
 
 impl FakeState {
@@ -99,7 +115,17 @@ impl FakeState {
 
     fn take_fault(&mut self, route: Route, detail: String) -> Option<Fault> {
         self.calls.push((route, detail));
+        if self.in_outage() {
+            // A connection opened before the outage: it breaks, nothing is applied.
+            self.outage_hits += 1;
+            return Some(Fault::DropBeforeApply);
+        }
         self.faults.get_mut(&route).and_then(VecDeque::pop_front)
+    }
+
+    fn in_outage(&self) -> bool {
+        self.outage_until
+            .is_some_and(|until| Instant::now() < until)
     }
 }
 
@@ -125,11 +151,17 @@ impl FakeApi {
         let app = Router::new()
             .route("/v1/files", post(upload).get(list_files))
             .route("/v1/files/{id}/content", get(content))
+            .route("/v1/files/{id}", axum::routing::delete(delete_file))
             .route("/v1/batches", post(create).get(list_batches))
             .route("/v1/batches/{id}", get(retrieve))
             .route("/v1/batches/{id}/cancel", post(cancel))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                remember_authorization,
+            ))
             .with_state(state.clone());
         let (sender, receiver) = std::sync::mpsc::channel();
+        let outage_state = state.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -138,6 +170,10 @@ impl FakeApi {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 sender.send(listener.local_addr().unwrap()).unwrap();
+                let listener = OutageListener {
+                    inner: listener,
+                    state: outage_state,
+                };
                 axum::serve(listener, app).await.unwrap();
             });
         });
@@ -154,6 +190,18 @@ impl FakeApi {
         state.faults.entry(route).or_default().push_back(fault);
     }
 
+    /// From now for `length`: new connections are refused (accepted and dropped at
+    /// once) and calls on connections already open break off, so every call fails as
+    /// in a network outage; nothing is applied.
+    pub fn outage(&self, length: Duration) {
+        self.state.lock().unwrap().outage_until = Some(Instant::now() + length);
+    }
+
+    /// Connections refused and calls broken off by outages so far.
+    pub fn outage_hits(&self) -> usize {
+        self.state.lock().unwrap().outage_hits
+    }
+
     /// Batches whose `safesft_shard` metadata is `shard` ("000", …) behave so.
     pub fn scenario(&self, shard: &str, scenario: Scenario) {
         self.state
@@ -167,6 +215,38 @@ impl FakeApi {
     /// now and then; retries (attempt 2 on) are answered well.
     pub fn defective_answers(&self) {
         self.state.lock().unwrap().defects = true;
+    }
+
+    /// From now on, the first three answers of a batch come back malformed: a body that
+    /// is a string, `usage.prompt_tokens` of `"lots"`, and of -500.
+    pub fn malformed_answers(&self) {
+        self.state.lock().unwrap().malformed = true;
+    }
+
+    /// Adds a `purpose=batch` file as if uploaded earlier (an upload whose answer was
+    /// lost and which a lookup at the time did not see).
+    pub fn plant_upload(&self, filename: &str, bytes: Vec<u8>) {
+        let mut state = self.state.lock().unwrap();
+        let id = state.id("file-");
+        state.files.push(FakeFile {
+            id,
+            filename: filename.into(),
+            purpose: "batch".into(),
+            bytes,
+            created_at: now(),
+        });
+    }
+
+    /// Names of the files with `purpose=batch` (one per upload still there).
+    pub fn batch_file_names(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .iter()
+            .filter(|f| f.purpose == "batch")
+            .map(|f| f.filename.clone())
+            .collect()
     }
 
     pub fn batches_created(&self) -> usize {
@@ -218,8 +298,22 @@ fn error(status: u16, message: &str, kind: &str, code: Option<&str>) -> Response
 }
 
 /// Answers a fault that stops the call before it takes effect; `None` to go on.
-async fn before(fault: Option<Fault>) -> Option<Response> {
+async fn before(fault: Option<Fault>, state: &Shared) -> Option<Response> {
     match fault? {
+        Fault::EchoAuthorization => {
+            let header = state.lock().unwrap().authorization.clone();
+            // Cut short, as a gateway's log line would: no longer the whole key.
+            let cut: String = header
+                .chars()
+                .take(header.len().saturating_sub(6))
+                .collect();
+            Some(error(
+                400,
+                &format!("Invalid header: Authorization: {cut}…"),
+                "invalid_request_error",
+                None,
+            ))
+        }
         Fault::Status(status) => Some(error(
             status,
             "The server had an error while processing your request.",
@@ -322,7 +416,7 @@ async fn upload(State(state): State<Shared>, mut multipart: Multipart) -> Respon
         .lock()
         .unwrap()
         .take_fault(Route::Upload, String::new());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let (mut filename, mut bytes, mut purpose) = (None, None, None);
@@ -401,7 +495,7 @@ async fn list_files(
         .lock()
         .unwrap()
         .take_fault(Route::ListFiles, String::new());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let state = state.lock().unwrap();
@@ -415,9 +509,30 @@ async fn list_files(
     Json(page(&files, &query, 10_000)).into_response()
 }
 
+async fn delete_file(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let fault = state
+        .lock()
+        .unwrap()
+        .take_fault(Route::DeleteFile, id.clone());
+    if let Some(response) = before(fault, &state).await {
+        return response;
+    }
+    let mut state = state.lock().unwrap();
+    let Some(index) = state.files.iter().position(|f| f.id == id) else {
+        return error(
+            404,
+            &format!("No such File object: {id}"),
+            "invalid_request_error",
+            None,
+        );
+    };
+    state.files.remove(index);
+    Json(json!({"id": id, "object": "file", "deleted": true})).into_response()
+}
+
 async fn content(State(state): State<Shared>, Path(id): Path<String>) -> Response {
     let fault = state.lock().unwrap().take_fault(Route::Content, id.clone());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let Some(bytes) = state
@@ -500,7 +615,7 @@ async fn create(State(state): State<Shared>, Json(body): Json<Value>) -> Respons
         .lock()
         .unwrap()
         .take_fault(Route::Create, body.to_string());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     if body["endpoint"] != "/v1/chat/completions" || body["completion_window"] != "24h" {
@@ -576,7 +691,7 @@ async fn list_batches(
         .lock()
         .unwrap()
         .take_fault(Route::ListBatches, String::new());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let state = state.lock().unwrap();
@@ -708,6 +823,16 @@ fn finish_files(
             }));
         }
     }
+    if state.malformed {
+        for (line, bad) in output.iter_mut().zip(0..3) {
+            let body = &mut line["response"]["body"];
+            match bad {
+                0 => *body = json!("a string"),
+                1 => body["usage"]["prompt_tokens"] = json!("lots"),
+                _ => body["usage"]["prompt_tokens"] = json!(-500),
+            }
+        }
+    }
     // A fixed shuffle: results come back in another order than asked.
     output.reverse();
     let half = output.len() / 2;
@@ -815,7 +940,7 @@ async fn retrieve(State(state): State<Shared>, Path(id): Path<String>) -> Respon
         .lock()
         .unwrap()
         .take_fault(Route::Retrieve, id.clone());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let object = {
@@ -847,7 +972,7 @@ async fn cancel(
     _headers: HeaderMap,
 ) -> Response {
     let fault = state.lock().unwrap().take_fault(Route::Cancel, id.clone());
-    if let Some(response) = before(fault).await {
+    if let Some(response) = before(fault, &state).await {
         return response;
     }
     let object = {

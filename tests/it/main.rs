@@ -7,11 +7,13 @@ mod architecture;
 mod check;
 mod contract;
 mod estimate;
+mod exit_codes;
 mod fake_api;
 mod import;
 mod lifecycle;
 mod plan;
 mod reconcile;
+mod robust;
 mod safety_benchmark;
 mod token_reference;
 
@@ -132,6 +134,16 @@ impl Test {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Starts the command with stderr piped (to read what it says when stopped).
+    pub fn spawn_with_stderr(&self) -> std::process::Child {
+        self.command()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     }

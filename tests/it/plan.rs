@@ -388,7 +388,9 @@ fn jsonl_input_plans_the_same_requests_as_the_csv() {
 }
 
 #[test]
-fn run_without_a_key_stops_after_the_plan() {
+fn run_without_a_key_stops_after_the_plan_only_with_dry_run() {
+    // Without `--dry-run`, a missing key is an error (exit 2) before anything is planned:
+    // a cron job must not "succeed" doing nothing (issue 10).
     let test = Test::new().args([
         "run",
         "--input",
@@ -399,10 +401,8 @@ fn run_without_a_key_stops_after_the_plan() {
         "3",
         "--quiet",
     ]);
-    let done = test.success();
-    done.stdout_has("Batch expected");
-    done.stderr_has("no OPENAI_API_KEY");
-    assert!(test.path("batches/r/manifest.json").exists());
+    test.expect(2).stderr_has("missing `OPENAI_API_KEY`");
+    assert!(!test.path("batches/r/manifest.json").exists());
 
     // With `--dry-run` a key changes nothing: no call is made.
     let with_key = test

@@ -214,7 +214,8 @@ fn retry_fixes_what_a_new_answer_can_fix() {
     let kept_before = before["generation"]["pairs_kept"].as_u64().unwrap();
     let created = fake.batches_created();
 
-    let test = test.args(["retry", "r"]);
+    // Answers cut off by their cap are resent only with a raised one.
+    let test = test.args(["retry", "r", "--truncated-cap", "3000"]);
     test.success().stderr_has("retrying");
     assert!(fake.batches_created() > created, "the retry was submitted");
     let manifest = read_json(&test.path("batches/r/manifest.json"));

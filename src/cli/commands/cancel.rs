@@ -1,4 +1,5 @@
-//! `safesft cancel`: cancel a run's unfinished batches, withdraw unsubmitted shards.
+//! `safesft cancel`: cancel a run's unfinished batches, withdraw unsubmitted shards
+//! (looking batches up, never uploading or creating one).
 
 use serde_json::json;
 
@@ -17,7 +18,7 @@ pub(super) fn cancel(args: &RunRef) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(args)?;
     let mut run = RunDir::open(&dir)?;
     let api = http_api()?;
-    let mut progress = Progress::new(true);
+    let mut progress = Progress::new(args.json);
     runtime()?.block_on(batch::cancel(&api, &mut run, &mut progress))?;
     if args.json {
         stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;

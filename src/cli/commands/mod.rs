@@ -29,7 +29,7 @@ use crate::store::RunDir;
 pub(super) fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Import(args) => import::import(&args),
-        Command::Plan(args) => plan::plan(&args).map(|(status, _)| status),
+        Command::Plan(args) => plan::plan(&args, true).map(|(status, _)| status),
         Command::Estimate(args) => estimate::estimate(&args),
         Command::Submit(args) => submit::submit(&args),
         Command::Status(args) => status::status(&args),
@@ -55,6 +55,23 @@ pub(super) fn http_api() -> anyhow::Result<HttpBatchApi> {
     Ok(HttpBatchApi::new(settings)?)
 }
 
+/// The command line that ran this process, for a hint to run it again.
+pub(super) fn this_command() -> String {
+    let mut words = vec!["safesft".to_string()];
+    for arg in std::env::args().skip(1) {
+        let plain = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c));
+        words.push(if plain {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', "'\\''"))
+        });
+    }
+    words.join(" ")
+}
+
 /// Runs `work` until it ends or Ctrl-C arrives. Every manifest write is atomic, so
 /// stopping at any await point leaves a run that resumes.
 pub(super) async fn interruptible<T, E>(
@@ -66,24 +83,34 @@ pub(super) async fn interruptible<T, E>(
     }
 }
 
+/// How the shards are shown after waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    Table,
+    Json,
+    /// Not at all: the caller prints one document of its own.
+    Nothing,
+}
+
 /// The exit status after `wait` (or `run`): 0 when every request has its line, 1 when
-/// any shard failed, expired, was cancelled or its files do not add up.
+/// any shard failed, expired, was cancelled or its files do not add up. `resume` is the
+/// command that resumes after Ctrl-C (`safesft wait r`, or the whole `run` again).
 pub(super) fn finish_wait(
     run: &RunDir,
     outcome: Option<()>,
-    json: bool,
+    shown: Shown,
+    resume: &str,
 ) -> anyhow::Result<ExitStatus> {
     if outcome.is_none() {
-        eprintln!(
-            "\ninterrupted: nothing is lost. Run `safesft wait {}` to resume.",
-            run.manifest.run
-        );
+        eprintln!("\ninterrupted: nothing is lost. Run `{resume}` again to resume.");
         return Ok(ExitStatus::Interrupted);
     }
-    if json {
-        stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
-    } else {
-        stdout_text(&status_table(&run.manifest))?;
+    match shown {
+        Shown::Json => {
+            stdout_json(&json!({"run": run.manifest.run, "shards": run.manifest.shards}))?;
+        }
+        Shown::Table => stdout_text(&status_table(&run.manifest))?,
+        Shown::Nothing => {}
     }
     let all_good = run.manifest.shards.iter().all(|s| {
         s.remote.withdrawn

@@ -31,7 +31,12 @@ fn manifest_view(manifest: &Manifest) -> PlanView<'_> {
 }
 
 /// Plans a run; returns the exit status and the run folder when a plan is in place.
-pub(super) fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
+/// With `show_plan` false a plan in place is not printed (the caller prints one
+/// document of its own); a refusal always is.
+pub(super) fn plan(
+    args: &PlanArgs,
+    show_plan: bool,
+) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
     let settings = plan_settings(args)?;
     let family = crate::plan::family_of(&settings.model)?;
     if let Ok(pricing) = settings.pricing.for_model(family.name) {
@@ -51,6 +56,10 @@ pub(super) fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBu
     bar.finish_and_clear();
     let run_dir = settings.batches_dir.join(&settings.run);
     match outcome? {
+        PlanOutcome::Planned(manifest) | PlanOutcome::Unchanged(manifest) if !show_plan => {
+            warn_about_import(&manifest.input.import);
+            Ok((ExitStatus::Success, Some(run_dir)))
+        }
         PlanOutcome::Planned(manifest) | PlanOutcome::Unchanged(manifest) if args.json => {
             warn_about_import(&manifest.input.import);
             stdout_json(&json!({

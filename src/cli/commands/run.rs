@@ -1,9 +1,13 @@
 //! `safesft run`: the whole job — plan, budget check, submit, wait, reconcile, report —
-//! stopping after the plan without a key or with `--dry-run`, resuming where it stopped.
+//! stopping after the plan with `--dry-run`, resuming where it stopped. Without a key
+//! (and without `--dry-run`) it is an error before anything is planned.
+
+use anyhow::bail;
+use serde_json::json;
 
 use crate::batch;
 use crate::cli::args::RunArgs;
-use crate::cli::output::stdout_text;
+use crate::cli::output::{stdout_json, stdout_text};
 use crate::cli::progress::Progress;
 use crate::cli::settings::schedule;
 use crate::cli::ExitStatus;
@@ -11,22 +15,22 @@ use crate::store::RunDir;
 
 use super::plan::plan;
 use super::reconcile::reconcile_and_report;
-use super::{finish_wait, http_api, interruptible, runtime};
+use super::{finish_wait, http_api, interruptible, runtime, this_command, Shown};
 
 pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let (status, run_dir) = plan(&args.plan)?;
+    let has_key = std::env::var_os("OPENAI_API_KEY").is_some_and(|k| !k.is_empty());
+    if !args.dry_run && !has_key {
+        // A cron job must not "succeed" doing nothing.
+        bail!("missing `OPENAI_API_KEY` in the environment: nothing was planned or sent\nhint: export OPENAI_API_KEY, or add `--dry-run` to plan and price the run without sending anything");
+    }
+    let json = args.plan.json;
+    let (status, run_dir) = plan(&args.plan, args.dry_run || !json)?;
     let Some(run_dir) = run_dir else {
         return Ok(status);
     };
-    let has_key = std::env::var_os("OPENAI_API_KEY").is_some_and(|k| !k.is_empty());
-    if args.dry_run || !has_key {
-        let reason = if args.dry_run {
-            "--dry-run"
-        } else {
-            "no OPENAI_API_KEY in the environment"
-        };
+    if args.dry_run {
         eprintln!(
-            "\nstopped after the plan ({reason}): nothing was sent, nothing was spent.\nTo generate for real: export OPENAI_API_KEY, then run the same command without --dry-run (it resumes from {}).",
+            "\nstopped after the plan (--dry-run): nothing was sent, nothing was spent.\nTo generate for real: export OPENAI_API_KEY, then run the same command without --dry-run (it resumes from {}).",
             run_dir.display()
         );
         return Ok(status);
@@ -37,7 +41,7 @@ pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     runtime()?.block_on(async {
         let mut run = RunDir::open(&run_dir)?;
         run.check_budget(None)?;
-        run.verify_shard_files()?;
+        run.verify_plan_files()?;
         let mut progress = Progress::new(args.plan.quiet);
         let outcome = interruptible(async {
             batch::submit_ready(&api, &mut run, &mut progress).await?;
@@ -45,14 +49,25 @@ pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         })
         .await?;
         progress.clear();
-        let waited = finish_wait(&run, outcome, false)?;
+        let shown = if json { Shown::Nothing } else { Shown::Table };
+        let waited = finish_wait(&run, outcome, shown, &this_command())?;
         if waited == ExitStatus::Interrupted {
             return Ok(waited);
         }
-        // The dataset decides: a batch that expired but whose requests a retry answered
-        // is not a failure any more.
+        // `wait` has just checked every download: reconcile the run as it is. The
+        // dataset decides: a batch that expired but whose requests a retry answered is
+        // not a failure any more.
         let (finished, status) = reconcile_and_report(&run, &args.sft, &args.plan.reports_dir)?;
-        stdout_text(&finished.text)?;
+        if json {
+            stdout_json(&json!({
+                "run": run.manifest.run,
+                "run_dir": run_dir,
+                "manifest": run.manifest,
+                "reconcile": finished.json,
+            }))?;
+        } else {
+            stdout_text(&finished.text)?;
+        }
         Ok(status)
     })
 }

@@ -1,4 +1,5 @@
-//! `safesft status`: one look at every shard of a run.
+//! `safesft status`: one look at every shard of a run. Needs no lock: it works while
+//! `wait` runs and on a read-only run folder (then it records nothing).
 
 use serde_json::json;
 
@@ -14,7 +15,7 @@ use super::{http_api, runtime};
 
 pub(super) fn status(args: &RunRef) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(args)?;
-    let mut run = RunDir::open(&dir)?;
+    let mut run = RunDir::open_to_read(&dir)?;
     let live = run.manifest.shards.iter().any(|s| s.remote.in_flight());
     if live {
         let api = http_api()?;
@@ -34,7 +35,11 @@ pub(super) fn status(args: &RunRef) -> anyhow::Result<ExitStatus> {
                 }
                 let batch = api.retrieve_batch(&batch_id).await?;
                 run.manifest.shards[index].remote.batch = Some(batch);
-                run.save()?;
+                // Only the holder of the lock writes the manifest; a look without it
+                // (`wait` is running, or the folder is read-only) records nothing.
+                if run.locked() {
+                    run.save()?;
+                }
             }
             anyhow::Ok(())
         })?;

@@ -20,7 +20,7 @@ pub(super) fn submit(args: &SubmitArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("error: {error:#}");
         return Ok(ExitStatus::Failure);
     }
-    run.verify_shard_files()?;
+    run.verify_plan_files()?;
     let api = http_api()?;
     let mut progress = Progress::new(false);
     let outcome = runtime()?.block_on(interruptible(batch::submit_ready(
