@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(prompts.sha256, crate::store::fs::sha256_hex(&file));
         assert_eq!(prompts.source, BUNDLED_PROMPTS_NAME);
         let pricing = load_pricing(None).unwrap();
-        assert!(pricing.for_model("gpt-4o").is_ok());
+        assert!(pricing.for_model("gpt-4o", "gpt-4o").is_ok());
         assert_eq!(pricing.source, BUNDLED_PRICING_NAME);
     }
 

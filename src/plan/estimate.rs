@@ -168,6 +168,8 @@ mod tests {
         let dec = |s: &str| Decimal::from_str_exact(s).unwrap();
         ModelPricing {
             checked: "2025-07".into(),
+            source_url: "https://platform.openai.com/docs/pricing".into(),
+            snapshots: Vec::new(),
             standard: TierPrices {
                 input: dec("2.50"),
                 cached_input: Some(dec("1.25")),

@@ -264,7 +264,7 @@ mod tests {
         let rows = size_estimates(
             &pairs,
             &prompts,
-            pricing.for_model("gpt-4o").unwrap(),
+            pricing.for_model("gpt-4o", "gpt-4o").unwrap().prices,
             "gpt-4o",
             false,
             &[1, 2, 4],

@@ -284,13 +284,14 @@ fn swap_into_place(
     sync_dir(&settings.batches_dir)
 }
 
-/// The family of a model the plan can price, for callers that check before planning.
+/// The family of a model the plan can price and its prices (a dated snapshot's own
+/// prices where they differ from its family's), for callers that check before planning.
 pub fn family_and_prices<'a>(
     pricing: &'a PricingTable,
     model: &str,
 ) -> Result<(ModelFamily, &'a ModelPricing), PlanError> {
     let family = model::family_of(model)?;
-    Ok((family, pricing.for_model(family.name)?))
+    Ok((family, pricing.for_model(model, family.name)?.prices))
 }
 
 #[cfg(test)]

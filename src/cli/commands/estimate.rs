@@ -29,8 +29,8 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut models_priced = Vec::new();
     for model in &models {
-        let (family, prices) = family_and_prices(&pricing, model)?;
-        warn_if_prices_stale(family.name, &prices.checked);
+        let (_, prices) = family_and_prices(&pricing, model)?;
+        warn_if_prices_stale(model, &prices.checked);
         models_priced.push(SizeModel {
             model,
             pricing: prices,

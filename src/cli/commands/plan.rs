@@ -34,8 +34,8 @@ fn manifest_view(manifest: &Manifest) -> PlanView<'_> {
 pub(super) fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBuf>)> {
     let settings = plan_settings(args)?;
     let family = crate::plan::family_of(&settings.model)?;
-    if let Ok(pricing) = settings.pricing.for_model(family.name) {
-        warn_if_prices_stale(family.name, &pricing.checked);
+    if let Ok((_, pricing)) = planning::family_and_prices(&settings.pricing, &settings.model) {
+        warn_if_prices_stale(&settings.model, &pricing.checked);
     }
     if family.reasoning_model
         && (settings.prompts.config.paraphrase.max_output_tokens < 4096
