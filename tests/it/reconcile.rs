@@ -270,27 +270,56 @@ fn report_reads_the_ledger_per_run_and_per_size() {
     let by_kind: BTreeMap<String, serde_json::Value> =
         serde_json::from_value(out["by_size_and_model"][0].clone()).unwrap();
     assert!(by_kind.contains_key("expected_error_percent"));
-    // The next plan calibrates its expected output from the ledger: reasoning answers
-    // at their measured mean size. (The paraphrase ratio stays: some first attempts
-    // expired, so the run does not calibrate it.)
+    // The ledger for finance: dollars and cents for people, exact values in CSV.
+    let test = test.args(["report", "--format", "csv"]);
+    let csv_out = test.success().stdout;
+    assert!(
+        csv_out.starts_with("run,date,started_at,ended_at,duration_seconds,"),
+        "{csv_out}"
+    );
+    assert_eq!(csv_out.lines().count(), 2);
+    // The next plan calibrates its expected output from the ledger: paraphrases from
+    // what the first attempts that came back wrote over their notes' tokens, reasoning
+    // answers at their measured mean size.
     let ledger = std::fs::read_to_string(test.path("reports/ledger.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(ledger.as_bytes());
     let header = reader.headers().unwrap().clone();
     let row = reader.records().next().unwrap().unwrap();
-    let column = |name: &str| -> u64 {
-        row[header.iter().position(|h| h == name).unwrap()]
-            .parse()
-            .unwrap()
-    };
+    let text = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+    let column = |name: &str| -> u64 { text(name).parse().unwrap() };
     let mean = column("reasoning_completion_tokens").div_ceil(column("reasoning_answers"));
-    assert_eq!(column("paraphrase_expected_output_tokens"), 0);
+    let ratio = (column("first_paraphrase_written_tokens") * 1000)
+        .div_ceil(column("first_paraphrase_content_tokens"));
+    assert!(
+        column("paraphrase_completion_tokens") > 0,
+        "every answer counts"
+    );
+    assert!(
+        column("first_paraphrase_written_tokens") > 0
+            && column("first_paraphrase_written_tokens") <= column("paraphrase_completion_tokens"),
+        "first attempts that came back calibrate"
+    );
+    assert!(std::path::Path::new(&text("dataset")).is_absolute());
+    assert!(!text("started_at").is_empty() && !text("ended_at").is_empty());
+    assert_eq!(column("kept_pairs") * 2, column("kept_examples"));
     let test = test.args(plan_args("next", &["--num-pairs", "5", "--json"]));
     let plan = test.success().json();
     let model = &plan["manifest"]["estimate"]["output_model"];
-    assert_eq!(model["source"], "ledger (1 runs)");
+    assert_eq!(model["source"], "ledger (1 run of gpt-4o)");
     assert_eq!(model["reasoning_output_tokens"].as_u64().unwrap(), mean);
     assert_ne!(mean, 350, "the default would hide a missing calibration");
-    assert_eq!(model["paraphrase_output_permille"], 1050);
+    assert_eq!(model["paraphrase_output_permille"].as_u64().unwrap(), ratio);
+    // The kept rate of the run: what it kept of the pairs planned.
+    let kept = &plan["kept"]["kept_rate"];
+    assert_eq!(kept["pairs_planned"], 40);
+    assert_eq!(kept["pairs_kept"].as_u64().unwrap(), column("kept_pairs"));
+    // --target-kept plans enough pairs to expect that many kept, and says so.
+    let target = column("kept_pairs") * 2;
+    let test = test.args(plan_args("target", &["--target-kept", &target.to_string()]));
+    let done = test.success();
+    done.stdout_has(&format!("--target-kept {target}: 80 pairs planned"));
+    let manifest = read_json(&test.path("batches/target/manifest.json"));
+    assert_eq!(manifest["input"]["pairs_planned"], 80);
 }
 
 #[test]
@@ -299,10 +328,19 @@ fn stats_and_report_match_their_snapshots() {
     let test = test.args(["reconcile", "r"]);
     test.expect(1);
     let sample_path = sample().to_str().unwrap().to_string();
+    // When the batches ran is the clock's: kept out of the snapshot.
     let clean = |path: &str| {
         std::fs::read_to_string(test.path(path))
             .unwrap()
             .replace(&sample_path, "<sample>")
+            .lines()
+            .filter(|l| {
+                !["\"started_at\"", "\"ended_at\"", "\"duration_seconds\""]
+                    .iter()
+                    .any(|k| l.contains(k))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     insta::assert_snapshot!(
         "generation_stats",

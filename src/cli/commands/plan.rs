@@ -9,13 +9,18 @@ use serde_json::json;
 use crate::cli::args::PlanArgs;
 use crate::cli::output::{stdout_json, stdout_text, warn_about_import, warn_if_prices_stale};
 use crate::cli::progress::progress_bar;
-use crate::cli::settings::plan_settings;
+use crate::cli::settings::{kept_rate, plan_settings};
 use crate::cli::ExitStatus;
+use crate::plan::kept::{KeptRate, TargetKept};
 use crate::plan::{self as planning, PlanOutcome};
 use crate::report::{self, PlanView};
 use crate::store::Manifest;
 
-fn manifest_view(manifest: &Manifest) -> PlanView<'_> {
+fn manifest_view<'a>(
+    manifest: &'a Manifest,
+    kept: &'a KeptRate,
+    target: Option<&'a TargetKept>,
+) -> PlanView<'a> {
     PlanView {
         run: &manifest.run,
         model: &manifest.model,
@@ -27,7 +32,24 @@ fn manifest_view(manifest: &Manifest) -> PlanView<'_> {
         schema_allowance_tokens: manifest.schema_allowance_tokens,
         budget: manifest.budget_usd,
         estimate: &manifest.estimate,
+        kept_rate: Some(kept),
+        target,
     }
+}
+
+/// What the JSON output adds to the manifest: the kept rate, the pairs expected to be
+/// kept and the dollars per kept pair, and what `--target-kept` planned.
+fn kept_json(
+    kept: &KeptRate,
+    target: Option<&TargetKept>,
+    estimate: &crate::plan::Estimate,
+) -> serde_json::Value {
+    json!({
+        "kept_rate": kept,
+        "expected_kept_pairs": kept.expected_kept(estimate.pairs),
+        "expected_usd_per_kept_pair": kept.usd_per_kept_pair(estimate.total.batch.expected, estimate.pairs),
+        "target_kept": target,
+    })
 }
 
 /// Plans a run; returns the exit status and the run folder when a plan is in place.
@@ -46,29 +68,40 @@ pub(super) fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBu
             settings.model
         );
     }
+    let kept = kept_rate(&args.reports_dir, &settings.model, &settings.prompts.sha256)?;
     let bar = progress_bar(args.quiet);
     let outcome = planning::plan(&settings, &|pairs| bar.set_position(pairs));
     bar.finish_and_clear();
     let run_dir = settings.batches_dir.join(&settings.run);
-    match outcome? {
+    let outcome = outcome?;
+    let target = args.target_kept.map(|n| {
+        let planned = match &outcome {
+            PlanOutcome::Planned(m) | PlanOutcome::Unchanged(m) => m.input.pairs_planned,
+            PlanOutcome::OverBudget { estimate, .. } => estimate.pairs,
+        };
+        TargetKept::new(n, kept.clone(), planned)
+    });
+    let target = target.as_ref();
+    match outcome {
         PlanOutcome::Planned(manifest) | PlanOutcome::Unchanged(manifest) if args.json => {
             warn_about_import(&manifest.input.import);
             stdout_json(&json!({
                 "status": "planned",
                 "run_dir": run_dir,
                 "manifest": manifest,
+                "kept": kept_json(&kept, target, &manifest.estimate),
             }))?;
             Ok((ExitStatus::Success, Some(run_dir)))
         }
         PlanOutcome::Planned(manifest) => {
             warn_about_import(&manifest.input.import);
-            let mut text = report::plan_table(&manifest_view(&manifest));
+            let mut text = report::plan_table(&manifest_view(&manifest, &kept, target));
             let _ = write!(text, "\nPlanned into {}\n", run_dir.display());
             stdout_text(&text)?;
             Ok((ExitStatus::Success, Some(run_dir)))
         }
         PlanOutcome::Unchanged(manifest) => {
-            let mut text = report::plan_table(&manifest_view(&manifest));
+            let mut text = report::plan_table(&manifest_view(&manifest, &kept, target));
             let _ = write!(
                 text,
                 "\nAlready planned, identical: {} is unchanged\n",
@@ -91,6 +124,7 @@ pub(super) fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBu
                     "budget_usd": budget,
                     "over_budget_usd": over,
                     "estimate": estimate,
+                    "kept": kept_json(&kept, target, &estimate),
                 }))?;
             } else {
                 let view = PlanView {
@@ -104,12 +138,16 @@ pub(super) fn plan(args: &PlanArgs) -> anyhow::Result<(ExitStatus, Option<PathBu
                     schema_allowance_tokens: 0,
                     budget: Some(budget),
                     estimate: &estimate,
+                    kept_rate: Some(&kept),
+                    target,
                 };
                 stdout_text(&report::plan_table(&view))?;
             }
             eprintln!(
-                "error: the worst case {} is over the budget {budget} by {over}: nothing was written\nhint: plan fewer pairs (`--num-pairs`), drop reasoning (`--no-reasoning`), pick a cheaper model (`--model gpt-4o-mini`) or lower the output caps",
-                estimate.total.batch.worst
+                "error: the worst case {} is over the budget {} by {}: nothing was written\nhint: plan fewer pairs (`--num-pairs`), drop reasoning (`--no-reasoning`), pick a cheaper model (`--model gpt-4o-mini`) or lower the output caps",
+                estimate.total.batch.worst.dollars(),
+                budget.dollars(),
+                over.dollars()
             );
             Ok((ExitStatus::Failure, None))
         }
