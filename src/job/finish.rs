@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::dataset::write_dataset;
+use super::html::render_html_report;
 use crate::plan::{CustomId, RequestKind};
 use crate::reconcile::collect::{collect, CollectError, RunFiles};
 use crate::reconcile::{reconcile, Reconciled};
@@ -94,6 +95,11 @@ pub fn reconcile_run(
     let stats = dataset.stats;
     let mut cost = cost_report(manifest, &reconciled, dataset.pairs_kept as u64);
     cost.sft_dir = output_dir.display().to_string();
+    cost.pairs_file = run
+        .path
+        .join(&manifest.pairs_file.path)
+        .display()
+        .to_string();
     let stats_json = json!({
         "run": manifest.run,
         "model": manifest.model,
@@ -123,6 +129,10 @@ pub fn reconcile_run(
         LedgerRow::for_run(&facts, manifest, &reconciled, &cost),
     )?;
 
+    let html = render_html_report(&cost, reports_dir)?;
+    let report_html = reports_dir.join(format!("{}.html", manifest.run));
+    write_atomic(&report_html, |w| w.write_all(html.as_bytes()))?;
+
     let text = summary_text(
         &reconciled,
         &stats,
@@ -131,6 +141,11 @@ pub fn reconcile_run(
         &report_json,
         &cost,
         &manifest.run,
+    );
+    let text = text.replacen(
+        "; cost report in ",
+        &format!("; page {}; cost report in ", report_html.display()),
+        1,
     );
     let unanswered = unanswered(&reconciled);
     let problems = &reconciled.problems;

@@ -102,6 +102,9 @@ pub struct CostReport {
     /// Where the run's SFT files (and `rejected.jsonl`) were written.
     #[serde(default)]
     pub sft_dir: String,
+    /// The run's `pairs.jsonl` (the notes the paraphrases rewrite).
+    #[serde(default)]
+    pub pairs_file: String,
 }
 
 /// (actual − expected) / expected in percent, to one decimal.
@@ -260,6 +263,7 @@ pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64
             .map(|(kind, tokens)| (kind, histogram(tokens)))
             .collect(),
         sft_dir: String::new(),
+        pairs_file: String::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod cost;
 pub mod cost_view;
 pub mod history;
+pub mod html;
 pub mod ledger;
 mod plan;
 mod status;

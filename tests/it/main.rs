@@ -8,6 +8,7 @@ mod check;
 mod contract;
 mod estimate;
 mod fake_api;
+mod html;
 mod import;
 mod lifecycle;
 mod plan;

@@ -20,7 +20,7 @@ const FAST: [&str; 5] = [
 
 /// A run `r` of 40 pairs in 3 shards, submitted and waited for, with defects, an
 /// expired shard and in-batch errors.
-fn finished_run() -> (FakeApi, Test) {
+pub(crate) fn finished_run() -> (FakeApi, Test) {
     let fake = FakeApi::start();
     fake.defective_answers();
     fake.scenario("001", Scenario::ExpireHalf);
@@ -55,7 +55,7 @@ fn finished_run() -> (FakeApi, Test) {
     (fake, test)
 }
 
-fn dec(value: &serde_json::Value) -> Decimal {
+pub(crate) fn dec(value: &serde_json::Value) -> Decimal {
     Decimal::from_str(value.as_str().unwrap()).unwrap()
 }
 
