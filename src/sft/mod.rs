@@ -4,6 +4,7 @@
 mod messages;
 mod records;
 pub mod validate;
+pub mod validate_messages;
 
 pub use messages::as_messages;
 pub use records::{

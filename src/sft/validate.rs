@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+pub use super::validate_messages::is_messages_form;
 use super::{SftRecord, SOURCE_CORRECT_VERIFIED, SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED};
 use crate::medec::Pair;
 
@@ -20,7 +21,11 @@ pub struct ValidationCheck {
 impl ValidationCheck {
     /// Passed when `problems` is empty (then `ok` says what was checked); else the first
     /// ten problems.
-    fn from_problems(name: &'static str, problems: &[String], ok: String) -> ValidationCheck {
+    pub(crate) fn from_problems(
+        name: &'static str,
+        problems: &[String],
+        ok: String,
+    ) -> ValidationCheck {
         ValidationCheck {
             name,
             passed: problems.is_empty(),
@@ -80,7 +85,7 @@ fn records(text: &str) -> (Vec<(usize, SftRecord)>, Vec<String>) {
     (records, problems)
 }
 
-fn label_balance(correct: usize, total: usize) -> ValidationCheck {
+pub(crate) fn label_balance(correct: usize, total: usize) -> ValidationCheck {
     // Whole numbers only: 50 % ± 1 % is |200·correct − 100·total| ≤ 2·total.
     let off = (200 * correct).abs_diff(100 * total);
     #[allow(clippy::cast_precision_loss)] // shown to one decimal only
@@ -99,8 +104,12 @@ fn label_balance(correct: usize, total: usize) -> ValidationCheck {
     }
 }
 
-/// Validates the text of an SFT file.
+/// Validates the text of an SFT file, in the record form or the chat `messages` form
+/// (told apart by its first record).
 pub fn validate(text: &str, medec: Option<&MedecSource<'_>>) -> ValidationReport {
+    if super::validate_messages::is_messages_form(text) {
+        return super::validate_messages::validate_messages(text, medec);
+    }
     let (records, format_errors) = records(text);
     let correct = records.iter().filter(|(_, r)| r.label == "CORRECT").count();
     let incorrect = records.len() - correct;

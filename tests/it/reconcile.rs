@@ -177,9 +177,43 @@ fn defective_answers_give_balanced_files_and_an_exact_bill() {
     ]);
     test.success()
         .stdout_has("ok   incorrect_identical_to_medec");
+    let report = test.path("batches/r/sft/sft_combined_safe.validation_report.json");
+    assert_eq!(read_json(&report)["passed"], true);
+    let records_report = std::fs::read(&report).unwrap();
+    // The messages form validates too, into a report of its own.
+    let test = test.args([
+        "validate",
+        "batches/r/sft/sft_combined_safe.messages.jsonl",
+        "--medec",
+        sample().to_str().unwrap(),
+        "--json",
+    ]);
+    let messages = test.success().json();
+    assert_eq!(messages["form"], "messages");
+    assert_eq!(messages["total"].as_u64().unwrap(), combined.len() as u64);
+    let names: Vec<&str> = messages["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        read_json(&test.path("batches/r/sft/validation_report.json"))["passed"],
-        true
+        names,
+        [
+            "record_format",
+            "label_balance",
+            "duplicate_examples",
+            "tokens_per_example",
+            "incorrect_identical_to_medec"
+        ]
+    );
+    assert!(test
+        .path("batches/r/sft/sft_combined_safe.messages.validation_report.json")
+        .exists());
+    assert_eq!(
+        std::fs::read(&report).unwrap(),
+        records_report,
+        "not overwritten"
     );
 
     // The bill is Σ usage × prices, exactly.
@@ -386,7 +420,7 @@ fn validate_fails_on_imbalance_foreign_sources_and_altered_notes() {
         failed,
         ["label_balance", "sources", "incorrect_identical_to_medec"]
     );
-    assert!(test.path("validation_report.json").exists());
+    assert!(test.path("bad.validation_report.json").exists());
 }
 
 #[test]
