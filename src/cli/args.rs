@@ -389,6 +389,7 @@ pub enum TableFormat {
 
 impl TableFormat {
     /// The form asked for, `--json` counting as `--format json`.
+    #[must_use]
     pub fn with_json(self, json: bool) -> TableFormat {
         if json {
             TableFormat::Json

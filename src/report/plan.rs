@@ -110,7 +110,7 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
 /// `permille` thousandths as a ratio for people: `1.05×`.
 pub fn times(permille: u64) -> String {
     let value = rust_decimal::Decimal::new(i64::try_from(permille).unwrap_or(i64::MAX), 3);
-    format!("{:.2}×", value)
+    format!("{value:.2}×")
 }
 
 /// The sentences under the plan table: saving, assumptions, caveats, the cost per kept

@@ -319,8 +319,8 @@ fn report_reads_the_ledger_per_run_and_per_size() {
     let mut reader = csv::Reader::from_reader(ledger.as_bytes());
     let header = reader.headers().unwrap().clone();
     let row = reader.records().next().unwrap().unwrap();
-    let text = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
-    let column = |name: &str| -> u64 { text(name).parse().unwrap() };
+    let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+    let column = |name: &str| -> u64 { cell(name).parse().unwrap() };
     let mean = column("reasoning_completion_tokens").div_ceil(column("reasoning_answers"));
     let ratio = (column("first_paraphrase_written_tokens") * 1000)
         .div_ceil(column("first_paraphrase_content_tokens"));
@@ -333,8 +333,8 @@ fn report_reads_the_ledger_per_run_and_per_size() {
             && column("first_paraphrase_written_tokens") <= column("paraphrase_completion_tokens"),
         "first attempts that came back calibrate"
     );
-    assert!(std::path::Path::new(&text("dataset")).is_absolute());
-    assert!(!text("started_at").is_empty() && !text("ended_at").is_empty());
+    assert!(std::path::Path::new(&cell("dataset")).is_absolute());
+    assert!(!cell("started_at").is_empty() && !cell("ended_at").is_empty());
     assert_eq!(column("kept_pairs") * 2, column("kept_examples"));
     let test = test.args(plan_args("next", &["--num-pairs", "5", "--json"]));
     let plan = test.success().json();
