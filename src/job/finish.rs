@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::dataset::write_dataset;
-use super::html::render_html_report;
+use super::html::{render_html_report, HtmlError};
 use crate::plan::{CustomId, RequestKind};
 use crate::reconcile::collect::{collect, CollectError, RunFiles};
 use crate::reconcile::{reconcile, Reconciled};
@@ -33,6 +33,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Html(#[from] HtmlError),
 }
 
 /// How the dataset is written.

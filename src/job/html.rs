@@ -6,14 +6,23 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use super::finish::JobError;
 use crate::medec::Pair;
 use crate::report::cost::CostReport;
 use crate::report::html::review::{notes_needed, review};
 use crate::report::html::{page, PageData};
 use crate::report::ledger::{self, LEDGER_FILE};
+use crate::report::ReportError;
 use crate::store::fs::write_atomic;
 use crate::store::StoreError;
+
+/// Why the page could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum HtmlError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
 
 /// A text file's contents, or nothing when it does not exist.
 fn read_optional(path: &Path) -> Result<String, StoreError> {
@@ -54,7 +63,7 @@ fn correct_notes(
 }
 
 /// The page of a run from its cost report (and the files it names) and the ledger.
-pub fn render_html_report(cost: &CostReport, reports_dir: &Path) -> Result<String, JobError> {
+pub fn render_html_report(cost: &CostReport, reports_dir: &Path) -> Result<String, HtmlError> {
     let rows = ledger::read(&reports_dir.join(LEDGER_FILE))?;
     let sft_dir = PathBuf::from(&cost.sft_dir);
     let rejected = read_optional(&sft_dir.join("rejected.jsonl"))?;
@@ -77,7 +86,7 @@ pub fn write_html_report(
     reports_dir: &Path,
     run: &str,
     output: Option<&Path>,
-) -> Result<PathBuf, JobError> {
+) -> Result<PathBuf, HtmlError> {
     let report_path = reports_dir.join(format!("{run}.json"));
     let text = std::fs::read_to_string(&report_path).map_err(StoreError::read(&report_path))?;
     let cost: CostReport = serde_json::from_str(&text).map_err(|source| StoreError::BadLine {

@@ -1,6 +1,7 @@
 //! The dataset: SFT records in the guide's format (exactly 50/50 by construction), their
 //! chat `messages` form, and the checks `validate` runs on a finished file.
 
+mod checks;
 mod messages;
 mod records;
 pub mod validate;

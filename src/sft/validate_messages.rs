@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::validate::{label_balance, MedecSource, ValidationCheck, ValidationReport};
+use super::checks::{label_balance, MedecSource, ValidationCheck, ValidationReport};
 use crate::plan::tokens::TokenCounter;
 use crate::plan::{ChatMessage, Encoding, Role};
 

@@ -259,7 +259,9 @@ fn retry_fixes_what_a_new_answer_can_fix() {
     test.expect(1); // shard 001 stays expired; its requests were retried elsewhere
                     // Only the in-batch 400s remain unanswered (final: a new attempt would fail too).
     let test = test.args(["reconcile", "r"]);
-    test.expect(1).stdout_has("retried");
+    test.expect(1)
+        .stdout_has("retried")
+        .stdout_has("paraphrase retries");
     let after = read_json(&test.path("batches/r/sft/generation_stats_safe.json"));
     let kept_after = after["generation"]["pairs_kept"].as_u64().unwrap();
     assert!(kept_after > kept_before, "{kept_before} → {kept_after}");
@@ -273,6 +275,18 @@ fn retry_fixes_what_a_new_answer_can_fix() {
     // The retry's tokens are billed too.
     let report = read_json(&test.path("reports/r.json"));
     assert_eq!(dec(&report["total"]["actual_usd"]), bill_from_lines(&test));
+    // First attempts are compared with the plan; retries have a line of their own.
+    let total = &report["total"];
+    assert!(total["retries"]["answers"].as_u64().unwrap() > 0);
+    assert_eq!(
+        dec(&total["first_attempts"]["actual_usd"]) + dec(&total["retries"]["actual_usd"]),
+        dec(&total["actual_usd"])
+    );
+    assert_eq!(
+        total["expected_error_percent"],
+        total["first_attempts"]["expected_error_percent"]
+    );
+    assert!(dec(&total["retries"]["estimated_expected_usd"]) > Decimal::ZERO);
 }
 
 #[test]
