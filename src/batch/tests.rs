@@ -112,6 +112,7 @@ fn planned_run() -> (tempfile::TempDir, RunDir) {
         model: "gpt-4o".into(),
         reasoning: true,
         num_pairs: None,
+        fewer_pairs_allowed: false,
         limits: crate::plan::ShardLimits::default(),
         budget: None,
         output_model: crate::plan::OutputModel::default(),

@@ -99,15 +99,35 @@ pub struct ReconcileArgs {
 }
 
 /// Cost per run and per dataset size and model, from `reports/ledger.csv`.
+///
+/// As a table (dollars and cents), `--format csv` or `--json` (exact values). With
+/// `--html`, the page of a run: its cost, every run's cost, and a review of its
+/// paraphrases. The page is self-contained (inline SVG charts, no network) and written to
+/// `reports/<run>.html` (`reconcile` writes it too).
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  safesft report --json")]
+#[command(
+    after_help = "Examples:\n  safesft report --format csv\n  safesft report --html --run val-4o"
+)]
 pub struct ReportArgs {
     /// Where cost reports and the ledger live.
     #[arg(long, default_value = DEFAULT_REPORTS_DIR)]
     pub reports_dir: PathBuf,
-    /// Print as JSON.
+    /// Write the HTML page of a run (`--run`, default: the ledger's latest) and print
+    /// its path.
+    #[arg(long)]
+    pub html: bool,
+    /// The run whose page `--html` writes.
+    #[arg(long, requires = "html")]
+    pub run: Option<String>,
+    /// Where `--html` writes the page [default: `<reports-dir>/<run>.html`].
+    #[arg(long, requires = "html")]
+    pub output: Option<PathBuf>,
+    /// Print as JSON (the same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// `table` for people (dollars and cents), `csv` or `json` (exact values).
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
 }
 
 /// Send again the requests a new answer may fix, as a new attempt.
@@ -138,7 +158,9 @@ pub struct RetryArgs {
 /// Check an SFT file: 50/50 labels (±1%), sources, record format, duplicates, and with
 /// `--medec` every INCORRECT note byte-identical to its MEDEC source.
 ///
-/// Writes `validation_report.json` (beside the file, or `--output-report`); exit 1 when a
+/// Reads the record form and the chat `messages` form (roles, non-empty content, no
+/// extra keys, tokens per example). Writes `<file stem>.validation_report.json` beside
+/// the file (or `--output-report`), so each file keeps its own report; exit 1 when a
 /// check fails.
 #[derive(Debug, Args)]
 #[command(
@@ -150,7 +172,8 @@ pub struct ValidateArgs {
     /// The MEDEC source (release CSV or paired JSONL) the INCORRECT notes must match.
     #[arg(long)]
     pub medec: Option<PathBuf>,
-    /// Where to write the report [default: `validation_report.json` beside the file].
+    /// Where to write the report [default: `<file stem>.validation_report.json` beside
+    /// the file].
     #[arg(long)]
     pub output_report: Option<PathBuf>,
     /// Print the report as JSON.
@@ -321,6 +344,10 @@ pub struct PlanArgs {
     /// an error.
     #[arg(long, value_name = "N|all", value_parser = parse_num_pairs)]
     pub num_pairs: Option<NumPairs>,
+    /// Plan enough pairs (within what the input holds) to expect N kept pairs, at the
+    /// kept rate of this model and prompt config in the ledger (or the default 50 %).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "num_pairs")]
+    pub target_kept: Option<u64>,
     /// Refuse to plan when the worst case costs more than this many US dollars.
     #[arg(long, value_parser = parse_usd)]
     pub budget_usd: Option<Usd>,
@@ -357,7 +384,7 @@ pub struct PlanArgs {
     pub quiet: bool,
 }
 
-/// The output form of `estimate`.
+/// The output form of a table: for people, or exact for programs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableFormat {
     Table,
@@ -365,23 +392,40 @@ pub enum TableFormat {
     Json,
 }
 
+impl TableFormat {
+    /// The form asked for, `--json` counting as `--format json`.
+    #[must_use]
+    pub fn with_json(self, json: bool) -> TableFormat {
+        if json {
+            TableFormat::Json
+        } else {
+            self
+        }
+    }
+}
+
 /// The cost per dataset size and model, from exact token counts of the real pairs.
 ///
 /// Sizes above the pairs available are scaled up from the mean of all pairs (marked
-/// with `*`). Nothing is written; no key or network is needed.
+/// with `*`). Each row also shows the pairs expected to be kept and the dollars per kept
+/// pair, at the kept rate of the model and prompt config in the ledger (or the default
+/// 50 %). Nothing is written; no key or network is needed.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  safesft estimate --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --sizes 100,500,1000 --models gpt-4o,gpt-4o-mini --format csv"
+    after_help = "Examples:\n  safesft estimate --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --sizes 100,500,1000 --model gpt-4o,gpt-4o-mini --format csv\n  safesft estimate --input data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv --target-kept 5000 --model gpt-4o --model gpt-4o-mini"
 )]
 pub struct EstimateArgs {
     /// The MEDEC release CSV or paired JSONL file.
     #[arg(long)]
     pub input: PathBuf,
     /// Dataset sizes in pairs, comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "target_kept")]
     pub sizes: Vec<u64>,
-    /// Models, comma-separated [default: the prompt config's].
-    #[arg(long, value_delimiter = ',')]
+    /// Also the size each model needs to expect N kept pairs.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub target_kept: Option<u64>,
+    /// Models, repeated or comma-separated [default: the prompt config's].
+    #[arg(long = "model", visible_alias = "models", value_delimiter = ',')]
     pub models: Vec<String>,
     #[command(flatten)]
     pub reasoning: ReasoningArgs,
@@ -398,8 +442,12 @@ pub struct EstimateArgs {
     /// Where the ledger lives (it calibrates the expected output).
     #[arg(long, default_value = DEFAULT_REPORTS_DIR)]
     pub reports_dir: PathBuf,
+    /// `table` for people (dollars and cents), `csv` or `json` (exact values).
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Print as JSON (the same as `--format json`).
+    #[arg(long)]
+    pub json: bool,
     /// Threads to count tokens on [default: every core, or `RAYON_NUM_THREADS`].
     #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,

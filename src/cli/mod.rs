@@ -35,8 +35,10 @@ impl From<ExitStatus> for std::process::ExitCode {
 
 /// Runs a parsed command line; an error is printed with its causes, once each.
 pub fn execute(cli: Cli) -> ExitStatus {
-    commands::dispatch(cli.command).unwrap_or_else(|error| {
+    let status = commands::dispatch(cli.command).unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
         ExitStatus::Error
-    })
+    });
+    output::flush_warnings();
+    status
 }

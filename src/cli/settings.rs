@@ -13,6 +13,7 @@ use crate::job::SftOptions;
 use crate::medec::ReadOptions;
 use crate::money::PricingTable;
 use crate::plan::calibrate::calibrated;
+use crate::plan::kept::KeptRate;
 use crate::plan::shard::{MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
 use crate::plan::{default_run_name, LoadedPrompts, OutputModel, PlanSettings, ShardLimits};
 use crate::report::ledger::{self, LEDGER_FILE};
@@ -55,11 +56,24 @@ pub(crate) fn load_pricing(flag: Option<&Path>) -> anyhow::Result<PricingTable> 
     }
 }
 
-/// The expected-output model, calibrated from the ledger's runs when there are any.
-pub(crate) fn output_model(reports_dir: &Path) -> anyhow::Result<OutputModel> {
+/// The expected-output model of `model`, calibrated from the ledger's runs of its
+/// family when there are any.
+pub(crate) fn output_model(reports_dir: &Path, model: &str) -> anyhow::Result<OutputModel> {
     let rows = ledger::read(&reports_dir.join(LEDGER_FILE))?;
     let samples: Vec<_> = rows.iter().map(ledger::LedgerRow::sample).collect();
-    Ok(calibrated(&samples, &OutputModel::default()))
+    Ok(calibrated(model, &samples, &OutputModel::default()))
+}
+
+/// The kept rate of `model` with the prompt config `prompt_sha256`, observed in the
+/// ledger, or the stated default.
+pub(crate) fn kept_rate(
+    reports_dir: &Path,
+    model: &str,
+    prompt_sha256: &str,
+) -> anyhow::Result<KeptRate> {
+    let rows = ledger::read(&reports_dir.join(LEDGER_FILE))?;
+    let samples: Vec<_> = rows.iter().map(ledger::LedgerRow::kept_sample).collect();
+    Ok(KeptRate::observed(model, prompt_sha256, &samples))
 }
 
 pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
@@ -80,13 +94,19 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         .model
         .clone()
         .unwrap_or_else(|| prompts.config.model.clone());
-    let run = args.run.clone().unwrap_or_else(|| {
-        default_run_name(
-            &args.input,
-            &model,
-            args.num_pairs.and_then(NumPairs::limit),
-        )
-    });
+    let output_model = output_model(&args.reports_dir, &model)?;
+    let num_pairs = match args.target_kept {
+        Some(target) => Some(
+            kept_rate(&args.reports_dir, &model, &prompts.sha256)?
+                .pairs_for(target)
+                .with_context(|| format!("the ledger's runs of `{model}` with this prompt config kept no pair: no number of pairs is expected to keep {target}\nhint: plan with `--num-pairs` instead"))?,
+        ),
+        None => args.num_pairs.and_then(NumPairs::limit),
+    };
+    let run = args
+        .run
+        .clone()
+        .unwrap_or_else(|| default_run_name(&args.input, &model, num_pairs));
     Ok(PlanSettings {
         input: args.input.clone(),
         read_options: ReadOptions {
@@ -96,14 +116,15 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         pricing,
         model,
         reasoning: args.reasoning.enabled(),
-        num_pairs: args.num_pairs.and_then(NumPairs::limit),
+        num_pairs,
+        fewer_pairs_allowed: args.target_kept.is_some(),
         limits: ShardLimits {
             max_requests: args.max_requests_per_shard,
             max_bytes: args.max_shard_bytes,
             max_prompt_tokens: args.enqueued_token_limit,
         },
         budget: args.budget_usd,
-        output_model: output_model(&args.reports_dir)?,
+        output_model,
         batches_dir: args.batches_dir.clone(),
         run,
         force: args.force,
@@ -155,7 +176,7 @@ mod tests {
         assert_eq!(prompts.sha256, crate::store::fs::sha256_hex(&file));
         assert_eq!(prompts.source, BUNDLED_PROMPTS_NAME);
         let pricing = load_pricing(None).unwrap();
-        assert!(pricing.for_model("gpt-4o").is_ok());
+        assert!(pricing.for_model("gpt-4o", "gpt-4o").is_ok());
         assert_eq!(pricing.source, BUNDLED_PRICING_NAME);
     }
 

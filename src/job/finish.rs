@@ -2,20 +2,26 @@
 //! files and `rejected.jsonl` (see `dataset.rs`), `generation_stats_safe.json`, the cost
 //! report and the ledger row. Deterministic: the same results give the same files.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use super::dataset::write_dataset;
+use super::html::{render_html_report, HtmlError};
+use crate::plan::{CustomId, RequestKind};
 use crate::reconcile::collect::{collect, CollectError, RunFiles};
 use crate::reconcile::{reconcile, Reconciled};
-use crate::report::cost::{cost_csv, cost_report, cost_text, CostReport};
-use crate::report::ledger::{self, LedgerRow, LEDGER_FILE};
+use crate::report::cost::{cost_report, CostReport};
+use crate::report::cost_view::{cost_csv, cost_text};
+use crate::report::ledger::{self, LedgerRow, RunFacts, LEDGER_FILE};
 use crate::report::{accounting_table, ReportError};
 use crate::safety::SafetyChecker;
 use crate::sft::{Fallback, GenerationStats};
 use crate::store::fs::{remove_stale, write_atomic, write_json_atomic, TEMP_PREFIX};
+use crate::store::manifest::{IndexEntry, INDEX_FILE};
 use crate::store::{RunDir, StoreError};
 
 /// Why a run could not be reconciled.
@@ -27,6 +33,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Html(#[from] HtmlError),
 }
 
 /// How the dataset is written.
@@ -92,8 +100,13 @@ pub fn reconcile_run(
     )?;
     drop(files);
     let stats = dataset.stats;
-    let kept_examples = 2 * dataset.pairs_kept as u64;
-    let cost = cost_report(manifest, &reconciled, kept_examples);
+    let mut cost = cost_report(manifest, &reconciled, dataset.pairs_kept as u64);
+    cost.sft_dir = output_dir.display().to_string();
+    cost.pairs_file = run
+        .path
+        .join(&manifest.pairs_file.path)
+        .display()
+        .to_string();
     let stats_json = json!({
         "run": manifest.run,
         "model": manifest.model,
@@ -112,16 +125,20 @@ pub fn reconcile_run(
     write_atomic(&reports_dir.join(format!("{}.csv", manifest.run)), |w| {
         w.write_all(csv_text.as_bytes())
     })?;
+    let content_tokens = paraphrase_content_tokens(run)?;
+    let facts = RunFacts {
+        date: today.to_string(),
+        dataset: absolute(&manifest.input.path),
+        paraphrase_content_tokens: &content_tokens,
+    };
     ledger::upsert(
         &reports_dir.join(LEDGER_FILE),
-        LedgerRow::for_run(
-            today.to_string(),
-            manifest,
-            &reconciled,
-            &cost,
-            kept_examples,
-        ),
+        LedgerRow::for_run(&facts, manifest, &reconciled, &cost),
     )?;
+
+    let html = render_html_report(&cost, reports_dir)?;
+    let report_html = reports_dir.join(format!("{}.html", manifest.run));
+    write_atomic(&report_html, |w| w.write_all(html.as_bytes()))?;
 
     let text = summary_text(
         &reconciled,
@@ -131,6 +148,11 @@ pub fn reconcile_run(
         &report_json,
         &cost,
         &manifest.run,
+    );
+    let text = text.replacen(
+        "; cost report in ",
+        &format!("; page {}; cost report in ", report_html.display()),
+        1,
     );
     let unanswered = unanswered(&reconciled);
     let problems = &reconciled.problems;
@@ -143,6 +165,37 @@ pub fn reconcile_run(
         json: json!({"stats": stats_json, "cost": cost, "output_dir": output_dir}),
         complete,
     })
+}
+
+/// The dataset's path made absolute when it can be resolved, as written otherwise.
+fn absolute(path: &str) -> String {
+    std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
+}
+
+/// The content tokens of every first-attempt paraphrase, by note id, from the plan's
+/// `requests/index.jsonl` (none for plans made before they were recorded).
+fn paraphrase_content_tokens(run: &RunDir) -> Result<HashMap<String, u64>, StoreError> {
+    let path = run.path.join(INDEX_FILE);
+    let file = std::fs::File::open(&path).map_err(StoreError::read(&path))?;
+    let mut tokens = HashMap::new();
+    for (number, line) in (1..).zip(BufReader::new(file).lines()) {
+        let line = line.map_err(StoreError::read(&path))?;
+        let entry: IndexEntry =
+            serde_json::from_str(&line).map_err(|source| StoreError::BadLine {
+                path: path.clone(),
+                line: number,
+                what: "not an index entry",
+                source,
+            })?;
+        let request = entry.request;
+        if request.kind != RequestKind::Paraphrase || request.content_tokens == 0 {
+            continue;
+        }
+        if let Some(id) = CustomId::parse(&request.custom_id).filter(|id| id.attempt == 1) {
+            tokens.insert(id.note_id, request.content_tokens);
+        }
+    }
+    Ok(tokens)
 }
 
 /// Requests with no answer (failed, expired, missing): something failed. Rejected

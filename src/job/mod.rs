@@ -3,5 +3,7 @@
 
 mod dataset;
 mod finish;
+mod html;
 
 pub use finish::{reconcile_results, reconcile_run, Finished, SftOptions};
+pub use html::write_html_report;

@@ -3,5 +3,5 @@
 mod pricing;
 mod usd;
 
-pub use pricing::{ModelPricing, PricingError, PricingTable, TierPrices, TokenUse};
+pub use pricing::{ModelPricing, PricedModel, PricingError, PricingTable, TierPrices, TokenUse};
 pub use usd::Usd;

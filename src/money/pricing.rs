@@ -77,8 +77,14 @@ impl TierPrices {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPricing {
-    /// `YYYY-MM` or `YYYY-MM-DD`: when these prices were checked against the price list.
+    /// `YYYY-MM` or `YYYY-MM-DD`: when these prices were checked against `source_url`.
     pub checked: String,
+    /// The page these prices were read from (`http://` or `https://`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_url: String,
+    /// Dated snapshots that cost what this row costs (`gpt-4o-2024-08-06` under `gpt-4o`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<String>,
     pub standard: TierPrices,
     pub batch: TierPrices,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +134,13 @@ pub enum PricingError {
         model: String,
         priced: String,
     },
+    #[error("`{model}` is a snapshot of `{family}` with no price of its own in `{path}`: snapshots do not always cost what their family costs\nhint: priced snapshots of `{family}`: {snapshots}; add a row for `{model}` (or list it under `snapshots` of the row whose prices it has)")]
+    UnknownSnapshot {
+        path: PathBuf,
+        model: String,
+        family: String,
+        snapshots: String,
+    },
 }
 
 impl PricingTable {
@@ -164,6 +177,12 @@ impl PricingTable {
                     pricing.checked
                 )));
             }
+            let url = &pricing.source_url;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid(format!(
+                    "field `source_url`: `{url}` is not the URL of the page the prices come from"
+                )));
+            }
             for (tier, prices) in [("standard", &pricing.standard), ("batch", &pricing.batch)] {
                 let all = [Some(prices.input), prices.cached_input, Some(prices.output)];
                 if all.iter().flatten().any(Decimal::is_sign_negative) {
@@ -176,16 +195,60 @@ impl PricingTable {
         Ok(table)
     }
 
-    /// Prices of a model family (see [`crate::plan::family_of`]).
-    pub fn for_model(&self, family: &str) -> Result<&ModelPricing, PricingError> {
-        self.models
-            .get(family)
-            .ok_or_else(|| PricingError::Unpriced {
-                path: PathBuf::from(&self.source),
-                model: family.to_string(),
-                priced: self.models.keys().cloned().collect::<Vec<_>>().join(", "),
-            })
+    /// The prices of `model`, whose family (see [`crate::plan::family_of`]) is
+    /// `family`: its own row, or the row listing it under `snapshots`. A dated snapshot
+    /// that no row names is an error naming the family's priced snapshots, never priced
+    /// as its family.
+    pub fn for_model(&self, model: &str, family: &str) -> Result<PricedModel<'_>, PricingError> {
+        let found = self.models.get_key_value(model).or_else(|| {
+            self.models
+                .iter()
+                .find(|(_, pricing)| pricing.snapshots.iter().any(|s| s == model))
+        });
+        if let Some((row, prices)) = found {
+            return Ok(PricedModel { row, prices });
+        }
+        let path = PathBuf::from(&self.source);
+        let snapshots = self.snapshots_of(family);
+        if model != family && !snapshots.is_empty() {
+            return Err(PricingError::UnknownSnapshot {
+                path,
+                model: model.to_string(),
+                family: family.to_string(),
+                snapshots: snapshots.join(", "),
+            });
+        }
+        Err(PricingError::Unpriced {
+            path,
+            model: model.to_string(),
+            priced: self.models.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
     }
+
+    /// Every priced name of `family`: its row, the snapshots it lists and the dated
+    /// snapshots with rows of their own, sorted.
+    fn snapshots_of(&self, family: &str) -> Vec<String> {
+        let own_rows = self.models.keys().filter(|key| {
+            key.strip_prefix(family)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        let mut names: Vec<String> = own_rows.cloned().collect();
+        if let Some(row) = self.models.get(family) {
+            names.push(family.to_string());
+            names.extend(row.snapshots.iter().cloned());
+        }
+        names.sort();
+        names
+    }
+}
+
+/// A model's prices and the row of the table they come from.
+#[derive(Debug, Clone, Copy)]
+pub struct PricedModel<'a> {
+    /// The row's name: the family (`gpt-4o`) or a snapshot (`gpt-4o-2024-05-13`).
+    pub row: &'a str,
+    pub prices: &'a ModelPricing,
 }
 
 /// `YYYY-MM-DD`, or `YYYY-MM` where only the month is known.
@@ -197,95 +260,4 @@ fn is_checked_date(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dec(text: &str) -> Decimal {
-        Decimal::from_str_exact(text).unwrap()
-    }
-
-    #[test]
-    fn cost_is_exact() {
-        let prices = TierPrices {
-            input: dec("1.25"),
-            cached_input: None,
-            output: dec("5.00"),
-        };
-        let usage = TokenUse {
-            prompt_tokens: 123_457,
-            cached_tokens: 0,
-            output_tokens: 1,
-        };
-        // 123457 × 1.25 / 1e6 + 1 × 5 / 1e6 = 0.15432125 + 0.000005
-        assert_eq!(prices.cost(usage).exact(), "0.15432625");
-    }
-
-    #[test]
-    fn cached_tokens_use_the_cached_price_or_the_input_price() {
-        let mut prices = TierPrices {
-            input: dec("0.625"),
-            cached_input: Some(dec("0.0625")),
-            output: dec("5"),
-        };
-        let usage = TokenUse {
-            prompt_tokens: 2_000_000,
-            cached_tokens: 1_000_000,
-            output_tokens: 0,
-        };
-        assert_eq!(prices.cost(usage), Usd(dec("0.6875")));
-        prices.cached_input = None;
-        assert_eq!(prices.cost(usage), Usd(dec("1.25")));
-    }
-
-    #[test]
-    fn sums_of_many_small_costs_do_not_drift() {
-        let price = dec("0.075");
-        let total: Usd = (0..100_000).map(|_| Usd::for_tokens(1, price)).sum();
-        assert_eq!(total, Usd::for_tokens(100_000, price));
-        assert_eq!(total.exact(), "0.0075");
-    }
-
-    #[test]
-    fn display_rounds_only_for_people() {
-        let value = Usd(dec("2.345"));
-        assert_eq!(value.cents(), "2.35");
-        assert_eq!(value.exact(), "2.345");
-        assert_eq!(Usd(dec("3")).exact(), "3.00");
-        assert_eq!(Usd::parse("$10.5"), Some(Usd(dec("10.5"))));
-        assert_eq!(Usd::parse("-1"), None);
-    }
-
-    #[test]
-    fn the_shipped_table_loads_and_prices_every_known_family() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/pricing.toml");
-        let table = PricingTable::load(&path).unwrap();
-        let gpt4o = table.for_model("gpt-4o").unwrap();
-        assert_eq!(gpt4o.batch.input, dec("1.25"));
-        assert_eq!(gpt4o.batch.output, dec("5.00"));
-        assert!(gpt4o.batch_cached_price_assumed());
-        let gpt5 = table.for_model("gpt-5").unwrap();
-        assert_eq!(gpt5.batch.cached_input, Some(dec("0.0625")));
-        for model in table.models.keys() {
-            crate::plan::family_of(model).unwrap();
-        }
-    }
-
-    #[test]
-    fn bad_tables_name_the_model_and_field() {
-        let path = Path::new("pricing.toml");
-        let text = "currency = \"USD\"\nunit = \"per_1m_tokens\"\n[models.gpt-4o]\nchecked = \"last year\"\nstandard = { input = \"1\", output = \"2\" }\nbatch = { input = \"1\", output = \"2\" }\n";
-        let error = PricingTable::parse(text, path).unwrap_err().to_string();
-        assert!(error.contains("model `gpt-4o`: field `checked`"), "{error}");
-        let error = PricingTable::parse("currency = \"USD\"\nunit = \"per_1m_tokens\"\n[models.x]\nchecked = \"2025-07\"\nstandard = { input = \"1\" }\n", path)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("output"), "{error}");
-        let table = PricingTable::parse(
-            "currency = \"USD\"\nunit = \"per_1m_tokens\"\n[models]\n",
-            path,
-        )
-        .unwrap();
-        let error = table.for_model("gpt-4o").unwrap_err().to_string();
-        assert!(error.starts_with("no price for model `gpt-4o`"), "{error}");
-    }
-}
+mod tests;

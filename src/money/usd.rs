@@ -53,6 +53,36 @@ impl Usd {
         )
     }
 
+    /// Dollars and cents for people: `$1,234.57` (exact values stay in JSON and CSV).
+    pub fn dollars(self) -> String {
+        let cents = self.cents();
+        let (whole, fraction) = cents.split_once('.').unwrap_or((&cents, "00"));
+        let (sign, digits) = whole
+            .strip_prefix('-')
+            .map_or(("", whole), |digits| ("-", digits));
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{sign}${grouped}.{fraction}")
+    }
+
+    /// A small amount for people, such as a price per pair: four decimals under a
+    /// dollar (`$0.0063`), dollars and cents above.
+    pub fn unit_price(self) -> String {
+        if self.0.abs() >= Decimal::ONE {
+            return self.dollars();
+        }
+        format!(
+            "${:.4}",
+            self.0
+                .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        )
+    }
+
     #[must_use]
     pub fn saturating_sub(self, other: Usd) -> Usd {
         Usd((self.0 - other.0).max(Decimal::ZERO))
@@ -105,5 +135,15 @@ mod tests {
             Ok(Usd(Decimal::from_str_exact("1.5").unwrap()))
         );
         assert!("1e3".parse::<Usd>().is_err());
+    }
+
+    #[test]
+    fn people_read_dollars_and_cents() {
+        let usd = |s: &str| Usd(Decimal::from_str_exact(s).unwrap());
+        assert_eq!(usd("1.23662625").dollars(), "$1.24");
+        assert_eq!(usd("1234567.005").dollars(), "$1,234,567.01");
+        assert_eq!(usd("0").dollars(), "$0.00");
+        assert_eq!(usd("0.00630012").unit_price(), "$0.0063");
+        assert_eq!(usd("12.5").unit_price(), "$12.50");
     }
 }

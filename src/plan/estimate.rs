@@ -18,6 +18,9 @@ pub struct TokenTotals {
     pub expected_cached_tokens: u64,
     pub expected_output_tokens: u64,
     pub worst_output_tokens: u64,
+    /// Tokens of the user messages' content (notes and instructions), for calibration.
+    #[serde(default)]
+    pub content_tokens: u64,
 }
 
 impl TokenTotals {
@@ -32,6 +35,7 @@ impl TokenTotals {
             expected_cached_tokens: cost.expected_cached_tokens,
             expected_output_tokens: cost.expected_output_tokens,
             worst_output_tokens: cost.max_output_tokens,
+            content_tokens: cost.content_tokens,
         });
     }
 
@@ -41,6 +45,7 @@ impl TokenTotals {
         self.expected_cached_tokens += other.expected_cached_tokens;
         self.expected_output_tokens += other.expected_output_tokens;
         self.worst_output_tokens += other.worst_output_tokens;
+        self.content_tokens += other.content_tokens;
     }
 
     /// The expected use: cached tokens as forecast.
@@ -168,6 +173,8 @@ mod tests {
         let dec = |s: &str| Decimal::from_str_exact(s).unwrap();
         ModelPricing {
             checked: "2025-07".into(),
+            source_url: "https://platform.openai.com/docs/pricing".into(),
+            snapshots: Vec::new(),
             standard: TierPrices {
                 input: dec("2.50"),
                 cached_input: Some(dec("1.25")),
@@ -189,6 +196,7 @@ mod tests {
             expected_cached_tokens: 0,
             expected_output_tokens: expected,
             worst_output_tokens: worst,
+            content_tokens: prompt / 2,
         }
     }
 

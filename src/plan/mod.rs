@@ -8,6 +8,7 @@ pub mod chat;
 mod count;
 pub mod custom_id;
 pub mod estimate;
+pub mod kept;
 pub mod model;
 pub mod output;
 mod pipeline;

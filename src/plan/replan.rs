@@ -99,6 +99,7 @@ mod tests {
             model: "gpt-4o".into(),
             reasoning: true,
             num_pairs: None,
+            fewer_pairs_allowed: false,
             limits: ShardLimits::default(),
             budget: None,
             output_model: OutputModel::default(),

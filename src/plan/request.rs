@@ -92,6 +92,11 @@ pub struct PlannedRequest {
     pub expected_output_tokens: u64,
     /// Prompt tokens expected to be read from the prompt cache.
     pub expected_cached_tokens: u64,
+    /// Tokens of the user message's content (the note and its instruction): what the
+    /// expected output is a ratio of, and what calibration measures against. 0 in plans
+    /// made before it was recorded.
+    #[serde(default)]
+    pub content_tokens: u64,
 }
 
 /// What one request costs in tokens: a [`PlannedRequest`] without its id or line.
@@ -102,6 +107,7 @@ pub struct RequestCost {
     pub max_output_tokens: u64,
     pub expected_output_tokens: u64,
     pub expected_cached_tokens: u64,
+    pub content_tokens: u64,
 }
 
 impl PlannedRequest {
@@ -113,6 +119,7 @@ impl PlannedRequest {
             max_output_tokens: self.max_output_tokens,
             expected_output_tokens: self.expected_output_tokens,
             expected_cached_tokens: self.expected_cached_tokens,
+            content_tokens: self.content_tokens,
         }
     }
 }
@@ -278,6 +285,7 @@ impl<'a> RequestBuilder<'a> {
             } else {
                 self.cacheable_prefix_tokens[kind as usize]
             },
+            content_tokens,
         }
     }
 
@@ -323,6 +331,7 @@ impl<'a> RequestBuilder<'a> {
                     max_output_tokens: cost.max_output_tokens,
                     expected_output_tokens: cost.expected_output_tokens,
                     expected_cached_tokens: cost.expected_cached_tokens,
+                    content_tokens: cost.content_tokens,
                 };
                 (text, planned)
             })

@@ -17,6 +17,9 @@ pub struct PlanSettings {
     pub model: String,
     pub reasoning: bool,
     pub num_pairs: Option<u64>,
+    /// `--target-kept`: `num_pairs` is a wish, and an input holding fewer pairs is planned
+    /// whole instead of refused.
+    pub fewer_pairs_allowed: bool,
     pub limits: ShardLimits,
     pub budget: Option<Usd>,
     pub output_model: OutputModel,

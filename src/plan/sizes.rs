@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::custom_id::RequestKind;
 use super::estimate::{Estimate, TokenTotals};
+use super::kept::KeptRate;
 use super::model::family_of;
 use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
@@ -32,6 +33,7 @@ pub fn scale_totals(totals: &TokenTotals, measured: u64, size: u64) -> TokenTota
         expected_cached_tokens: scale(totals.expected_cached_tokens),
         expected_output_tokens: scale(totals.expected_output_tokens),
         worst_output_tokens: scale(totals.worst_output_tokens),
+        content_tokens: scale(totals.content_tokens),
     }
 }
 
@@ -45,9 +47,29 @@ pub struct SizeEstimate {
     /// True when `size` exceeds the pairs available and totals were scaled up.
     pub extrapolated: bool,
     pub estimate: Estimate,
+    /// The kept rate assumed for this model, once known (see [`SizeEstimate::keep`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_rate: Option<KeptRate>,
+    /// Pairs expected to be kept at that rate.
+    #[serde(default)]
+    pub expected_kept_pairs: u64,
+    /// Batch expected dollars per kept pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_usd_per_kept_pair: Option<Usd>,
+    /// Set on the row of the size planned for `--target-kept N`: N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_kept: Option<u64>,
 }
 
 impl SizeEstimate {
+    /// Adds what `rate` expects this size to keep, and the cost per kept pair.
+    pub fn keep(&mut self, rate: &KeptRate) {
+        self.expected_kept_pairs = rate.expected_kept(self.size);
+        self.expected_usd_per_kept_pair =
+            rate.usd_per_kept_pair(self.estimate.total.batch.expected, self.size);
+        self.kept_rate = Some(rate.clone());
+    }
+
     /// Batch expected dollars per pair (rounded to 1e-10 dollars, for display).
     pub fn expected_per_pair(&self) -> Usd {
         if self.size == 0 {
@@ -60,10 +82,11 @@ impl SizeEstimate {
     }
 }
 
-/// A model to estimate, with its prices.
+/// A model to estimate, with its prices and expected output (calibrated per model).
 pub struct SizeModel<'a> {
     pub model: &'a str,
     pub pricing: &'a ModelPricing,
+    pub output_model: OutputModel,
 }
 
 /// Token totals of one model as pairs are counted, kept at each size asked for.
@@ -80,14 +103,13 @@ impl<'a> SizeCounter<'a> {
         prompts: &'a LoadedPrompts,
         model: &'a SizeModel<'a>,
         reasoning: bool,
-        output_model: &OutputModel,
     ) -> Result<(SizeCounter<'a>, RequestBuilder<'a>), PlanError> {
         let family = family_of(model.model)?;
         let builder = RequestBuilder::new(
             prompts,
             model.model,
             family,
-            output_model.clone(),
+            model.output_model.clone(),
             reasoning,
         );
         let counter = SizeCounter {
@@ -115,13 +137,12 @@ impl<'a> SizeCounter<'a> {
     }
 
     /// The rows of every size, once `available` pairs were seen in all.
-    fn finish(
-        self,
-        available: u64,
-        sizes: &[u64],
-        output_model: &OutputModel,
-    ) -> Vec<SizeEstimate> {
-        let SizeModel { model, pricing } = *self.model;
+    fn finish(self, available: u64, sizes: &[u64]) -> Vec<SizeEstimate> {
+        let SizeModel {
+            model,
+            pricing,
+            ref output_model,
+        } = *self.model;
         sizes
             .iter()
             .map(|&size| {
@@ -141,6 +162,10 @@ impl<'a> SizeCounter<'a> {
                     measured_pairs: measured,
                     extrapolated: size > available,
                     estimate: Estimate::new(model, pricing, output_model, size, &kinds),
+                    kept_rate: None,
+                    expected_kept_pairs: 0,
+                    expected_usd_per_kept_pair: None,
+                    target_kept: None,
                 }
             })
             .collect()
@@ -161,8 +186,9 @@ pub fn size_estimates(
     let size_model = SizeModel {
         model,
         pricing: model_pricing,
+        output_model: output_model.clone(),
     };
-    let (mut counter, builder) = SizeCounter::new(prompts, &size_model, reasoning, output_model)?;
+    let (mut counter, builder) = SizeCounter::new(prompts, &size_model, reasoning)?;
     let largest = sizes.iter().copied().max().unwrap_or(0);
     for pair in pairs
         .iter()
@@ -170,13 +196,12 @@ pub fn size_estimates(
     {
         counter.add(&builder.costs(pair, counter.counted == 0), sizes);
     }
-    Ok(counter.finish(pairs.len() as u64, sizes, output_model))
+    Ok(counter.finish(pairs.len() as u64, sizes))
 }
 
 /// [`size_estimates`] for every one of `models` (rows in their order), in one streaming
 /// pass over `input` counted on `jobs` threads: no request line is built and memory
 /// stays flat whatever the input's size. Also gives what the import saw.
-#[allow(clippy::too_many_arguments)] // the estimate's settings, each used once
 pub fn size_estimates_streamed(
     input: &Path,
     options: ReadOptions,
@@ -185,11 +210,10 @@ pub fn size_estimates_streamed(
     models: &[SizeModel<'_>],
     reasoning: bool,
     sizes: &[u64],
-    output_model: &OutputModel,
 ) -> Result<(Vec<SizeEstimate>, ImportSummary), PlanError> {
     let (mut counters, builders): (Vec<_>, Vec<_>) = models
         .iter()
-        .map(|model| SizeCounter::new(prompts, model, reasoning, output_model))
+        .map(|model| SizeCounter::new(prompts, model, reasoning))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .unzip();
@@ -214,7 +238,7 @@ pub fn size_estimates_streamed(
     )?;
     let rows = counters
         .into_iter()
-        .flat_map(|counter| counter.finish(read.summary.pairs, sizes, output_model))
+        .flat_map(|counter| counter.finish(read.summary.pairs, sizes))
         .collect();
     Ok((rows, read.summary))
 }
@@ -231,6 +255,7 @@ mod tests {
             expected_cached_tokens: 0,
             expected_output_tokens: 333,
             worst_output_tokens: 2000,
+            content_tokens: 500,
         };
         let scaled = scale_totals(&measured, 10, 30);
         assert_eq!(scaled.prompt_tokens, 3000);
@@ -264,7 +289,7 @@ mod tests {
         let rows = size_estimates(
             &pairs,
             &prompts,
-            pricing.for_model("gpt-4o").unwrap(),
+            pricing.for_model("gpt-4o", "gpt-4o").unwrap().prices,
             "gpt-4o",
             false,
             &[1, 2, 4],

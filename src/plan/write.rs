@@ -200,7 +200,10 @@ fn check_pairs(
         });
     }
     // Pairs skipped for `--skip-invalid` count as read: they are listed, not missing.
-    if let Some(wanted) = settings.num_pairs.filter(|n| *n > planned + skipped) {
+    if let Some(wanted) = settings
+        .num_pairs
+        .filter(|n| *n > planned + skipped && !settings.fewer_pairs_allowed)
+    {
         return Err(PlanError::TooFewPairs {
             input: settings.input.clone(),
             wanted,
@@ -341,13 +344,14 @@ fn swap_into_place(
     sync_dir(batches_dir)
 }
 
-/// The family of a model the plan can price, for callers that check before planning.
+/// The family of a model the plan can price and its prices (a dated snapshot's own
+/// prices where they differ from its family's), for callers that check before planning.
 pub fn family_and_prices<'a>(
     pricing: &'a PricingTable,
     model: &str,
 ) -> Result<(ModelFamily, &'a ModelPricing), PlanError> {
     let family = model::family_of(model)?;
-    Ok((family, pricing.for_model(family.name)?))
+    Ok((family, pricing.for_model(model, family.name)?.prices))
 }
 
 #[cfg(test)]

@@ -1,16 +1,33 @@
 //! The cost report of a run: actual tokens and dollars from every answer's `usage`, at
-//! the Batch prices the run was planned with, beside the plan's two estimates.
+//! the Batch prices the run was planned with, beside the plan's two estimates. Like is
+//! compared with like: first attempts with the plan, retries on their own line with an
+//! estimate of their own (issue 11).
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::tables::csv_text;
 use crate::money::Usd;
 use crate::plan::RequestKind;
 use crate::reconcile::{Accounting, LineProblems, Reconciled, Usage};
 use crate::store::Manifest;
+
+/// Answers of one kind of attempt (first or retry), with what was expected of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttemptCost {
+    /// Requests sent (answered or not).
+    pub requests: u64,
+    /// Answers billed.
+    pub answers: u64,
+    pub usage: Usage,
+    pub actual_usd: Usd,
+    /// First attempts: the plan's expected cost. Retries: the plan's mean expected cost
+    /// per request of the kind, times the requests resent.
+    pub estimated_expected_usd: Usd,
+    /// (actual − expected) / expected, in percent, to one decimal.
+    pub expected_error_percent: Option<Decimal>,
+}
 
 /// Tokens and dollars of one kind of request (or all), actual beside estimated.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -18,36 +35,80 @@ pub struct CostLine {
     /// Answers billed (every attempt that came back with a usage).
     pub answers: u64,
     pub usage: Usage,
-    /// At Batch prices, cached input at its price where one is published.
+    /// Every attempt at Batch prices, cached input at its price where one is published.
     pub actual_usd: Usd,
     /// What the same tokens cost at standard prices.
     pub standard_usd: Usd,
     pub batch_saving_usd: Usd,
+    /// The plan's estimates (first attempts: the plan knows of no retry).
     pub estimated_expected_usd: Usd,
     pub estimated_worst_usd: Usd,
-    /// (actual − expected) / expected, in percent, to one decimal.
+    /// First attempts against the plan's expected estimate, in percent, to one decimal:
+    /// retry spend is not estimation error.
     pub expected_error_percent: Option<Decimal>,
+    pub first_attempts: AttemptCost,
+    pub retries: AttemptCost,
+}
+
+/// One bar of a histogram: answers whose completion tokens are in `from..to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bin {
+    pub from: u64,
+    pub to: u64,
+    pub answers: u64,
+}
+
+/// When the run's batches ran: the first created, the last finished (RFC 3339, UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTiming {
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub duration_seconds: Option<u64>,
 }
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostReport {
     pub run: String,
     pub model: String,
     pub dataset: String,
     pub dataset_sha256: String,
+    /// sha256 of the prompt config the run was planned with.
+    #[serde(default)]
+    pub prompt_sha256: String,
     pub pairs: u64,
     pub pricing_checked: String,
+    #[serde(default)]
+    pub pricing_source_url: String,
     pub batch_cached_price_assumed: bool,
+    #[serde(default)]
+    pub timing: RunTiming,
     pub kinds: BTreeMap<RequestKind, CostLine>,
     pub total: CostLine,
     pub kept_examples: u64,
     pub usd_per_kept_example: Option<Usd>,
+    /// Pairs kept (a CORRECT and an INCORRECT example each) and what each cost.
+    #[serde(default)]
+    pub kept_pairs: u64,
+    #[serde(default)]
+    pub usd_per_kept_pair: Option<Usd>,
     pub accounting: BTreeMap<RequestKind, Accounting>,
+    /// Read back as empty (the page does not show them; the JSON file has them).
+    #[serde(skip_deserializing)]
     pub line_problems: LineProblems,
+    /// Completion tokens per answer, per kind, in up to 12 equal bins.
+    #[serde(default)]
+    pub completion_histogram: BTreeMap<RequestKind, Vec<Bin>>,
+    /// Where the run's SFT files (and `rejected.jsonl`) were written.
+    #[serde(default)]
+    pub sft_dir: String,
+    /// The run's `pairs.jsonl` (the notes the paraphrases rewrite).
+    #[serde(default)]
+    pub pairs_file: String,
 }
 
-fn error_percent(actual: Usd, expected: Usd) -> Option<Decimal> {
+/// (actual − expected) / expected in percent, to one decimal.
+pub fn error_percent(actual: Usd, expected: Usd) -> Option<Decimal> {
     (!expected.0.is_zero())
         .then(|| ((actual.0 - expected.0) * Decimal::from(100) / expected.0).round_dp(1))
 }
@@ -57,170 +118,177 @@ fn finish(line: &mut CostLine, manifest: &Manifest) {
     line.actual_usd = prices.batch.cost(line.usage.priced());
     line.standard_usd = prices.standard.cost(line.usage.priced());
     line.batch_saving_usd = line.standard_usd.saturating_sub(line.actual_usd);
-    line.expected_error_percent = error_percent(line.actual_usd, line.estimated_expected_usd);
+    for part in [&mut line.first_attempts, &mut line.retries] {
+        part.actual_usd = prices.batch.cost(part.usage.priced());
+        part.expected_error_percent = error_percent(part.actual_usd, part.estimated_expected_usd);
+    }
+    line.expected_error_percent = line.first_attempts.expected_error_percent;
+}
+
+/// `answers` split into up to 12 bins of equal width (a multiple of 10 tokens).
+pub fn histogram(mut tokens: Vec<u64>) -> Vec<Bin> {
+    tokens.sort_unstable();
+    let Some(&max) = tokens.last() else {
+        return Vec::new();
+    };
+    let width = (max / 12 + 1).div_ceil(10) * 10;
+    let mut bins: Vec<Bin> = (0..=max / width)
+        .map(|i| Bin {
+            from: i * width,
+            to: (i + 1) * width,
+            answers: 0,
+        })
+        .collect();
+    for value in tokens {
+        let slot = usize::try_from(value / width).expect("fewer bins than addresses");
+        bins[slot].answers += 1;
+    }
+    bins
+}
+
+/// When the run's batches ran, from the manifest's last look at each.
+pub fn run_timing(manifest: &Manifest) -> RunTiming {
+    let batches = manifest
+        .shards
+        .iter()
+        .filter_map(|s| s.remote.batch.as_ref());
+    let started = batches.clone().map(|b| b.created_at).min();
+    let ended = batches
+        .filter_map(|b| {
+            b.completed_at
+                .or(b.failed_at)
+                .or(b.expired_at)
+                .or(b.cancelled_at)
+        })
+        .max();
+    let text = |seconds: u64| {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    RunTiming {
+        started_at: started.and_then(text),
+        ended_at: ended.and_then(text),
+        duration_seconds: started
+            .zip(ended)
+            .map(|(start, end)| end.saturating_sub(start)),
+    }
 }
 
 /// Builds the report from every attempt's usage (every answer is billed, kept or not).
-pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_examples: u64) -> CostReport {
+pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64) -> CostReport {
     let mut kinds: BTreeMap<RequestKind, CostLine> = BTreeMap::new();
     for (kind, line) in &manifest.estimate.kinds {
         let entry = kinds.entry(*kind).or_default();
         entry.estimated_expected_usd = line.batch.expected;
         entry.estimated_worst_usd = line.batch.worst;
+        entry.first_attempts.estimated_expected_usd = line.batch.expected;
     }
+    let mut completion: BTreeMap<RequestKind, Vec<u64>> = BTreeMap::new();
     for attempt in &reconciled.attempts {
+        let entry = kinds.entry(attempt.kind).or_default();
+        let part = if attempt.attempt > 1 {
+            &mut entry.retries
+        } else {
+            &mut entry.first_attempts
+        };
+        part.requests += 1;
         if attempt.usage == Usage::default() {
             continue;
         }
-        let entry = kinds.entry(attempt.kind).or_default();
+        part.answers += 1;
+        part.usage.add(attempt.usage);
         entry.answers += 1;
         entry.usage.add(attempt.usage);
+        completion
+            .entry(attempt.kind)
+            .or_default()
+            .push(attempt.usage.completion_tokens);
     }
     let mut total = CostLine {
         estimated_expected_usd: manifest.estimate.total.batch.expected,
         estimated_worst_usd: manifest.estimate.total.batch.worst,
         ..CostLine::default()
     };
-    for line in kinds.values_mut() {
+    total.first_attempts.estimated_expected_usd = total.estimated_expected_usd;
+    for (kind, line) in &mut kinds {
+        let planned = manifest.estimate.kinds.get(kind);
+        let per_request = planned
+            .filter(|p| p.tokens.requests > 0)
+            .map_or(Decimal::ZERO, |p| {
+                p.batch.expected.0 / Decimal::from(p.tokens.requests)
+            });
+        line.retries.estimated_expected_usd =
+            Usd((per_request * Decimal::from(line.retries.requests)).round_dp(10));
         finish(line, manifest);
         total.answers += line.answers;
         total.usage.add(line.usage);
+        for (sum, part) in [
+            (&mut total.first_attempts, &line.first_attempts),
+            (&mut total.retries, &line.retries),
+        ] {
+            sum.requests += part.requests;
+            sum.answers += part.answers;
+            sum.usage.add(part.usage);
+        }
+        total.retries.estimated_expected_usd += line.retries.estimated_expected_usd;
     }
     finish(&mut total, manifest);
-    let usd_per_kept_example = (kept_examples > 0)
-        .then(|| Usd((total.actual_usd.0 / Decimal::from(kept_examples)).round_dp(8)));
+    let per = |count: u64| {
+        (count > 0).then(|| Usd((total.actual_usd.0 / Decimal::from(count)).round_dp(8)))
+    };
+    let prices = &manifest.pricing.prices;
     CostReport {
         run: manifest.run.clone(),
         model: manifest.model.clone(),
         dataset: manifest.input.path.clone(),
         dataset_sha256: manifest.input.sha256.clone(),
+        prompt_sha256: manifest.prompt_config.sha256.clone(),
         pairs: manifest.input.pairs_planned,
-        pricing_checked: manifest.pricing.prices.checked.clone(),
-        batch_cached_price_assumed: manifest.pricing.prices.batch_cached_price_assumed(),
+        pricing_checked: prices.checked.clone(),
+        pricing_source_url: prices.source_url.clone(),
+        batch_cached_price_assumed: prices.batch_cached_price_assumed(),
+        timing: run_timing(manifest),
         kinds,
+        kept_examples: 2 * kept_pairs,
+        usd_per_kept_example: per(2 * kept_pairs),
+        kept_pairs,
+        usd_per_kept_pair: per(kept_pairs),
         total,
-        kept_examples,
-        usd_per_kept_example,
         accounting: reconciled.accounting.clone(),
         line_problems: reconciled.problems.clone(),
+        completion_histogram: completion
+            .into_iter()
+            .map(|(kind, tokens)| (kind, histogram(tokens)))
+            .collect(),
+        sft_dir: String::new(),
+        pairs_file: String::new(),
     }
 }
 
-/// The report as CSV: a row per kind and a total row.
-pub fn cost_csv(report: &CostReport) -> String {
-    const HEADER: [&str; 14] = [
-        "run",
-        "kind",
-        "answers",
-        "prompt_tokens",
-        "cached_tokens",
-        "completion_tokens",
-        "reasoning_tokens",
-        "actual_usd",
-        "estimated_expected_usd",
-        "estimated_worst_usd",
-        "expected_error_percent",
-        "standard_usd",
-        "batch_saving_usd",
-        "pricing_checked",
-    ];
-    let rows = report
-        .kinds
-        .iter()
-        .map(|(kind, line)| (kind.to_string(), line))
-        .chain(std::iter::once(("total".to_string(), &report.total)));
-    csv_text(
-        &HEADER,
-        rows.map(|(kind, line)| {
-            vec![
-                report.run.clone(),
-                kind,
-                line.answers.to_string(),
-                line.usage.prompt_tokens.to_string(),
-                line.usage.cached_tokens.to_string(),
-                line.usage.completion_tokens.to_string(),
-                line.usage.reasoning_tokens.to_string(),
-                line.actual_usd.exact(),
-                line.estimated_expected_usd.exact(),
-                line.estimated_worst_usd.exact(),
-                line.expected_error_percent
-                    .map(|p| p.to_string())
-                    .unwrap_or_default(),
-                line.standard_usd.exact(),
-                line.batch_saving_usd.exact(),
-                report.pricing_checked.clone(),
-            ]
-        }),
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The report for people.
-pub fn cost_text(report: &CostReport) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "run {}: {} pairs, model {}, prices checked {}\n",
-        report.run, report.pairs, report.model, report.pricing_checked
-    );
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for (kind, line) in report
-        .kinds
-        .iter()
-        .map(|(k, l)| (k.to_string(), l))
-        .chain(std::iter::once(("total".to_string(), &report.total)))
-    {
-        let accounting = report
-            .accounting
-            .get(&RequestKind::parse(&kind).unwrap_or(RequestKind::Paraphrase));
-        rows.push(vec![
-            kind.clone(),
-            if kind == "total" {
-                String::new()
-            } else {
-                accounting
-                    .map(|a| format!("{}/{}", a.kept, a.planned))
-                    .unwrap_or_default()
-            },
-            super::thousands(line.usage.prompt_tokens),
-            super::thousands(line.usage.cached_tokens),
-            super::thousands(line.usage.completion_tokens),
-            line.actual_usd.exact(),
-            line.estimated_expected_usd.exact(),
-            line.expected_error_percent
-                .map(|p| format!("{p:+}%"))
-                .unwrap_or_default(),
-            line.estimated_worst_usd.exact(),
-            line.standard_usd.exact(),
-        ]);
+    #[test]
+    fn histograms_have_equal_bins_that_hold_every_answer() {
+        assert!(histogram(Vec::new()).is_empty());
+        let bins = histogram(vec![0, 5, 119, 120, 240]);
+        assert_eq!(bins[0].to - bins[0].from, 30);
+        assert_eq!(bins.iter().map(|b| b.answers).sum::<u64>(), 5);
+        assert_eq!(bins.last().unwrap().answers, 1);
+        assert!(bins.len() <= 12);
+        assert_eq!(histogram(vec![7]).len(), 1);
     }
-    out.push_str(&super::tables::table(
-        &[
-            "kind",
-            "kept",
-            "prompt",
-            "cached",
-            "completion",
-            "actual $",
-            "expected $",
-            "error",
-            "worst $",
-            "standard $",
-        ],
-        &rows,
-    ));
-    let _ = writeln!(
-        out,
-        "\nBatch saved {} against standard prices. {} kept examples{}.",
-        report.total.batch_saving_usd,
-        report.kept_examples,
-        report
-            .usd_per_kept_example
-            .map(|u| format!(", {u} each"))
-            .unwrap_or_default()
-    );
-    if report.batch_cached_price_assumed && report.total.usage.cached_tokens > 0 {
-        let _ = writeln!(out, "No Batch price for cached input is published for {}: cached tokens priced as uncached.", report.model);
+
+    #[test]
+    fn error_percent_is_relative_to_the_estimate() {
+        let usd = |s: &str| Usd::parse(s).unwrap();
+        assert_eq!(
+            error_percent(usd("1.2"), usd("1")).unwrap().to_string(),
+            "20.0"
+        );
+        assert_eq!(error_percent(usd("1"), Usd::ZERO), None);
     }
-    out
 }

@@ -1,18 +1,17 @@
 //! `reports/ledger.csv`: one row per reconciled run, for finance and for calibrating the
-//! next plan's expected output. Reconciling a run again replaces its row.
+//! next plan (its expected output and kept rate). Reconciling a run again replaces its
+//! row. The README documents every column and its unit.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::collections::HashMap;
 use std::path::Path;
 
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::cost::CostReport;
-use super::tables::{table, thousands};
 use super::ReportError;
 use crate::money::Usd;
 use crate::plan::calibrate::RunSample;
+use crate::plan::kept::KeptSample;
 use crate::plan::RequestKind;
 use crate::reconcile::{Outcome, Reconciled};
 use crate::store::fs::write_atomic;
@@ -21,15 +20,20 @@ use crate::store::{Manifest, StoreError};
 /// The ledger's file name inside the reports folder.
 pub const LEDGER_FILE: &str = "ledger.csv";
 
-/// One run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One run. Columns missing from older ledgers read as empty or 0.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LedgerRow {
     pub date: String,
     pub run: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_seconds: Option<u64>,
     pub dataset: String,
     pub dataset_sha256: String,
     pub pairs: u64,
     pub model: String,
+    pub prompt_sha256: String,
     pub requests: u64,
     pub prompt_tokens: u64,
     pub cached_tokens: u64,
@@ -38,55 +42,55 @@ pub struct LedgerRow {
     pub estimated_expected_usd: Usd,
     pub estimated_worst_usd: Usd,
     pub actual_usd: Usd,
+    pub first_attempt_usd: Usd,
+    pub retry_usd: Usd,
     pub kept_examples: u64,
-    /// For calibration: what the plan expected the paraphrases to write, and what they wrote.
-    pub paraphrase_expected_output_tokens: u64,
+    pub kept_pairs: u64,
+    pub usd_per_kept_pair: Option<Usd>,
+    /// Every paraphrase answer (retries included), hidden reasoning included.
     pub paraphrase_completion_tokens: u64,
+    pub paraphrase_hidden_tokens: u64,
+    /// For calibration: first-attempt paraphrases that came back, the tokens of their
+    /// user messages' content and what they wrote (visible, then hidden).
+    pub first_paraphrase_content_tokens: u64,
+    pub first_paraphrase_written_tokens: u64,
+    pub first_paraphrase_hidden_tokens: u64,
     pub reasoning_answers: u64,
     pub reasoning_completion_tokens: u64,
+    pub reasoning_hidden_tokens: u64,
     pub pricing_checked: String,
 }
 
+/// What the ledger row needs besides the manifest, the decisions and the cost report.
+pub struct RunFacts<'a> {
+    /// The day of the reconcile (`YYYY-MM-DD`).
+    pub date: String,
+    /// The dataset's path as found on disk (absolute when it could be resolved).
+    pub dataset: String,
+    /// The content tokens of each first-attempt paraphrase, by note id (from the plan's
+    /// index; empty for plans made before it was recorded).
+    pub paraphrase_content_tokens: &'a HashMap<String, u64>,
+}
+
 impl LedgerRow {
-    /// The row of a reconciled run. Calibration compares first-attempt paraphrases with
-    /// what the plan expected of them, so it only counts when every first attempt came
-    /// back with an answer.
+    /// The row of a reconciled run.
     pub fn for_run(
-        date: String,
+        facts: &RunFacts<'_>,
         manifest: &Manifest,
         reconciled: &Reconciled,
         cost: &CostReport,
-        kept_examples: u64,
     ) -> LedgerRow {
-        let first_paraphrases: Vec<_> = reconciled
-            .attempts
-            .iter()
-            .filter(|a| a.kind == RequestKind::Paraphrase && a.attempt == 1)
-            .collect();
-        let calibratable = first_paraphrases
-            .iter()
-            .all(|a| matches!(a.outcome, Outcome::Kept | Outcome::Rejected));
-        let paraphrase_written: u64 = first_paraphrases
-            .iter()
-            .map(|a| a.usage.completion_tokens)
-            .sum();
-        let paraphrase_expected = manifest
-            .estimate
-            .kinds
-            .get(&RequestKind::Paraphrase)
-            .map_or(0, |k| k.tokens.expected_output_tokens);
-        let reasoning_answers: Vec<_> = reconciled
-            .attempts
-            .iter()
-            .filter(|a| a.kind == RequestKind::Reasoning && a.usage.completion_tokens > 0)
-            .collect();
-        LedgerRow {
-            date,
+        let mut row = LedgerRow {
+            date: facts.date.clone(),
             run: manifest.run.clone(),
-            dataset: manifest.input.path.clone(),
+            started_at: cost.timing.started_at.clone().unwrap_or_default(),
+            ended_at: cost.timing.ended_at.clone().unwrap_or_default(),
+            duration_seconds: cost.timing.duration_seconds,
+            dataset: facts.dataset.clone(),
             dataset_sha256: manifest.input.sha256.clone(),
             pairs: manifest.input.pairs_planned,
             model: manifest.model.clone(),
+            prompt_sha256: manifest.prompt_config.sha256.clone(),
             requests: cost.total.answers,
             prompt_tokens: cost.total.usage.prompt_tokens,
             cached_tokens: cost.total.usage.cached_tokens,
@@ -95,25 +99,74 @@ impl LedgerRow {
             estimated_expected_usd: cost.total.estimated_expected_usd,
             estimated_worst_usd: cost.total.estimated_worst_usd,
             actual_usd: cost.total.actual_usd,
-            kept_examples,
-            paraphrase_expected_output_tokens: if calibratable { paraphrase_expected } else { 0 },
-            paraphrase_completion_tokens: if calibratable { paraphrase_written } else { 0 },
-            reasoning_answers: reasoning_answers.len() as u64,
-            reasoning_completion_tokens: reasoning_answers
-                .iter()
-                .map(|a| a.usage.completion_tokens)
-                .sum(),
+            first_attempt_usd: cost.total.first_attempts.actual_usd,
+            retry_usd: cost.total.retries.actual_usd,
+            kept_examples: cost.kept_examples,
+            kept_pairs: cost.kept_pairs,
+            usd_per_kept_pair: cost.usd_per_kept_pair,
             pricing_checked: cost.pricing_checked.clone(),
+            ..LedgerRow::default()
+        };
+        for attempt in &reconciled.attempts {
+            let usage = attempt.usage;
+            if usage.completion_tokens == 0 {
+                continue;
+            }
+            let visible = usage
+                .completion_tokens
+                .saturating_sub(usage.reasoning_tokens);
+            match attempt.kind {
+                RequestKind::Paraphrase => {
+                    row.paraphrase_completion_tokens += usage.completion_tokens;
+                    row.paraphrase_hidden_tokens += usage.reasoning_tokens;
+                    let answered = matches!(attempt.outcome, Outcome::Kept | Outcome::Rejected);
+                    let content = facts
+                        .paraphrase_content_tokens
+                        .get(reconciled.notes.id(attempt.note))
+                        .copied()
+                        .unwrap_or(0);
+                    if attempt.attempt == 1 && answered && content > 0 {
+                        row.first_paraphrase_content_tokens += content;
+                        row.first_paraphrase_written_tokens += visible;
+                        row.first_paraphrase_hidden_tokens += usage.reasoning_tokens;
+                    }
+                }
+                RequestKind::Reasoning => {
+                    row.reasoning_answers += 1;
+                    row.reasoning_completion_tokens += usage.completion_tokens;
+                    row.reasoning_hidden_tokens += usage.reasoning_tokens;
+                }
+            }
+        }
+        row
+    }
+
+    /// What this run measured, for calibrating the next plan's expected output.
+    pub fn sample(&self) -> RunSample {
+        RunSample {
+            model: self.model.clone(),
+            paraphrase_content_tokens: self.first_paraphrase_content_tokens,
+            paraphrase_written_tokens: self.first_paraphrase_written_tokens,
+            paraphrase_hidden_tokens: self.first_paraphrase_hidden_tokens,
+            reasoning_answers: self.reasoning_answers,
+            reasoning_written_tokens: self
+                .reasoning_completion_tokens
+                .saturating_sub(self.reasoning_hidden_tokens),
+            reasoning_hidden_tokens: self.reasoning_hidden_tokens,
         }
     }
 
-    /// What this run measured, for calibrating the next plan.
-    pub fn sample(&self) -> RunSample {
-        RunSample {
-            paraphrase_expected_output_tokens: self.paraphrase_expected_output_tokens,
-            paraphrase_completion_tokens: self.paraphrase_completion_tokens,
-            reasoning_answers: self.reasoning_answers,
-            reasoning_completion_tokens: self.reasoning_completion_tokens,
+    /// What this run kept, for the next plan's kept rate.
+    pub fn kept_sample(&self) -> KeptSample {
+        KeptSample {
+            model: self.model.clone(),
+            prompt_sha256: self.prompt_sha256.clone(),
+            pairs_planned: self.pairs,
+            pairs_kept: if self.kept_pairs > 0 {
+                self.kept_pairs
+            } else {
+                self.kept_examples / 2
+            },
         }
     }
 }
@@ -155,159 +208,33 @@ pub fn upsert(path: &Path, row: LedgerRow) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Mean estimate error over rows, in percent (for the report command).
-pub fn error_percent(rows: &[&LedgerRow]) -> Option<Decimal> {
-    let expected: Decimal = rows.iter().map(|r| r.estimated_expected_usd.0).sum();
-    let actual: Decimal = rows.iter().map(|r| r.actual_usd.0).sum();
-    (!expected.is_zero()).then(|| ((actual - expected) * Decimal::from(100) / expected).round_dp(1))
-}
-
-/// Ledger rows grouped by dataset size (pairs) and model.
-pub fn ledger_groups(rows: &[LedgerRow]) -> Vec<serde_json::Value> {
-    let mut groups: BTreeMap<(u64, String), Vec<&LedgerRow>> = BTreeMap::new();
-    for row in rows {
-        groups
-            .entry((row.pairs, row.model.clone()))
-            .or_default()
-            .push(row);
-    }
-    groups
-        .into_iter()
-        .map(|((pairs, model), rows)| {
-            let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
-            let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
-            let worst: Usd = rows.iter().map(|r| r.estimated_worst_usd).sum();
-            let kept: u64 = rows.iter().map(|r| r.kept_examples).sum();
-            serde_json::json!({
-                "pairs": pairs,
-                "model": model,
-                "runs": rows.len(),
-                "actual_usd": actual,
-                "estimated_expected_usd": expected,
-                "estimated_worst_usd": worst,
-                "expected_error_percent": error_percent(&rows),
-                "kept_examples": kept,
-                "usd_per_kept_example": (kept > 0).then(|| Usd((actual.0 / rust_decimal::Decimal::from(kept)).round_dp(8))),
-            })
-        })
-        .collect()
-}
-
-/// The ledger for finance: every run, then per dataset size and model, then totals.
-pub fn ledger_text(rows: &[LedgerRow]) -> String {
-    let mut out = String::new();
-    let run_rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.run.clone(),
-                r.date.clone(),
-                thousands(r.pairs),
-                r.model.clone(),
-                r.estimated_expected_usd.cents(),
-                r.estimated_worst_usd.cents(),
-                r.actual_usd.cents(),
-                error_percent(&[r])
-                    .map(|p| format!("{p:+}%"))
-                    .unwrap_or_default(),
-                thousands(r.kept_examples),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            "run",
-            "date",
-            "pairs",
-            "model",
-            "expected $",
-            "worst $",
-            "actual $",
-            "error",
-            "kept",
-        ],
-        &run_rows,
-    ));
-    out.push('\n');
-    let group_rows: Vec<Vec<String>> = ledger_groups(rows)
-        .iter()
-        .map(|g| {
-            let usd = |key: &str| {
-                g[key]
-                    .as_str()
-                    .and_then(Usd::parse)
-                    .map(Usd::cents)
-                    .unwrap_or_default()
-            };
-            vec![
-                g["pairs"].to_string(),
-                g["model"].as_str().unwrap_or_default().to_string(),
-                g["runs"].to_string(),
-                usd("estimated_expected_usd"),
-                usd("actual_usd"),
-                g["expected_error_percent"]
-                    .as_str()
-                    .map(|p| format!("{p}%"))
-                    .unwrap_or_default(),
-                g["usd_per_kept_example"]
-                    .as_str()
-                    .and_then(Usd::parse)
-                    .map(|u| format!("{:.4}", u.0))
-                    .unwrap_or_default(),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            "pairs",
-            "model",
-            "runs",
-            "expected $",
-            "actual $",
-            "error",
-            "$ per kept example",
-        ],
-        &group_rows,
-    ));
-    let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
-    let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
-    let _ = writeln!(
-        out,
-        "\ntotal: {} runs, actual {} (exact {}), expected {}",
-        rows.len(),
-        actual.cents(),
-        actual.exact(),
-        expected.cents()
-    );
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(run: &str, expected: u64, written: u64) -> LedgerRow {
+    pub(crate) fn row(run: &str, content: u64, written: u64) -> LedgerRow {
         LedgerRow {
             date: "2026-11-29".into(),
             run: run.into(),
-            dataset: "d.csv".into(),
+            dataset: "/data/d.csv".into(),
             dataset_sha256: "ab".into(),
             pairs: 10,
             model: "gpt-4o".into(),
+            prompt_sha256: "p".into(),
             requests: 20,
             prompt_tokens: 1000,
-            cached_tokens: 0,
             completion_tokens: 500,
-            reasoning_tokens: 0,
             estimated_expected_usd: Usd::parse("0.01").unwrap(),
             estimated_worst_usd: Usd::parse("0.05").unwrap(),
             actual_usd: Usd::parse("0.012").unwrap(),
             kept_examples: 18,
-            paraphrase_expected_output_tokens: expected,
-            paraphrase_completion_tokens: written,
+            kept_pairs: 9,
+            first_paraphrase_content_tokens: content,
+            first_paraphrase_written_tokens: written,
             reasoning_answers: 10,
             reasoning_completion_tokens: 4000,
             pricing_checked: "2025-07".into(),
+            ..LedgerRow::default()
         }
     }
 
@@ -321,7 +248,7 @@ mod tests {
         let rows = read(&path).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].run, "a");
-        assert_eq!(rows[1].paraphrase_completion_tokens, 120);
+        assert_eq!(rows[1].first_paraphrase_written_tokens, 120);
         assert_eq!(
             rows[1].actual_usd,
             Usd::parse("0.012").unwrap(),
@@ -330,12 +257,37 @@ mod tests {
     }
 
     #[test]
-    fn rows_give_their_calibration_sample_and_the_error_percent() {
-        let sample = row("a", 1000, 800).sample();
-        assert_eq!(sample.paraphrase_completion_tokens, 800);
-        assert_eq!(sample.reasoning_answers, 10);
-        let rows = [row("a", 1000, 800)];
-        let refs: Vec<&LedgerRow> = rows.iter().collect();
-        assert_eq!(error_percent(&refs).unwrap().to_string(), "20.0");
+    fn two_ledger_rows_calibrate_the_exact_ratio() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.csv");
+        upsert(&path, row("a", 100_000, 84_000)).unwrap();
+        upsert(&path, row("b", 100_000, 84_000)).unwrap();
+        let samples: Vec<RunSample> = read(&path).unwrap().iter().map(LedgerRow::sample).collect();
+        let model = crate::plan::calibrate::calibrated(
+            "gpt-4o",
+            &samples,
+            &crate::plan::OutputModel::default(),
+        );
+        assert_eq!(model.paraphrase_output_permille, 840);
+        assert_eq!(model.reasoning_output_tokens, 400);
+    }
+
+    #[test]
+    fn an_older_ledger_reads_with_its_new_columns_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.csv");
+        std::fs::write(
+            &path,
+            "date,run,dataset,dataset_sha256,pairs,model,requests,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,estimated_expected_usd,estimated_worst_usd,actual_usd,kept_examples,paraphrase_expected_output_tokens,paraphrase_completion_tokens,reasoning_answers,reasoning_completion_tokens,pricing_checked\n2026-11-01,old,d.csv,ab,319,gpt-4o,638,1,0,1,0,0.1,0.2,0.15,366,105000,0,319,1000,2025-07\n",
+        )
+        .unwrap();
+        let rows = read(&path).unwrap();
+        assert_eq!(rows[0].kept_sample().pairs_kept, 183);
+        assert_eq!(
+            rows[0].sample().paraphrase_content_tokens,
+            0,
+            "not calibrated"
+        );
+        assert_eq!(rows[0].duration_seconds, None);
     }
 }

@@ -3,6 +3,9 @@
 //! the command line decides where it goes.
 
 pub mod cost;
+pub mod cost_view;
+pub mod history;
+pub mod html;
 pub mod ledger;
 mod plan;
 mod status;
@@ -10,7 +13,6 @@ mod tables;
 
 pub use plan::{plan_table, size_csv, size_table, PlanView};
 pub use status::{accounting_table, import_summary_text, status_table, verdict_text};
-pub use tables::thousands;
 
 use crate::store::StoreError;
 

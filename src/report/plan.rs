@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::tables::{csv_text, table, thousands};
 use crate::money::Usd;
 use crate::plan::estimate::{Estimate, Line};
+use crate::plan::kept::{KeptRate, TargetKept};
 use crate::plan::sizes::SizeEstimate;
 
 /// What the plan table shows beside the estimate.
@@ -20,6 +21,10 @@ pub struct PlanView<'a> {
     pub schema_allowance_tokens: u64,
     pub budget: Option<Usd>,
     pub estimate: &'a Estimate,
+    /// The kept rate the cost per kept pair is forecast with.
+    pub kept_rate: Option<&'a KeptRate>,
+    /// What `--target-kept N` planned.
+    pub target: Option<&'a TargetKept>,
 }
 
 fn kind_rows(estimate: &Estimate, cells: impl Fn(&Line) -> Vec<String>) -> Vec<Vec<String>> {
@@ -42,15 +47,18 @@ fn kind_rows(estimate: &Estimate, cells: impl Fn(&Line) -> Vec<String>) -> Vec<V
 pub fn plan_table(view: &PlanView<'_>) -> String {
     let estimate = view.estimate;
     let mut out = String::new();
+    let shards = match view.shards {
+        0 => "not written".to_string(),
+        1 => "in 1 shard".to_string(),
+        n => format!("in {n} shards"),
+    };
     let _ = writeln!(
         out,
-        "run {}: {} pairs of {} available, {} requests in {} shard{}, model {} ({}), reasoning {}",
+        "run {}: {} pairs of {} available, {} requests {shards}, model {} ({}), reasoning {}",
         view.run,
         thousands(view.pairs_planned),
         thousands(view.pairs_available),
         thousands(estimate.total.tokens.requests),
-        view.shards,
-        if view.shards == 1 { "" } else { "s" },
         view.model,
         view.encoding,
         if view.reasoning { "on" } else { "off" },
@@ -87,10 +95,10 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
         ],
         &kind_rows(estimate, |line| {
             vec![
-                line.batch.expected.exact(),
-                line.batch.worst.exact(),
-                line.standard.expected.exact(),
-                line.standard.worst.exact(),
+                line.batch.expected.dollars(),
+                line.batch.worst.dollars(),
+                line.standard.expected.dollars(),
+                line.standard.worst.dollars(),
             ]
         }),
     ));
@@ -99,28 +107,51 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
     out
 }
 
-/// The sentences under the plan table: saving, assumptions, caveats and the budget.
+/// `permille` thousandths as a ratio for people: `1.05×`.
+pub fn times(permille: u64) -> String {
+    let value = rust_decimal::Decimal::new(i64::try_from(permille).unwrap_or(i64::MAX), 3);
+    format!("{value:.2}×")
+}
+
+/// The sentences under the plan table: saving, assumptions, caveats, the cost per kept
+/// pair and the budget.
 fn plan_notes(view: &PlanView<'_>) -> String {
     let estimate = view.estimate;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Batch saves {} against standard prices (expected case). Prices checked {}.",
-        estimate.batch_saving(),
+        "Batch saves {} against standard prices (expected case). Prices checked {}. Dollars rounded to the cent: exact values with --json.",
+        estimate.batch_saving().dollars(),
         estimate.pricing_checked
     );
+    let output = &estimate.output_model;
     let _ = writeln!(
         out,
-        "Worst case: every request spends its output cap. Expected: paraphrase output {}‰ of the note's tokens, reasoning {} tokens{} (source: {}).",
-        estimate.output_model.paraphrase_output_permille,
-        estimate.output_model.reasoning_output_tokens,
+        "Worst case: every request spends its output cap. Expected: a paraphrase {} the tokens of its note, a reasoning answer {} tokens{} (source: {}).",
+        times(output.paraphrase_output_permille),
+        output.reasoning_output_tokens,
         if view.model_is_reasoning() {
-            format!(", plus {}‰ hidden reasoning", estimate.output_model.hidden_reasoning_permille)
+            format!(", plus {} as much in hidden reasoning", times(output.hidden_reasoning_permille))
         } else {
             String::new()
         },
-        estimate.output_model.source,
+        output.source,
     );
+    if let Some(rate) = view.kept_rate {
+        if let Some(per) = rate.usd_per_kept_pair(estimate.total.batch.expected, view.pairs_planned)
+        {
+            let _ = writeln!(
+                out,
+                "Expected {} per kept pair, at a kept rate of {} % ({}).",
+                per.unit_price(),
+                rate.percent(),
+                rate.source
+            );
+        }
+    }
+    if let Some(target) = view.target {
+        let _ = writeln!(out, "{}.", target.sentence());
+    }
     if view.schema_allowance_tokens > 0 {
         let _ = writeln!(
             out,
@@ -136,20 +167,24 @@ fn plan_notes(view: &PlanView<'_>) -> String {
         );
     }
     if let Some(budget) = view.budget {
+        let worst = estimate.total.batch.worst;
         match estimate.check_budget(budget) {
             Ok(()) => {
                 let _ = writeln!(
                     out,
-                    "Budget {budget}: the worst case {} is within it ({} to spare).",
-                    estimate.total.batch.worst,
-                    budget.saturating_sub(estimate.total.batch.worst)
+                    "Budget {}: the worst case {} is within it ({} to spare).",
+                    budget.dollars(),
+                    worst.dollars(),
+                    budget.saturating_sub(worst).dollars()
                 );
             }
             Err(over) => {
                 let _ = writeln!(
                     out,
-                    "Budget {budget}: the worst case {} is over it by {over}.",
-                    estimate.total.batch.worst
+                    "Budget {}: the worst case {} is over it by {}.",
+                    budget.dollars(),
+                    worst.dollars(),
+                    over.dollars()
                 );
             }
         }
@@ -164,7 +199,7 @@ impl PlanView<'_> {
 }
 
 /// The header of the cost-per-size CSV.
-pub const SIZE_CSV_HEADER: [&str; 14] = [
+pub const SIZE_CSV_HEADER: [&str; 19] = [
     "size",
     "model",
     "measured_pairs",
@@ -179,6 +214,11 @@ pub const SIZE_CSV_HEADER: [&str; 14] = [
     "standard_worst_usd",
     "batch_expected_usd_per_pair",
     "pricing_checked",
+    "kept_rate_percent",
+    "expected_kept_pairs",
+    "batch_expected_usd_per_kept_pair",
+    "target_kept",
+    "kept_rate_source",
 ];
 
 fn size_cells(row: &SizeEstimate) -> Vec<String> {
@@ -198,6 +238,19 @@ fn size_cells(row: &SizeEstimate) -> Vec<String> {
         total.standard.worst.exact(),
         row.expected_per_pair().exact(),
         row.estimate.pricing_checked.clone(),
+        row.kept_rate
+            .as_ref()
+            .map(|r| r.percent().to_string())
+            .unwrap_or_default(),
+        row.expected_kept_pairs.to_string(),
+        row.expected_usd_per_kept_pair
+            .map(Usd::exact)
+            .unwrap_or_default(),
+        row.target_kept.map(|t| t.to_string()).unwrap_or_default(),
+        row.kept_rate
+            .as_ref()
+            .map(|r| r.source.clone())
+            .unwrap_or_default(),
     ]
 }
 
@@ -206,7 +259,9 @@ pub fn size_csv(rows: &[SizeEstimate]) -> String {
     csv_text(&SIZE_CSV_HEADER, rows.iter().map(size_cells))
 }
 
-/// The cost-per-size table for people, with a note on every extrapolated row.
+/// The cost-per-size table for people (dollars and cents), with the pairs expected to
+/// be kept and the cost of each, a note on every extrapolated row, and what
+/// `--target-kept` needs of each model.
 pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -227,10 +282,14 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
                 row.model.clone(),
                 thousands(total.tokens.prompt_tokens),
                 thousands(total.tokens.expected_output_tokens),
-                total.batch.expected.cents(),
-                total.batch.worst.cents(),
-                total.standard.expected.cents(),
-                format!("{:.4}", row.expected_per_pair().0),
+                total.batch.expected.dollars(),
+                total.batch.worst.dollars(),
+                total.standard.expected.dollars(),
+                row.expected_per_pair().unit_price(),
+                thousands(row.expected_kept_pairs),
+                row.expected_usd_per_kept_pair
+                    .map(Usd::unit_price)
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -240,10 +299,12 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
             "model",
             "prompt tokens",
             "output (expected)",
-            "expected $",
-            "worst $",
-            "standard $",
-            "$ per pair",
+            "expected",
+            "worst case",
+            "standard",
+            "per pair",
+            "kept pairs",
+            "per kept pair",
         ],
         &cells,
     ));
@@ -255,9 +316,38 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
             thousands(row.measured_pairs)
         );
     }
+    let mut seen = Vec::new();
+    for row in rows {
+        let Some(rate) = &row.kept_rate else { continue };
+        if seen.contains(&&row.model) {
+            continue;
+        }
+        seen.push(&row.model);
+        let _ = writeln!(
+            out,
+            "Kept pairs of {}: {} % of those planned ({}).",
+            row.model,
+            rate.percent(),
+            rate.source
+        );
+    }
+    for row in rows {
+        if let Some(target) = row.target_kept {
+            let total = &row.estimate.total;
+            let _ = writeln!(
+                out,
+                "{} kept pairs on {}: plan {} pairs, expected {} (worst case {}).",
+                thousands(target),
+                row.model,
+                thousands(row.size),
+                total.batch.expected.dollars(),
+                total.batch.worst.dollars()
+            );
+        }
+    }
     let _ = writeln!(
         out,
-        "Dollars rounded to the cent here; exact values with --format csv or json."
+        "Dollars rounded to the cent here; exact values with --format csv or --json."
     );
     out
 }

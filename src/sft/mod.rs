@@ -1,9 +1,11 @@
 //! The dataset: SFT records in the guide's format (exactly 50/50 by construction), their
 //! chat `messages` form, and the checks `validate` runs on a finished file.
 
+mod checks;
 mod messages;
 mod records;
 pub mod validate;
+pub mod validate_messages;
 
 pub use messages::as_messages;
 pub use records::{

@@ -4,55 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
-
+use super::checks::label_balance;
+pub use super::checks::{MedecSource, ValidationCheck, ValidationReport};
+pub use super::validate_messages::is_messages_form;
 use super::{SftRecord, SOURCE_CORRECT_VERIFIED, SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED};
-use crate::medec::Pair;
-
-/// One check and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ValidationCheck {
-    pub name: &'static str,
-    pub passed: bool,
-    pub detail: String,
-}
-
-impl ValidationCheck {
-    /// Passed when `problems` is empty (then `ok` says what was checked); else the first
-    /// ten problems.
-    fn from_problems(name: &'static str, problems: &[String], ok: String) -> ValidationCheck {
-        ValidationCheck {
-            name,
-            passed: problems.is_empty(),
-            detail: if problems.is_empty() {
-                ok
-            } else {
-                problems
-                    .iter()
-                    .take(10)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            },
-        }
-    }
-}
-
-/// Every check of one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ValidationReport {
-    pub total: usize,
-    pub correct: usize,
-    pub incorrect: usize,
-    pub checks: Vec<ValidationCheck>,
-    pub passed: bool,
-}
-
-/// The MEDEC source the INCORRECT notes must match: its name (for messages) and pairs.
-pub struct MedecSource<'a> {
-    pub name: &'a str,
-    pub pairs: &'a [Pair],
-}
 
 /// Reads the records of an SFT file, with the 1-based line of each and the problems
 /// of the lines that are not records.
@@ -80,27 +35,12 @@ fn records(text: &str) -> (Vec<(usize, SftRecord)>, Vec<String>) {
     (records, problems)
 }
 
-fn label_balance(correct: usize, total: usize) -> ValidationCheck {
-    // Whole numbers only: 50 % ± 1 % is |200·correct − 100·total| ≤ 2·total.
-    let off = (200 * correct).abs_diff(100 * total);
-    #[allow(clippy::cast_precision_loss)] // shown to one decimal only
-    let percent = if total == 0 {
-        0.0
-    } else {
-        correct as f64 * 100.0 / total as f64
-    };
-    ValidationCheck {
-        name: "label_balance",
-        passed: total > 0 && off <= 2 * total,
-        detail: format!(
-            "{correct} CORRECT, {} INCORRECT ({percent:.1}% CORRECT; 50% ± 1% required)",
-            total - correct
-        ),
-    }
-}
-
-/// Validates the text of an SFT file.
+/// Validates the text of an SFT file, in the record form or the chat `messages` form
+/// (told apart by its first record).
 pub fn validate(text: &str, medec: Option<&MedecSource<'_>>) -> ValidationReport {
+    if super::validate_messages::is_messages_form(text) {
+        return super::validate_messages::validate_messages(text, medec);
+    }
     let (records, format_errors) = records(text);
     let correct = records.iter().filter(|(_, r)| r.label == "CORRECT").count();
     let incorrect = records.len() - correct;
@@ -175,6 +115,7 @@ pub fn validate(text: &str, medec: Option<&MedecSource<'_>>) -> ValidationReport
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::medec::Pair;
 
     fn line(id: &str, label: &str, source: &str, note: &str) -> String {
         serde_json::json!({

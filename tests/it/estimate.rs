@@ -78,3 +78,46 @@ fn zero_or_unknown_sizes_and_models_are_errors() {
     let done = estimate(&["--sizes", "10", "--models", "gpt-4o,llama"]).expect(2);
     done.stderr_has("unknown model `llama`");
 }
+
+#[test]
+fn a_snapshot_is_priced_as_itself_and_an_unknown_one_is_an_error() {
+    let out = estimate(&[
+        "--sizes",
+        "10",
+        "--models",
+        "gpt-4o,gpt-4o-2024-05-13,gpt-4o-2024-08-06",
+        "--format",
+        "json",
+    ])
+    .success()
+    .json();
+    let worst = |model: &str| {
+        let row = out["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["model"] == model)
+            .unwrap();
+        let total = &row["estimate"]["total"];
+        (
+            Decimal::from_str(total["batch"]["worst"].as_str().unwrap()).unwrap(),
+            total["tokens"]["worst_output_tokens"].as_u64().unwrap(),
+            total["tokens"]["prompt_tokens"].as_u64().unwrap(),
+        )
+    };
+    let (family, output, prompt) = worst("gpt-4o");
+    let (may, _, _) = worst("gpt-4o-2024-05-13");
+    assert_eq!(worst("gpt-4o-2024-08-06").0, family);
+    // $2.50 / $7.50 per 1M at Batch prices, against the family's $1.25 / $5.00.
+    let million = Decimal::from(1_000_000);
+    let at = |input: &str, output_price: &str| {
+        (Decimal::from(prompt) * Decimal::from_str(input).unwrap()
+            + Decimal::from(output) * Decimal::from_str(output_price).unwrap())
+            / million
+    };
+    assert_eq!(family, at("1.25", "5.00"));
+    assert_eq!(may, at("2.50", "7.50"));
+    let done = estimate(&["--sizes", "10", "--models", "gpt-4o-2099-01-01"]).expect(2);
+    done.stderr_has("`gpt-4o-2099-01-01` is a snapshot of `gpt-4o` with no price");
+    done.stderr_has("gpt-4o-2024-05-13");
+}

@@ -61,6 +61,12 @@ fn num_pairs_above_what_the_input_holds_is_an_error_and_all_takes_every_pair() {
     Test::new()
         .args(plan_args("r", &["--num-pairs", "0"]))
         .expect(2);
+    // `--target-kept` asks for what is expected to be kept: an input too small for it is
+    // planned whole, and the shortfall said, not refused.
+    let target = Test::new().args(plan_args("r", &["--target-kept", "1000"]));
+    target
+        .success()
+        .stdout_has("but the input holds 319: all of them are planned");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod contract;
 mod estimate;
 mod exit_codes;
 mod fake_api;
+mod html;
 mod import;
 mod lifecycle;
 mod plan;

@@ -122,10 +122,23 @@ fn printed_dollars_equal_tokens_times_prices() {
         .map(|e| e["max_output_tokens"].as_u64().unwrap())
         .sum();
     let batch_worst = (usd_for(prompt, "1.25") + usd_for(worst, "5.00")).normalize();
+    // People read dollars and cents; the manifest keeps the exact value.
+    let cents =
+        batch_worst.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     assert!(
-        done.stdout.contains(&batch_worst.to_string()),
-        "{batch_worst}\n{}",
+        done.stdout.contains(&format!("${cents:.2}")),
+        "{cents}\n{}",
         done.stdout
+    );
+    let manifest = read_json(&test.path("batches/r/manifest.json"));
+    assert_eq!(
+        Decimal::from_str(
+            manifest["estimate"]["total"]["batch"]["worst"]
+                .as_str()
+                .unwrap()
+        )
+        .unwrap(),
+        batch_worst
     );
     assert!(!done.stdout.contains("reasoning  "), "{}", done.stdout);
 }

@@ -20,7 +20,7 @@ const FAST: [&str; 5] = [
 
 /// A run `r` of 40 pairs in 3 shards, submitted and waited for, with defects, an
 /// expired shard and in-batch errors.
-fn finished_run() -> (FakeApi, Test) {
+pub(crate) fn finished_run() -> (FakeApi, Test) {
     let fake = FakeApi::start();
     fake.defective_answers();
     fake.scenario("001", Scenario::ExpireHalf);
@@ -55,7 +55,7 @@ fn finished_run() -> (FakeApi, Test) {
     (fake, test)
 }
 
-fn dec(value: &serde_json::Value) -> Decimal {
+pub(crate) fn dec(value: &serde_json::Value) -> Decimal {
     Decimal::from_str(value.as_str().unwrap()).unwrap()
 }
 
@@ -177,9 +177,43 @@ fn defective_answers_give_balanced_files_and_an_exact_bill() {
     ]);
     test.success()
         .stdout_has("ok   incorrect_identical_to_medec");
+    let report = test.path("batches/r/sft/sft_combined_safe.validation_report.json");
+    assert_eq!(read_json(&report)["passed"], true);
+    let records_report = std::fs::read(&report).unwrap();
+    // The messages form validates too, into a report of its own.
+    let test = test.args([
+        "validate",
+        "batches/r/sft/sft_combined_safe.messages.jsonl",
+        "--medec",
+        sample().to_str().unwrap(),
+        "--json",
+    ]);
+    let messages = test.success().json();
+    assert_eq!(messages["form"], "messages");
+    assert_eq!(messages["total"].as_u64().unwrap(), combined.len() as u64);
+    let names: Vec<&str> = messages["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        read_json(&test.path("batches/r/sft/validation_report.json"))["passed"],
-        true
+        names,
+        [
+            "record_format",
+            "label_balance",
+            "duplicate_examples",
+            "tokens_per_example",
+            "incorrect_identical_to_medec"
+        ]
+    );
+    assert!(test
+        .path("batches/r/sft/sft_combined_safe.messages.validation_report.json")
+        .exists());
+    assert_eq!(
+        std::fs::read(&report).unwrap(),
+        records_report,
+        "not overwritten"
     );
 
     // The bill is Σ usage × prices, exactly.
@@ -226,7 +260,9 @@ fn retry_fixes_what_a_new_answer_can_fix() {
     test.expect(1); // shard 001 stays expired; its requests were retried elsewhere
                     // Only the in-batch 400s remain unanswered (final: a new attempt would fail too).
     let test = test.args(["reconcile", "r"]);
-    test.expect(1).stdout_has("retried");
+    test.expect(1)
+        .stdout_has("retried")
+        .stdout_has("paraphrase retries");
     let after = read_json(&test.path("batches/r/sft/generation_stats_safe.json"));
     let kept_after = after["generation"]["pairs_kept"].as_u64().unwrap();
     assert!(kept_after > kept_before, "{kept_before} → {kept_after}");
@@ -240,6 +276,18 @@ fn retry_fixes_what_a_new_answer_can_fix() {
     // The retry's tokens are billed too.
     let report = read_json(&test.path("reports/r.json"));
     assert_eq!(dec(&report["total"]["actual_usd"]), bill_from_lines(&test));
+    // First attempts are compared with the plan; retries have a line of their own.
+    let total = &report["total"];
+    assert!(total["retries"]["answers"].as_u64().unwrap() > 0);
+    assert_eq!(
+        dec(&total["first_attempts"]["actual_usd"]) + dec(&total["retries"]["actual_usd"]),
+        dec(&total["actual_usd"])
+    );
+    assert_eq!(
+        total["expected_error_percent"],
+        total["first_attempts"]["expected_error_percent"]
+    );
+    assert!(dec(&total["retries"]["estimated_expected_usd"]) > Decimal::ZERO);
 }
 
 #[test]
@@ -271,27 +319,56 @@ fn report_reads_the_ledger_per_run_and_per_size() {
     let by_kind: BTreeMap<String, serde_json::Value> =
         serde_json::from_value(out["by_size_and_model"][0].clone()).unwrap();
     assert!(by_kind.contains_key("expected_error_percent"));
-    // The next plan calibrates its expected output from the ledger: reasoning answers
-    // at their measured mean size. (The paraphrase ratio stays: some first attempts
-    // expired, so the run does not calibrate it.)
+    // The ledger for finance: dollars and cents for people, exact values in CSV.
+    let test = test.args(["report", "--format", "csv"]);
+    let csv_out = test.success().stdout;
+    assert!(
+        csv_out.starts_with("run,date,started_at,ended_at,duration_seconds,"),
+        "{csv_out}"
+    );
+    assert_eq!(csv_out.lines().count(), 2);
+    // The next plan calibrates its expected output from the ledger: paraphrases from
+    // what the first attempts that came back wrote over their notes' tokens, reasoning
+    // answers at their measured mean size.
     let ledger = std::fs::read_to_string(test.path("reports/ledger.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(ledger.as_bytes());
     let header = reader.headers().unwrap().clone();
     let row = reader.records().next().unwrap().unwrap();
-    let column = |name: &str| -> u64 {
-        row[header.iter().position(|h| h == name).unwrap()]
-            .parse()
-            .unwrap()
-    };
+    let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+    let column = |name: &str| -> u64 { cell(name).parse().unwrap() };
     let mean = column("reasoning_completion_tokens").div_ceil(column("reasoning_answers"));
-    assert_eq!(column("paraphrase_expected_output_tokens"), 0);
+    let ratio = (column("first_paraphrase_written_tokens") * 1000)
+        .div_ceil(column("first_paraphrase_content_tokens"));
+    assert!(
+        column("paraphrase_completion_tokens") > 0,
+        "every answer counts"
+    );
+    assert!(
+        column("first_paraphrase_written_tokens") > 0
+            && column("first_paraphrase_written_tokens") <= column("paraphrase_completion_tokens"),
+        "first attempts that came back calibrate"
+    );
+    assert!(std::path::Path::new(&cell("dataset")).is_absolute());
+    assert!(!cell("started_at").is_empty() && !cell("ended_at").is_empty());
+    assert_eq!(column("kept_pairs") * 2, column("kept_examples"));
     let test = test.args(plan_args("next", &["--num-pairs", "5", "--json"]));
     let plan = test.success().json();
     let model = &plan["manifest"]["estimate"]["output_model"];
-    assert_eq!(model["source"], "ledger (1 runs)");
+    assert_eq!(model["source"], "ledger (1 run of gpt-4o)");
     assert_eq!(model["reasoning_output_tokens"].as_u64().unwrap(), mean);
     assert_ne!(mean, 350, "the default would hide a missing calibration");
-    assert_eq!(model["paraphrase_output_permille"], 1050);
+    assert_eq!(model["paraphrase_output_permille"].as_u64().unwrap(), ratio);
+    // The kept rate of the run: what it kept of the pairs planned.
+    let kept = &plan["kept"]["kept_rate"];
+    assert_eq!(kept["pairs_planned"], 40);
+    assert_eq!(kept["pairs_kept"].as_u64().unwrap(), column("kept_pairs"));
+    // --target-kept plans enough pairs to expect that many kept, and says so.
+    let target = column("kept_pairs") * 2;
+    let test = test.args(plan_args("target", &["--target-kept", &target.to_string()]));
+    let done = test.success();
+    done.stdout_has(&format!("--target-kept {target}: 80 pairs planned"));
+    let manifest = read_json(&test.path("batches/target/manifest.json"));
+    assert_eq!(manifest["input"]["pairs_planned"], 80);
 }
 
 #[test]
@@ -300,10 +377,19 @@ fn stats_and_report_match_their_snapshots() {
     let test = test.args(["reconcile", "r"]);
     test.expect(1);
     let sample_path = sample().to_str().unwrap().to_string();
+    // When the batches ran is the clock's: kept out of the snapshot.
     let clean = |path: &str| {
         std::fs::read_to_string(test.path(path))
             .unwrap()
             .replace(&sample_path, "<sample>")
+            .lines()
+            .filter(|l| {
+                !["\"started_at\"", "\"ended_at\"", "\"duration_seconds\""]
+                    .iter()
+                    .any(|k| l.contains(k))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     insta::assert_snapshot!(
         "generation_stats",
@@ -349,7 +435,7 @@ fn validate_fails_on_imbalance_foreign_sources_and_altered_notes() {
         failed,
         ["label_balance", "sources", "incorrect_identical_to_medec"]
     );
-    assert!(test.path("validation_report.json").exists());
+    assert!(test.path("bad.validation_report.json").exists());
 }
 
 #[test]

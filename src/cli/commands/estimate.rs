@@ -1,12 +1,13 @@
 //! `safesft estimate`: the cost per dataset size and model, from exact token counts of
-//! the real pairs, streamed and counted on every core. Writes nothing.
+//! the real pairs, streamed and counted on every core, with the cost per kept pair and,
+//! with `--target-kept N`, the size each model needs. Writes nothing.
 
 use anyhow::bail;
 use serde_json::json;
 
 use crate::cli::args::{EstimateArgs, TableFormat};
 use crate::cli::output::{stdout_json, stdout_text, warn_about_import, warn_if_prices_stale};
-use crate::cli::settings::{load_pricing, load_prompts, output_model};
+use crate::cli::settings::{kept_rate, load_pricing, load_prompts, output_model};
 use crate::cli::ExitStatus;
 use crate::medec::ReadOptions;
 use crate::plan::family_and_prices;
@@ -14,12 +15,9 @@ use crate::plan::sizes::{size_estimates_streamed, SizeModel};
 use crate::report;
 
 pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
-    let mut sizes = args.sizes.clone();
-    if sizes.contains(&0) {
+    if args.sizes.contains(&0) {
         bail!("`--sizes` must be whole numbers of pairs above 0");
     }
-    sizes.sort_unstable();
-    sizes.dedup();
     let prompts = load_prompts(args.prompts.as_deref())?;
     let pricing = load_pricing(args.pricing.as_deref())?;
     let models = if args.models.is_empty() {
@@ -28,16 +26,29 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
         args.models.clone()
     };
     let mut models_priced = Vec::new();
+    let mut rates = Vec::new();
+    let mut sizes = args.sizes.clone();
     for model in &models {
-        let (family, prices) = family_and_prices(&pricing, model)?;
-        warn_if_prices_stale(family.name, &prices.checked);
+        let (_, prices) = family_and_prices(&pricing, model)?;
+        warn_if_prices_stale(model, &prices.checked);
         models_priced.push(SizeModel {
             model,
             pricing: prices,
+            output_model: output_model(&args.reports_dir, model)?,
         });
+        let rate = kept_rate(&args.reports_dir, model, &prompts.sha256)?;
+        let target_size = match args.target_kept {
+            Some(target) => Some(rate.pairs_for(target).ok_or_else(|| {
+                anyhow::anyhow!("the ledger's runs of `{model}` kept no pair: no size keeps {target}\nhint: estimate with `--sizes` instead")
+            })?),
+            None => None,
+        };
+        sizes.extend(target_size);
+        rates.push((rate, target_size));
     }
-    let output_model = output_model(&args.reports_dir)?;
-    let (mut rows, summary) = size_estimates_streamed(
+    sizes.sort_unstable();
+    sizes.dedup();
+    let (rows, summary) = size_estimates_streamed(
         &args.input,
         ReadOptions {
             skip_invalid: args.skip_invalid,
@@ -47,20 +58,36 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
         &models_priced,
         args.reasoning.enabled(),
         &sizes,
-        &output_model,
     )?;
     warn_about_import(&summary);
     if summary.pairs == 0 {
         bail!("`{}` holds no pairs to estimate from", args.input.display());
     }
+    // Rows come model by model, each with every size: keep the sizes asked for and the
+    // model's own target size.
+    let mut rows: Vec<_> = rows
+        .into_iter()
+        .filter_map(|mut row| {
+            let index = models.iter().position(|m| *m == row.model)?;
+            let (rate, target_size) = &rates[index];
+            let is_target = *target_size == Some(row.size);
+            if !args.sizes.contains(&row.size) && !is_target {
+                return None;
+            }
+            row.keep(rate);
+            row.target_kept = args.target_kept.filter(|_| is_target);
+            Some(row)
+        })
+        .collect();
     rows.sort_by_key(|row| row.size);
-    match args.format {
+    match args.format.with_json(args.json) {
         TableFormat::Table => stdout_text(&report::size_table(&rows, args.reasoning.enabled()))?,
         TableFormat::Csv => stdout_text(&report::size_csv(&rows))?,
         TableFormat::Json => stdout_json(&json!({
             "input": args.input,
             "pairs_available": summary.pairs,
             "reasoning": args.reasoning.enabled(),
+            "target_kept": args.target_kept,
             "rows": rows,
         }))?,
     }
