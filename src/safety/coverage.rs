@@ -26,6 +26,8 @@ pub(super) fn compare_length(
                 config.min_length_ratio,
                 config.max_length_ratio
             ),
+            original_span: None,
+            paraphrase_span: None,
         });
     }
 }
@@ -64,6 +66,12 @@ pub(super) fn compare_coverage(
                     content.len(),
                     original_sentence(original, original_lower, sentence).trim()
                 ),
+                original_span: Some(
+                    original_sentence(original, original_lower, sentence)
+                        .trim()
+                        .to_string(),
+                ),
+                paraphrase_span: None,
             });
         }
     }
@@ -84,6 +92,8 @@ pub(super) fn compare_similarity(
                 "a near-verbatim copy: ROUGE-L {similarity:.3} ≥ {} (the guide asks for substantial variation)",
                 config.max_similarity
             ),
+            original_span: None,
+            paraphrase_span: None,
         });
     }
     similarity

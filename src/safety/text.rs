@@ -163,3 +163,117 @@ pub(super) fn stem(word: &str) -> &str {
     }
     word
 }
+
+/// What separates a token from the one before it: nothing but spaces, a comma, a clause
+/// break (`:`, `;`, brackets, a dash) or a sentence end (`.`, `!`, `?`, a line break).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Gap {
+    Space,
+    /// A `/` or a `.` after a one-letter word (`n/v`, `E. coli`): still one phrase.
+    Joiner,
+    Comma,
+    Clause,
+    Sentence,
+}
+
+/// A word of the text: where it stands (bytes) and its lower-case form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Token {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// Lower case, curly apostrophes made straight.
+    pub(super) lower: String,
+    /// What separates it from the token before.
+    pub(super) gap: Gap,
+    /// The sentence it belongs to (counting from 0).
+    pub(super) sentence: usize,
+}
+
+/// Whether `c` may stand inside a word between two letters or digits.
+fn inner_joiner(c: char) -> bool {
+    matches!(c, '-' | '\'' | '\u{2019}')
+}
+
+/// The words of `text` with their places: runs of letters and digits, with inner `-` and
+/// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
+pub(super) fn tokens(text: &str) -> Vec<Token> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out: Vec<Token> = Vec::new();
+    let mut sentence = 0usize;
+    let mut i = 0;
+    let mut gap_start = 0;
+    while i < chars.len() {
+        let (start, c) = chars[i];
+        if !c.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < chars.len() {
+            let c = chars[j].1;
+            let next_is_alnum = chars.get(j + 1).is_some_and(|n| n.1.is_alphanumeric());
+            let decimal = c == '.'
+                && chars[j - 1].1.is_ascii_digit()
+                && chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit());
+            if c.is_alphanumeric() || ((inner_joiner(c) || decimal) && next_is_alnum) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let end = chars.get(j).map_or(text.len(), |n| n.0);
+        let between = &text[gap_start..start];
+        let previous_single = out.last().is_some_and(|t| t.end - t.start == 1);
+        let gap = classify_gap(between, previous_single);
+        if gap == Gap::Sentence && !out.is_empty() {
+            sentence += 1;
+        }
+        let lower = text[start..end].to_lowercase().replace('\u{2019}', "'");
+        out.push(Token {
+            start,
+            end,
+            lower,
+            gap,
+            sentence,
+        });
+        gap_start = end;
+        i = j;
+    }
+    out
+}
+
+fn classify_gap(between: &str, previous_single: bool) -> Gap {
+    let mut gap = Gap::Space;
+    for c in between.chars() {
+        let this = match c {
+            '.' if previous_single && between.trim() == "." => Gap::Joiner,
+            '.' | '!' | '?' | '\n' => Gap::Sentence,
+            ';' | ':' | '(' | ')' | '[' | ']' | '\u{2014}' | '\u{2013}' => Gap::Clause,
+            ',' => Gap::Comma,
+            '/' => Gap::Joiner,
+            _ => Gap::Space,
+        };
+        gap = gap.max(this);
+    }
+    gap
+}
+
+/// Whole words around a byte range: `text[start..end]` widened to word boundaries.
+pub(super) fn whole_words(text: &str, start: usize, end: usize) -> &str {
+    let is_word = |c: char| c.is_alphanumeric();
+    let mut s = start.min(text.len());
+    while s > 0 && !text.is_char_boundary(s) {
+        s -= 1;
+    }
+    while s > 0 && text[..s].chars().next_back().is_some_and(is_word) {
+        s -= text[..s].chars().next_back().map_or(1, char::len_utf8);
+    }
+    let mut e = end.min(text.len()).max(s);
+    while e < text.len() && !text.is_char_boundary(e) {
+        e += 1;
+    }
+    while e < text.len() && text[e..].chars().next().is_some_and(is_word) {
+        e += text[e..].chars().next().map_or(1, char::len_utf8);
+    }
+    text[s..e].trim()
+}

@@ -285,6 +285,35 @@ const UNIT_SWAPS: &[(&str, &str)] = &[
     ("%", " per mille"),
 ];
 
+/// Where a drug of `OTHER_DRUGS` or `COMMON_DRUGS` is named in `text`, found by plain
+/// case-insensitive word search (never with the checker's own extraction, issue 8).
+fn drug_sites(text: &str) -> Vec<(usize, usize, String)> {
+    let lower = text.to_ascii_lowercase();
+    let mut sites = Vec::new();
+    for name in OTHER_DRUGS.iter().chain(COMMON_DRUGS) {
+        for (at, _) in lower.match_indices(name) {
+            let end = at + name.len();
+            let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+            if bounded(lower[..at].chars().next_back()) && bounded(lower[end..].chars().next()) {
+                sites.push((at, end, (*name).to_string()));
+            }
+        }
+    }
+    sites.sort();
+    sites
+}
+
+/// Drugs MEDEC-MS notes name often (a fixed list, not the checker's lexicon).
+const COMMON_DRUGS: &[&str] = &[
+    "aspirin", "ibuprofen", "acetaminophen", "lisinopril", "hydrochlorothiazide",
+    "levothyroxine", "omeprazole", "albuterol", "fluticasone", "sertraline", "fluoxetine",
+    "lithium", "haloperidol", "risperidone", "clonazepam", "lorazepam", "diazepam",
+    "amoxicillin", "azithromycin", "doxycycline", "ciprofloxacin", "vancomycin",
+    "penicillin", "nitrofurantoin", "methotrexate", "hydroxyurea", "heparin", "enoxaparin",
+    "clopidogrel", "simvastatin", "glipizide", "glyburide", "allopurinol", "colchicine",
+    "montelukast", "oral contraceptives", "naproxen", "morphine", "oxycodone",
+];
+
 const OTHER_DRUGS: &[&str] = &[
     "warfarin",
     "metoprolol",
@@ -360,7 +389,6 @@ pub fn mutate(
     kind: Kind,
     note: &str,
     rewrite: &str,
-    checker: &SafetyChecker,
     rng: &mut fastrand::Rng,
 ) -> Option<String> {
     match kind {
@@ -403,7 +431,7 @@ pub fn mutate(
             ))
         }
         Kind::Drug => {
-            let mentions = checker.drug_mentions(rewrite);
+            let mentions = drug_sites(rewrite);
             let (start, end, _) = mentions.get(rng.usize(..mentions.len().max(1)))?.clone();
             let lower = rewrite.to_lowercase();
             let candidates: Vec<&&str> = OTHER_DRUGS
@@ -418,7 +446,7 @@ pub fn mutate(
             let holding: Vec<usize> = (0..parts.len())
                 .filter(|&i| {
                     !number_spans(&parts[i]).is_empty()
-                        || !checker.drug_mentions(&parts[i]).is_empty()
+                        || !drug_sites(&parts[i]).is_empty()
                 })
                 .collect();
             if parts.len() < 2 {
@@ -481,13 +509,13 @@ pub fn mutate(
 }
 
 /// Builds every case from `notes` with a fixed seed.
-pub fn cases(notes: &[String], checker: &SafetyChecker, seed: u64) -> Vec<Case> {
+pub fn cases(notes: &[String], seed: u64) -> Vec<Case> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut cases = Vec::new();
     for note in notes {
         let rewrite = faithful(note);
         for kind in std::iter::once(Kind::Faithful).chain(Kind::UNSAFE) {
-            if let Some(mutated) = mutate(kind, note, &rewrite, checker, &mut rng) {
+            if let Some(mutated) = mutate(kind, note, &rewrite, &mut rng) {
                 cases.push(Case {
                     kind,
                     original: note.clone(),
