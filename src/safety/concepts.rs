@@ -23,7 +23,15 @@ fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Ment
 fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
     facts.tokens[mention.first..mention.last]
         .iter()
-        .all(|t| other.has_word(&t.lower))
+        .all(|t| other.has_word(&t.lower) || other.has_word_like(&t.lower))
+}
+
+/// Whether `name` is a narrower or broader form of a concept in `others` ("diabetes
+/// mellitus, type 2" and "diabetes mellitus"): a paraphrase may name it less exactly.
+fn related(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
+    others
+        .keys()
+        .any(|o| o.len() >= 6 && name.len() >= 6 && (name.starts_with(o) || o.starts_with(name)))
 }
 
 /// Rejects a finding, diagnosis or organism one text names and the other does not.
@@ -45,7 +53,10 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         let original = concepts(before, kind);
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
-            if !paraphrase.contains_key(name) && !words_kept(before, m, after) {
+            if !paraphrase.contains_key(name)
+                && !words_kept(before, m, after)
+                && !related(name, &paraphrase)
+            {
                 let span = before.span(m.start, m.end);
                 rejections.push(Finding::new(
                     dropped,
@@ -56,7 +67,10 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
             }
         }
         for (name, m) in &paraphrase {
-            if !original.contains_key(name) && !words_kept(after, m, before) {
+            if !original.contains_key(name)
+                && !words_kept(after, m, before)
+                && !related(name, &original)
+            {
                 let span = after.span(m.start, m.end);
                 rejections.push(Finding::new(
                     added,

@@ -182,7 +182,16 @@ fn table<'f>(facts: &'f Facts) -> Table<'f> {
                 attribute.start.saturating_sub(d.end)
             }
         };
-        if let Some(drug) = candidates.min_by_key(distance) {
+        let near = |d: &&&Mention| {
+            if attribute.leads {
+                // `IV immunoglobulin`: the drug right after it (or, failing that, before).
+                (d.start >= attribute.end && d.start - attribute.end <= 3)
+                    || (d.end <= attribute.start && attribute.start - d.end <= 40)
+            } else {
+                distance(d) <= 60
+            }
+        };
+        if let Some(drug) = candidates.filter(near).min_by_key(distance) {
             let span = (
                 drug.start.min(attribute.start),
                 drug.end.max(attribute.end),

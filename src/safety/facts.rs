@@ -69,6 +69,16 @@ impl<'a> Facts<'a> {
         self.tokens.partition_point(|t| t.end <= at)
     }
 
+    /// Whether the text holds a word with the same first five letters (`allergy` and
+    /// `allergic`): a loose test, used only to excuse, never to reject.
+    pub(super) fn has_word_like(&self, word: &str) -> bool {
+        let Some((cut, _)) = word.char_indices().nth(5) else {
+            return false;
+        };
+        let prefix = &word[..cut];
+        self.tokens.iter().any(|t| t.lower.starts_with(prefix))
+    }
+
     /// Whether the text holds this word (lower case, or its singular) anywhere.
     pub(super) fn has_word(&self, word: &str) -> bool {
         self.tokens

@@ -202,8 +202,8 @@ impl Default for SafetyConfig {
             max_similarity: 0.9,
             min_length_ratio: 0.5,
             max_length_ratio: 1.8,
-            min_sentence_coverage: 0.4,
-            min_sentence_words: 3,
+            min_sentence_coverage: 0.2,
+            min_sentence_words: 5,
         }
     }
 }

@@ -30,6 +30,7 @@ const FORWARD: &[&str] = &[
     "failed to reveal",
     "ruled out",
     "rules out",
+    "unable to",
     "denies",
     "denied",
     "deny",
@@ -131,6 +132,8 @@ const TERMINATION: &[&str] = &[
     "works",
     "positive",
 ];
+/// Verbs that may follow a trigger inside its scope ("has not had", "no … is").
+const AUXILIARIES: &[&str] = &["has", "had", "have", "been", "be", "is", "was", "are", "were", "any"];
 /// How many words a forward scope reaches at most.
 const MAX_SCOPE: usize = 10;
 /// How many words a backward scope reaches at most.
@@ -189,6 +192,13 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         if let Some(n) = first_phrase(tokens, i, FORWARD) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             let mut j = i + n;
+            // "has not had nausea": auxiliaries right after the trigger end nothing.
+            while j < tokens.len()
+                && tokens[j].gap == Gap::Space
+                && AUXILIARIES.contains(&tokens[j].lower.as_str())
+            {
+                j += 1;
+            }
             let mut reached = 0;
             while j < tokens.len()
                 && reached < MAX_SCOPE
@@ -229,33 +239,33 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
             .or_default()[side]
             .get_or_insert((m.first, m.last));
     }
-    // A forward scope without a concept: its first content word.
+    // A forward scope without a concept: the word right after the trigger (past
+    // determiners and modifiers), when it is a content word (`no crepitus`).
     let tokens = &facts.tokens;
     for i in 0..tokens.len() {
-        let starts_scope = facts.negated[i] && (i == 0 || facts.trigger[i - 1]);
+        let starts_scope = facts.negated[i] && i > 0 && facts.trigger[i - 1];
         if !starts_scope {
             continue;
         }
         let mut j = i;
-        let mut has_concept = false;
-        let mut head = None;
-        while j < tokens.len() && facts.negated[j] {
-            has_concept |= covered[j];
-            let word = tokens[j].lower.as_str();
-            if head.is_none()
-                && word.len() >= 3
-                && word.chars().all(|c| c.is_alphabetic() || c == '-')
-                && !STOPWORDS.contains(&word)
-                && !MODIFIERS.contains(&word)
-                && !["of", "for", "the", "a", "an", "to", "in", "on", "or", "and"].contains(&word)
-            {
-                head = Some(j);
-            }
+        while j < tokens.len()
+            && facts.negated[j]
+            && (MODIFIERS.contains(&tokens[j].lower.as_str())
+                || ["of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is", "was"]
+                    .contains(&tokens[j].lower.as_str()))
+        {
             j += 1;
         }
-        if let (false, Some(h)) = (has_concept, head) {
-            let word = singular(&tokens[h].lower);
-            out.entry(format!("word:{word}")).or_default()[0].get_or_insert((h, h + 1));
+        if j >= tokens.len() || !facts.negated[j] || covered[j] {
+            continue;
+        }
+        let word = tokens[j].lower.as_str();
+        if word.len() >= 4
+            && word.chars().all(char::is_alphabetic)
+            && !STOPWORDS.contains(&word)
+        {
+            let word = singular(word);
+            out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
         }
     }
     // Words found negated also count where the text says them asserted.

@@ -219,7 +219,7 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
 }
 
 /// Every number in a text, with its unit: digits (decimals, thousands, ratios such as
-/// `102/73`, `X over Y`), number words, and `a`/`an` before a unit of time (`a week`).
+/// `102/73`, `X over Y`) and number words. `type 2` is part of a name, not a number.
 /// Digits glued after letters (`B12`, `HbA1c`) are names, not numbers.
 pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
     // ASCII lowering keeps byte offsets, so spans index the original text.
@@ -232,6 +232,10 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
         let starts_number = (c.is_ascii_digit()
             || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)))
             && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'.');
+        if starts_number && lower[..i].trim_end().ends_with("type") {
+            i = scan_number(bytes, i);
+            continue;
+        }
         if starts_number {
             let start = i;
             i = scan_number(bytes, i);
@@ -269,12 +273,10 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
                 .iter()
                 .find(|(w, _)| *w == word)
                 .map(|(_, d)| *d)
-                .or_else(|| (word == "a" || word == "an").then_some("1"));
+                ;
             if let Some(digits) = digits {
                 let (unit, unit_end) = unit_after(&lower, end);
-                // `a`/`an` count only before a unit of time: `a week`, `an hour`.
-                let time = matches!(unit, Some("year" | "month" | "week" | "day" | "hour" | "minute"));
-                if digits != "1" || word.len() > 2 || time {
+                {
                     found.push(NumberMention {
                         value: digits.to_string(),
                         unit,
@@ -337,7 +339,11 @@ pub(super) fn compare_numbers(
             continue;
         }
         let same = with_value(paraphrase_numbers, &m.value);
+        // "one week" is as often "a week": a lone 1 is not compared.
         if same.is_empty() {
+            if m.value == "1" {
+                continue;
+            }
             let text = shown(original, m);
             rejections.push(Finding::new(
                 Check::NumberDropped,
@@ -370,6 +376,9 @@ pub(super) fn compare_numbers(
         }
         let same = with_value(original_numbers, &p.value);
         if same.is_empty() {
+            if p.value == "1" {
+                continue;
+            }
             let text = shown(paraphrase, p);
             rejections.push(Finding::new(
                 Check::NumberAdded,
@@ -399,7 +408,7 @@ mod tests {
 
     #[test]
     fn numbers_and_units_are_read_with_their_spellings() {
-        let found = numbers("BP 102/73 mm Hg, pulse 106/min, T 38.90°C, Na 135 mEq/L, 1,500 mL, two weeks, a 24-year-old, vitamin B12, .5 mg, 102.2 F (39 C), 14 y/o, a week");
+        let found = numbers("BP 102/73 mm Hg, pulse 106/min, T 38.90°C, Na 135 mEq/L, 1,500 mL, two weeks, a 24-year-old, vitamin B12, .5 mg, 102.2 F (39 C), 14 y/o, type 2 diabetes");
         let pairs: Vec<(String, Option<&str>)> =
             found.into_iter().map(|n| (n.value, n.unit)).collect();
         assert_eq!(
@@ -416,7 +425,6 @@ mod tests {
                 ("102.2".into(), Some("°F")),
                 ("39".into(), Some("°C")),
                 ("14".into(), Some("year")),
-                ("1".into(), Some("week")),
             ]
         );
     }

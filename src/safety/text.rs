@@ -144,12 +144,22 @@ pub(super) const NEGATION_CUES: &[&str] = &[
     "absent", "absence", "free", "none", "cannot", "nothing",
 ];
 
-/// A word of four letters or more that is neither a stopword nor a negation cue.
+/// Vital-sign and lab-report words a paraphrase may abbreviate or leave out (`BP`,
+/// `HR`, "vitals normal"): not counted as content by the coverage check (issue 8).
+const REPORT_WORDS: &[&str] = &[
+    "temperature", "pulse", "blood", "pressure", "respirations", "respiratory", "rate",
+    "oxygen", "saturation", "room", "vital", "signs", "limits", "normal", "within",
+    "laboratory", "studies", "show", "count", "concentration", "serum", "heart",
+];
+
+/// A word of four letters or more that is neither a stopword, a negation cue nor a
+/// vital-sign or lab-report word.
 pub(super) fn is_content_word(word: &str) -> bool {
     word.len() >= 4
         && word.chars().any(char::is_alphabetic)
         && !STOPWORDS.contains(&word)
         && !NEGATION_CUES.contains(&word)
+        && !REPORT_WORDS.contains(&word)
 }
 
 /// A light stem so `lesions`/`lesion`, `treated`/`treat` meet.
@@ -248,7 +258,8 @@ fn classify_gap(between: &str, previous_single: bool) -> Gap {
         let this = match c {
             '.' if previous_single && between.trim() == "." => Gap::Joiner,
             '.' | '!' | '?' | '\n' => Gap::Sentence,
-            ';' | ':' | '(' | ')' | '[' | ']' | '\u{2014}' | '\u{2013}' => Gap::Clause,
+            ';' | ':' | '(' | ')' | '[' | ']' | '>' | '\u{2014}' | '\u{2013}' => Gap::Clause,
+            '-' if between.trim() == "-" && between.len() > 1 => Gap::Clause,
             ',' => Gap::Comma,
             '/' => Gap::Joiner,
             _ => Gap::Space,
