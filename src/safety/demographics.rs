@@ -99,7 +99,7 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
         let word = t.lower.trim_end_matches("'s");
         let Some((_, canonical)) = RELATIONS
             .iter()
-            .find(|(w, _)| *w == word || format!("{w}s") == word)
+            .find(|(w, _)| *w == word || word.strip_suffix('s') == Some(*w))
         else {
             continue;
         };

@@ -129,7 +129,8 @@ fn attributes(facts: &Facts) -> Vec<Attribute> {
             .map(|(s, c)| (s, c, s.split(' ').count()))
             .chain(MORE_ROUTES.iter().map(|(s, c)| (s, c, 1)))
             .find(|(spelling, _, n)| {
-                i + n <= tokens.len()
+                spelling.starts_with(tokens[i].lower.as_str())
+                    && i + n <= tokens.len()
                     && spelling
                         .split(' ')
                         .zip(&tokens[i..i + n])

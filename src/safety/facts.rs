@@ -1,6 +1,8 @@
 //! A note's fact table: its tokens, the lexicon concepts in them with their negation, and
 //! its numbers with units. Every check compares two of these, never raw words.
 
+use rustc_hash::FxHashSet;
+
 use super::lexicon::{lexicon, Kind, Mention};
 use super::negation;
 use super::numbers::{numbers, NumberMention};
@@ -17,6 +19,8 @@ pub(super) struct Facts<'a> {
     /// Per token: whether it belongs to a negation trigger itself.
     pub(super) trigger: Vec<bool>,
     pub(super) numbers: Vec<NumberMention>,
+    /// Every token's lower-case word, for quick membership tests.
+    words: FxHashSet<String>,
 }
 
 impl<'a> Facts<'a> {
@@ -25,7 +29,12 @@ impl<'a> Facts<'a> {
         let tokens = tokens(text);
         let mentions = lexicon().mentions(&tokens);
         let (negated, trigger) = negation::scopes(&tokens);
+        let words = tokens
+            .iter()
+            .flat_map(|t| [t.lower.clone(), t.lower.strip_suffix('s').unwrap_or_default().to_string()])
+            .collect();
         Facts {
+            words,
             text,
             numbers: numbers(text),
             tokens,
@@ -81,8 +90,6 @@ impl<'a> Facts<'a> {
 
     /// Whether the text holds this word (lower case, or its singular) anywhere.
     pub(super) fn has_word(&self, word: &str) -> bool {
-        self.tokens
-            .iter()
-            .any(|t| t.lower == word || t.lower.strip_suffix('s') == Some(word))
+        self.words.contains(word)
     }
 }

@@ -112,7 +112,9 @@ pub(super) fn compare_laterality(before: &Facts, after: &Facts, rejections: &mut
         (&paraphrase, &original, &original_pairs, false),
     ] {
         for (side, part, span) in list {
+            // `bilateral conjunctival injection` = "injection in both eyes".
             let kept = other_pairs.contains(&(*side, part.clone()))
+                || (*side == "bilateral" && any_side(other_list, side))
                 || ((part.is_empty() || other_pairs.contains(&(*side, String::new())))
                     && any_side(other_list, side));
             if kept || !reported.insert((*side, part.clone())) {

@@ -57,11 +57,16 @@ pub(super) fn lexicon() -> &'static Lexicon {
     LEXICON.get_or_init(Lexicon::build)
 }
 
-fn rows(table: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+/// The first two (or three) tab-separated fields of each line that is not a comment.
+fn rows(table: &'static str) -> impl Iterator<Item = [&'static str; 3]> {
     table
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| l.split('\t').collect())
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (variant, rest) = l.split_once('\t').unwrap_or((l, ""));
+            let (canonical, kind) = rest.split_once('\t').unwrap_or((rest, ""));
+            [variant, canonical, kind]
+        })
 }
 
 impl Lexicon {
@@ -73,30 +78,22 @@ impl Lexicon {
         };
         // Later tables win: a disease name is no drug, a lab analyte is no drug, and the
         // hand-made synonyms decide last.
-        for row in rows(DRUGS) {
-            if let [variant, canonical, ..] = row[..] {
-                // Drug variants are lower case with single spaces; those with punctuation
-                // the word split drops can never match and cost nothing.
-                add(variant, Kind::Drug, canonical);
-            }
+        // Drug variants are lower case with single spaces; those with punctuation the word
+        // split drops can never match and cost nothing.
+        for [variant, canonical, _] in rows(DRUGS) {
+            add(variant, Kind::Drug, canonical);
         }
-        for row in rows(DISEASES) {
-            if let [variant, canonical, ..] = row[..] {
-                add(variant, Kind::Finding, canonical);
-            }
+        for [variant, canonical, _] in rows(DISEASES) {
+            add(variant, Kind::Finding, canonical);
         }
-        for row in rows(ORGANISMS) {
-            if let [variant, canonical, ..] = row[..] {
-                add(variant, Kind::Organism, canonical);
-            }
+        for [variant, canonical, _] in rows(ORGANISMS) {
+            add(variant, Kind::Organism, canonical);
         }
-        for row in rows(LAB_ANALYTES) {
-            if let [name, ..] = row[..] {
-                add(name, Kind::Lab, name);
-            }
+        for [name, _, _] in rows(LAB_ANALYTES) {
+            add(name, Kind::Lab, name);
         }
-        for row in rows(SYNONYMS) {
-            if let [variant, canonical, kind] = row[..] {
+        for [variant, canonical, kind] in rows(SYNONYMS) {
+            {
                 let kind = match kind {
                     "finding" => Kind::Finding,
                     "organism" => Kind::Organism,
@@ -110,9 +107,8 @@ impl Lexicon {
         }
         let mut longest: FxHashMap<&'static str, usize> = FxHashMap::default();
         for variant in entries.keys() {
-            let mut words = variant.split(' ');
-            let first = words.next().unwrap_or_default();
-            let count = 1 + words.count();
+            let first = variant.split_once(' ').map_or(*variant, |(f, _)| f);
+            let count = 1 + variant.bytes().filter(|b| *b == b' ').count();
             let slot = longest.entry(first).or_insert(0);
             *slot = (*slot).max(count);
         }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::Kind;
-use super::text::{Gap, Token, STOPWORDS};
+use super::text::{is_stopword, Gap, Token};
 use super::{Check, Finding};
 
 /// Forward triggers (pre-negations), longest first where one starts another.
@@ -141,6 +141,11 @@ const MAX_BACKWARD: usize = 6;
 
 /// Whether the phrase `words` (space separated) starts at token `at`.
 fn phrase_at(tokens: &[Token], at: usize, phrase: &str) -> Option<usize> {
+    // Most tokens start no phrase: a cheap test before the word-by-word one.
+    let first = &tokens.get(at)?.lower;
+    if !phrase.starts_with(first.as_str()) && !(first.ends_with("n't") && phrase.starts_with("not")) {
+        return None;
+    }
     let mut n = 0;
     for word in phrase.split(' ') {
         let token = tokens.get(at + n)?;
@@ -262,7 +267,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         let word = tokens[j].lower.as_str();
         if word.len() >= 4
             && word.chars().all(char::is_alphabetic)
-            && !STOPWORDS.contains(&word)
+            && !is_stopword(word)
         {
             let word = singular(word);
             out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));

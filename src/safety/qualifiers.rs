@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::facts::Facts;
-use super::text::{Gap, STOPWORDS};
+use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
 /// Qualifier spelling → (check, canonical value).
@@ -73,7 +73,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
             .find(|&j| {
                 let w = tokens[j].lower.as_str();
                 w.len() >= 3
-                    && !STOPWORDS.contains(&w)
+                    && !is_stopword(w)
                     && !QUALIFIERS.iter().any(|(s, _, _)| *s == w)
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
             });

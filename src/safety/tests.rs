@@ -99,32 +99,52 @@ fn copies_and_truncations_are_rejected() {
 
 #[test]
 fn dropped_sentences_without_numbers_are_caught_by_content() {
-    let verdict = rejected(&GOOD.replace("She reports no prior major medical illness. ", ""));
+    // With the stricter thresholds of v1 (the defaults are looser since the fact checks
+    // catch dropped facts, issue 8).
+    let strict = SafetyChecker::new(SafetyConfig {
+        min_sentence_coverage: 0.4,
+        min_sentence_words: 3,
+        ..SafetyConfig::default()
+    });
+    let paraphrase = GOOD.replace("She reports no prior major medical illness. ", "");
+    let verdict = strict.check(NOTE, &paraphrase, Some("stop"));
     assert_rejected_by(&verdict, Check::ContentDropped);
 }
 
 #[test]
-fn diagnoses_that_differ_are_warnings_with_a_seam_for_a_model() {
-    struct Strict;
-    impl DiagnosisVerifier for Strict {
-        fn verify(&self, _: &str, _: &str, differing: &[String]) -> Vec<Finding> {
-            differing
-                .iter()
-                .map(|d| Finding {
-                    check: Check::DiagnosisDiffers,
-                    detail: d.clone(),
-                })
-                .collect()
-        }
-    }
-    let original = "Suspected of Huntington disease. Mild gastritis.";
-    let paraphrase = "Huntington chorea is suspected. Mild gastritis noted.";
-    let verdict = checker().check(original, paraphrase, None);
-    assert_eq!(verdict.warnings.len(), 1, "{:#?}", verdict.warnings);
-    assert_eq!(verdict.warnings[0].detail, "huntington disease");
-    assert!(
-        !checker()
-            .check_with(original, paraphrase, None, &Strict)
-            .accepted
+fn issue_8_false_rejections_pass() {
+    let original = "Her pulse is 100/min and blood pressure is 120/80 mm Hg. She received intravenous fluids. Examination shows bilateral conjunctival injection. She has a heart attack history. Urinalysis:\nNitrites Negative\nBacteria Negative\nProtein 2+";
+    let paraphrase = "BP 120/80 mm Hg with a heart rate of 100/min. IV fluids were given. Exam reveals conjunctival injection in both eyes. She has a history of myocardial infarction. Urinalysis: Nitrites Negative Bacteria Negative Protein 2+";
+    let verdict = checker().check(original, paraphrase, Some("stop"));
+    let facts: Vec<&Finding> = verdict.rejections.iter().filter(|f| f.check.is_fact()).collect();
+    assert!(facts.is_empty(), "{facts:#?}");
+}
+
+#[test]
+fn issue_8_misses_are_caught_with_spans() {
+    let check = |original: &str, paraphrase: &str, expected: Check| {
+        let verdict = checker().check(original, paraphrase, Some("stop"));
+        let finding = verdict.rejections.iter().find(|f| f.check == expected);
+        assert!(finding.is_some(), "{expected}: {:#?}", verdict.rejections);
+        let finding = finding.unwrap();
+        assert!(finding.original_span.is_some() || finding.paraphrase_span.is_some());
+    };
+    check("Fever of 102.2 F (39 C).", "Fever of 102.2 F (39 F).", Check::UnitChanged);
+    check(
+        "He takes warfarin 2.5 mg orally daily.",
+        "He takes warfarin 2.5 mg orally twice daily.",
+        Check::DoseRouteFrequency,
     );
+    check(
+        "He takes warfarin 2.5 mg orally daily.",
+        "He takes warfarin 2.5 mg intravenously daily.",
+        Check::DoseRouteFrequency,
+    );
+    check("Norovirus is suspected.", "Rotavirus is suspected.", Check::OrganismDropped);
+    check("Suspected of asthma.", "Suspected of croup.", Check::FindingDropped);
+    check("A 30-year-old woman with a cough.", "A 30-year-old man with a cough.", Check::Demographic);
+    check("She has mild chest pain.", "She has severe chest pain.", Check::Severity);
+    check("She denies chest pain.", "She reports mild chest pain.", Check::NegationLost);
+    check("There is no crepitus.", "There is crepitus.", Check::NegationLost);
+    check("Swelling of the left knee.", "Swelling of the right knee.", Check::Laterality);
 }

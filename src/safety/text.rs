@@ -1,5 +1,10 @@
 //! Text utilities every check shares: words, sentences, stopwords, content words and a
-//! light stem, all borrowing from a lower-cased copy of the text.
+//! light stem, all borrowing from a lower-cased copy of the text; and the tokens with
+//! their places that the fact tables are read from.
+
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
 /// lower-cased text, borrowed from it.
@@ -155,11 +160,23 @@ const REPORT_WORDS: &[&str] = &[
 /// A word of four letters or more that is neither a stopword, a negation cue nor a
 /// vital-sign or lab-report word.
 pub(super) fn is_content_word(word: &str) -> bool {
-    word.len() >= 4
-        && word.chars().any(char::is_alphabetic)
-        && !STOPWORDS.contains(&word)
-        && !NEGATION_CUES.contains(&word)
-        && !REPORT_WORDS.contains(&word)
+    static NOT_CONTENT: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    let not_content = NOT_CONTENT.get_or_init(|| {
+        STOPWORDS
+            .iter()
+            .chain(NEGATION_CUES)
+            .chain(REPORT_WORDS)
+            .copied()
+            .collect()
+    });
+    word.len() >= 4 && word.chars().any(char::is_alphabetic) && !not_content.contains(word)
+}
+
+/// Whether `word` is a stopword (a hash-set test: this runs for every token).
+pub(super) fn is_stopword(word: &str) -> bool {
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+        .contains(word)
 }
 
 /// A light stem so `lesions`/`lesion`, `treated`/`treat` meet.
