@@ -71,9 +71,15 @@ fn main() {
         }
         pairs.push((row.corrected_text.clone(), row.text.clone()));
     }
-    println!("\nMEDEC-MS errors rejected by a fact check naming the error (any fact check in brackets)");
+    println!(
+        "\nMEDEC-MS errors rejected by a fact check naming the error (any fact check in brackets)"
+    );
     print_table(&medec, |t| {
-        format!("{}  [{}]", share(t.right, t.items), share(t.near_copy, t.items))
+        format!(
+            "{}  [{}]",
+            share(t.right, t.items),
+            share(t.near_copy, t.items)
+        )
     });
 
     // Faithful paraphrases: kept, near-copy rejections counted apart.
@@ -85,7 +91,10 @@ fn main() {
         };
         let verdict = checker.check(original, &item.paraphrase, Some("stop"));
         let near_copy_only = !verdict.accepted
-            && verdict.rejections.iter().all(|f| f.check == Check::NearCopy);
+            && verdict
+                .rejections
+                .iter()
+                .all(|f| f.check == Check::NearCopy);
         for label in ["all", item.label.as_str()] {
             let tally = faithful
                 .entry(item.split.clone())
@@ -97,7 +106,12 @@ fn main() {
             tally.near_copy += usize::from(near_copy_only);
         }
         if show_misses && item.split == "dev" && !verdict.accepted {
-            println!("faithful rejected {} ({}): {}", item.id, item.note, reasons(&verdict));
+            println!(
+                "faithful rejected {} ({}): {}",
+                item.id,
+                item.note,
+                reasons(&verdict)
+            );
         }
         pairs.push(((*original).to_string(), item.paraphrase.clone()));
     }
@@ -115,7 +129,13 @@ fn main() {
         };
         let verdict = checker.check(original, &item.paraphrase, Some("stop"));
         let reason = verdict.rejections.iter().any(|f| {
-            right_reason(f, original, item.from.as_deref(), &item.paraphrase, item.to.as_deref())
+            right_reason(
+                f,
+                original,
+                item.from.as_deref(),
+                &item.paraphrase,
+                item.to.as_deref(),
+            )
         });
         for label in ["all", item.label.as_str()] {
             let tally = onefact
@@ -142,14 +162,21 @@ fn main() {
     }
     println!("\nHand-written one-fact changes rejected (for the right reason in brackets)");
     print_table(&onefact, |t| {
-        format!("{}  [right reason {}]", share(t.right, t.items), share(t.right_reason, t.items))
+        format!(
+            "{}  [right reason {}]",
+            share(t.right, t.items),
+            share(t.right_reason, t.items)
+        )
     });
 
     // The rule-made mutation stress test (sites picked by plain text rules).
     let notes = mutations::medec_notes();
     let cases = mutations::cases(&notes, 20_261_129);
     let (tallies, _) = mutations::run(&cases, &checker);
-    println!("\nRule-made mutation stress test\n{}", mutations::table(&tallies));
+    println!(
+        "\nRule-made mutation stress test\n{}",
+        mutations::table(&tallies)
+    );
 
     // Throughput: every pair above, repeated, on this one thread.
     let rounds = 10;

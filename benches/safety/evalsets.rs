@@ -94,9 +94,15 @@ pub fn items(path: &Path) -> Vec<Item> {
         let mut to = None;
         let mut lines = Vec::new();
         for line in body.lines() {
-            if let Some(f) = line.strip_prefix("from: ").filter(|_| from.is_none() && lines.is_empty()) {
+            if let Some(f) = line
+                .strip_prefix("from: ")
+                .filter(|_| from.is_none() && lines.is_empty())
+            {
                 from = Some(f.to_string());
-            } else if let Some(t) = line.strip_prefix("to: ").filter(|_| to.is_none() && lines.is_empty()) {
+            } else if let Some(t) = line
+                .strip_prefix("to: ")
+                .filter(|_| to.is_none() && lines.is_empty())
+            {
                 to = Some(t.to_string());
             } else {
                 lines.push(line);
@@ -189,6 +195,10 @@ pub type Table = BTreeMap<String, BTreeMap<String, Tally>>;
 /// `12/13 (92.3 %)`.
 pub fn share(part: usize, whole: usize) -> String {
     #[allow(clippy::cast_precision_loss)]
-    let percent = if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+    let percent = if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    };
     format!("{part}/{whole} ({percent:.1} %)")
 }

@@ -186,7 +186,8 @@ pub fn verdict_text(verdict: &crate::safety::Verdict) -> String {
     );
     for finding in &verdict.rejections {
         let _ = writeln!(out, "  ✗ {}: {}", finding.check, finding.detail);
-        let side = |span: &Option<String>| span.as_deref().map_or("—".into(), |s| format!("“{s}”"));
+        let side =
+            |span: &Option<String>| span.as_deref().map_or("—".into(), |s| format!("“{s}”"));
         if finding.original_span.is_some() || finding.paraphrase_span.is_some() {
             let _ = writeln!(
                 out,

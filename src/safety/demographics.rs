@@ -141,7 +141,10 @@ pub(super) fn compare_demographics(before: &Facts, after: &Facts, rejections: &m
                 .map(|(_, s)| after.token_span(s.0, s.1));
             rejections.push(Finding::new(
                 Check::Demographic,
-                format!("`{}` is not in the paraphrase", before.token_span(span.0, span.1)),
+                format!(
+                    "`{}` is not in the paraphrase",
+                    before.token_span(span.0, span.1)
+                ),
                 Some(before.token_span(span.0, span.1)),
                 counterpart,
             ));
@@ -153,7 +156,10 @@ pub(super) fn compare_demographics(before: &Facts, after: &Facts, rejections: &m
         if !known {
             rejections.push(Finding::new(
                 Check::Demographic,
-                format!("`{}` is not in the original", after.token_span(span.0, span.1)),
+                format!(
+                    "`{}` is not in the original",
+                    after.token_span(span.0, span.1)
+                ),
                 None,
                 Some(after.token_span(span.0, span.1)),
             ));

@@ -63,8 +63,22 @@ const MORE_ROUTES: &[(&str, &str)] = &[
 ];
 /// Route words written before the drug they belong to ("intravenous immunoglobulin").
 const ROUTE_ADJECTIVES: &[&str] = &[
-    "iv", "intravenous", "oral", "subcutaneous", "intramuscular", "im", "sc", "sq", "subq",
-    "topical", "inhaled", "nebulized", "sublingual", "rectal", "transdermal", "intranasal",
+    "iv",
+    "intravenous",
+    "oral",
+    "subcutaneous",
+    "intramuscular",
+    "im",
+    "sc",
+    "sq",
+    "subq",
+    "topical",
+    "inhaled",
+    "nebulized",
+    "sublingual",
+    "rectal",
+    "transdermal",
+    "intranasal",
 ];
 /// Units of a dose.
 const DOSE_UNITS: &[&str] = &["mg", "g", "mcg", "mL", "L", "unit", "mg/kg", "mEq"];
@@ -83,7 +97,10 @@ fn drug_mentions<'f>(facts: &'f Facts) -> Vec<&'f Mention> {
     facts
         .of_kind([Kind::Drug])
         .filter(|m| {
-            let before = m.first.checked_sub(1).map(|i| facts.tokens[i].lower.as_str());
+            let before = m
+                .first
+                .checked_sub(1)
+                .map(|i| facts.tokens[i].lower.as_str());
             let specimen = matches!(before, Some("serum" | "plasma" | "urine" | "blood"));
             // A lab value: a concentration right after the name (`glucose 123 mg/dL`).
             let sentence = facts.tokens[m.first].sentence;
@@ -92,7 +109,8 @@ fn drug_mentions<'f>(facts: &'f Facts) -> Vec<&'f Mention> {
                     && n.start <= m.end + 24
                     && facts.tokens[facts.token_at(n.start).min(facts.tokens.len() - 1)].sentence
                         == sentence
-                    && n.unit.is_some_and(|u| u.contains('/') && u != "mg/kg" || u == "%")
+                    && n.unit
+                        .is_some_and(|u| u.contains('/') && u != "mg/kg" || u == "%")
             });
             !specimen && !lab_value
         })
@@ -193,10 +211,7 @@ fn table<'f>(facts: &'f Facts) -> Table<'f> {
             }
         };
         if let Some(drug) = candidates.filter(near).min_by_key(distance) {
-            let span = (
-                drug.start.min(attribute.start),
-                drug.end.max(attribute.end),
-            );
+            let span = (drug.start.min(attribute.start), drug.end.max(attribute.end));
             if let Some((_, attrs)) = out.get_mut(drug.entry.canonical) {
                 attrs.entry(attribute.what).or_insert(span);
             }

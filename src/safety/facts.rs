@@ -4,8 +4,8 @@
 use rustc_hash::FxHashSet;
 
 use super::lexicon::{lexicon, Kind, Mention};
-use super::negation;
 use super::numbers::{numbers, NumberMention};
+use super::scope;
 use super::text::{tokens, whole_words, Token};
 
 /// What one note says, read once.
@@ -28,10 +28,15 @@ impl<'a> Facts<'a> {
     pub(super) fn read(text: &'a str) -> Facts<'a> {
         let tokens = tokens(text);
         let mentions = lexicon().mentions(&tokens);
-        let (negated, trigger) = negation::scopes(&tokens);
+        let (negated, trigger) = scope::scopes(&tokens);
         let words = tokens
             .iter()
-            .flat_map(|t| [t.lower.clone(), t.lower.strip_suffix('s').unwrap_or_default().to_string()])
+            .flat_map(|t| {
+                [
+                    t.lower.clone(),
+                    t.lower.strip_suffix('s').unwrap_or_default().to_string(),
+                ]
+            })
             .collect();
         Facts {
             words,

@@ -128,17 +128,16 @@ impl Lexicon {
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
-            let Some(&most) = self.longest.get(tokens[i].lower.as_str()).or_else(|| {
-                singular(&tokens[i].lower).and_then(|s| self.longest.get(s))
-            }) else {
+            let Some(&most) = self
+                .longest
+                .get(tokens[i].lower.as_str())
+                .or_else(|| singular(&tokens[i].lower).and_then(|s| self.longest.get(s)))
+            else {
                 i += 1;
                 continue;
             };
             let mut reach = 1;
-            while reach < most
-                && i + reach < tokens.len()
-                && tokens[i + reach].gap <= Gap::Joiner
-            {
+            while reach < most && i + reach < tokens.len() && tokens[i + reach].gap <= Gap::Joiner {
                 reach += 1;
             }
             let mut matched = None;
@@ -213,10 +212,7 @@ mod tests {
     fn synonyms_meet_at_one_canonical_concept() {
         assert_eq!(found("a heart attack"), found("myocardial infarction"));
         assert_eq!(found("HTN"), vec![(Kind::Finding, "hypertension")]);
-        assert_eq!(
-            found("Norovirus"),
-            vec![(Kind::Organism, "norwalk virus")],
-        );
+        assert_eq!(found("Norovirus"), vec![(Kind::Organism, "norwalk virus")],);
         assert_ne!(found("Norovirus"), found("Rotavirus"));
         assert_eq!(found("E. coli"), found("Escherichia coli"));
     }

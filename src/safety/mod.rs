@@ -10,7 +10,8 @@
 //! - `lexicon.rs`: drugs, diseases/findings, organisms, allowed synonyms, lab analytes;
 //! - `drugs.rs`: drug names and the dose, route and frequency in their sentence;
 //! - `concepts.rs`: findings, diagnoses and organisms as canonical concepts;
-//! - `negation.rs`: NegEx/ConText triggers and scopes, and negation per concept;
+//! - `scope.rs`: NegEx/ConText triggers and their scopes;
+//! - `negation.rs`: negation per concept;
 //! - `laterality.rs`: left, right and bilateral per body part;
 //! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
 //! - `demographics.rs`: the patient's sex and the relatives named;
@@ -28,6 +29,7 @@ mod lexicon;
 mod negation;
 mod numbers;
 mod qualifiers;
+mod scope;
 #[cfg(test)]
 mod tests;
 mod text;

@@ -272,8 +272,7 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
             let digits = NUMBER_WORDS
                 .iter()
                 .find(|(w, _)| *w == word)
-                .map(|(_, d)| *d)
-                ;
+                .map(|(_, d)| *d);
             if let Some(digits) = digits {
                 let (unit, unit_end) = unit_after(&lower, end);
                 {
@@ -331,7 +330,11 @@ pub(super) fn compare_numbers(
 ) {
     let shown = |text: &str, m: &NumberMention| whole_words(text, m.start, m.end).to_string();
     let with_value = |mentions: &'_ [NumberMention], value: &str| -> Vec<NumberMention> {
-        mentions.iter().filter(|m| m.value == value).cloned().collect()
+        mentions
+            .iter()
+            .filter(|m| m.value == value)
+            .cloned()
+            .collect()
     };
     let mut reported: BTreeSet<String> = BTreeSet::new();
     for m in original_numbers {
@@ -354,7 +357,9 @@ pub(super) fn compare_numbers(
             continue;
         }
         let Some(unit) = m.unit else { continue };
-        let kept = same.iter().any(|p| p.unit == Some(unit) || p.unit.is_none());
+        let kept = same
+            .iter()
+            .any(|p| p.unit == Some(unit) || p.unit.is_none());
         if !kept {
             let other = &same[0];
             rejections.push(Finding::new(
@@ -389,7 +394,9 @@ pub(super) fn compare_numbers(
             continue;
         }
         let Some(unit) = p.unit else { continue };
-        let known = same.iter().any(|o| o.unit == Some(unit) || o.unit.is_none());
+        let known = same
+            .iter()
+            .any(|o| o.unit == Some(unit) || o.unit.is_none());
         // A unit the original has for the value elsewhere was already reported above.
         if !known && !same.iter().any(|o| o.unit.is_some()) {
             rejections.push(Finding::new(

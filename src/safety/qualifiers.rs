@@ -63,8 +63,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
     let tokens = &facts.tokens;
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
-        let Some((_, check, value)) = QUALIFIERS.iter().find(|(s, _, _)| *s == token.lower)
-        else {
+        let Some((_, check, value)) = QUALIFIERS.iter().find(|(s, _, _)| *s == token.lower) else {
             continue;
         };
         // The first content word after it in the clause (or a concept there).
@@ -100,23 +99,36 @@ pub(super) fn compare_qualifiers(before: &Facts, after: &Facts, rejections: &mut
     let original = qualified(before);
     let paraphrase = qualified(after);
     let mut reported = BTreeSet::new();
-    for (list, other, from_original) in [(&original, &paraphrase, true), (&paraphrase, &original, false)] {
+    for (list, other, from_original) in [
+        (&original, &paraphrase, true),
+        (&paraphrase, &original, false),
+    ] {
         for q in list {
-            let same = other.iter().any(|o| o.value == q.value && (o.head == q.head || o.head.is_empty() || q.head.is_empty()));
+            let same = other.iter().any(|o| {
+                o.value == q.value && (o.head == q.head || o.head.is_empty() || q.head.is_empty())
+            });
             let anywhere = other.iter().any(|o| o.value == q.value);
-            let changed = other
-                .iter()
-                .find(|o| o.check == q.check && o.value != q.value && !q.head.is_empty() && o.head == q.head);
+            let changed = other.iter().find(|o| {
+                o.check == q.check && o.value != q.value && !q.head.is_empty() && o.head == q.head
+            });
             if same || (anywhere && changed.is_none()) {
                 continue;
             }
             if !reported.insert((q.check, q.head.clone())) {
                 continue;
             }
-            let (here, there) = if from_original { (before, after) } else { (after, before) };
+            let (here, there) = if from_original {
+                (before, after)
+            } else {
+                (after, before)
+            };
             let here_span = here.token_span(q.span.0, q.span.1);
             let there_span = changed.map(|o| there.token_span(o.span.0, o.span.1));
-            let kind = if q.check == Check::Severity { "severity" } else { "time qualifier" };
+            let kind = if q.check == Check::Severity {
+                "severity"
+            } else {
+                "time qualifier"
+            };
             let detail = match (&there_span, from_original) {
                 (Some(other), true) => format!("{kind} changed: `{here_span}` became `{other}`"),
                 (Some(other), false) => format!("{kind} changed: `{other}` became `{here_span}`"),

@@ -116,7 +116,11 @@ fn issue_8_false_rejections_pass() {
     let original = "Her pulse is 100/min and blood pressure is 120/80 mm Hg. She received intravenous fluids. Examination shows bilateral conjunctival injection. She has a heart attack history. Urinalysis:\nNitrites Negative\nBacteria Negative\nProtein 2+";
     let paraphrase = "BP 120/80 mm Hg with a heart rate of 100/min. IV fluids were given. Exam reveals conjunctival injection in both eyes. She has a history of myocardial infarction. Urinalysis: Nitrites Negative Bacteria Negative Protein 2+";
     let verdict = checker().check(original, paraphrase, Some("stop"));
-    let facts: Vec<&Finding> = verdict.rejections.iter().filter(|f| f.check.is_fact()).collect();
+    let facts: Vec<&Finding> = verdict
+        .rejections
+        .iter()
+        .filter(|f| f.check.is_fact())
+        .collect();
     assert!(facts.is_empty(), "{facts:#?}");
 }
 
@@ -129,7 +133,11 @@ fn issue_8_misses_are_caught_with_spans() {
         let finding = finding.unwrap();
         assert!(finding.original_span.is_some() || finding.paraphrase_span.is_some());
     };
-    check("Fever of 102.2 F (39 C).", "Fever of 102.2 F (39 F).", Check::UnitChanged);
+    check(
+        "Fever of 102.2 F (39 C).",
+        "Fever of 102.2 F (39 F).",
+        Check::UnitChanged,
+    );
     check(
         "He takes warfarin 2.5 mg orally daily.",
         "He takes warfarin 2.5 mg orally twice daily.",
@@ -140,11 +148,39 @@ fn issue_8_misses_are_caught_with_spans() {
         "He takes warfarin 2.5 mg intravenously daily.",
         Check::DoseRouteFrequency,
     );
-    check("Norovirus is suspected.", "Rotavirus is suspected.", Check::OrganismDropped);
-    check("Suspected of asthma.", "Suspected of croup.", Check::FindingDropped);
-    check("A 30-year-old woman with a cough.", "A 30-year-old man with a cough.", Check::Demographic);
-    check("She has mild chest pain.", "She has severe chest pain.", Check::Severity);
-    check("She denies chest pain.", "She reports mild chest pain.", Check::NegationLost);
-    check("There is no crepitus.", "There is crepitus.", Check::NegationLost);
-    check("Swelling of the left knee.", "Swelling of the right knee.", Check::Laterality);
+    check(
+        "Norovirus is suspected.",
+        "Rotavirus is suspected.",
+        Check::OrganismDropped,
+    );
+    check(
+        "Suspected of asthma.",
+        "Suspected of croup.",
+        Check::FindingDropped,
+    );
+    check(
+        "A 30-year-old woman with a cough.",
+        "A 30-year-old man with a cough.",
+        Check::Demographic,
+    );
+    check(
+        "She has mild chest pain.",
+        "She has severe chest pain.",
+        Check::Severity,
+    );
+    check(
+        "She denies chest pain.",
+        "She reports mild chest pain.",
+        Check::NegationLost,
+    );
+    check(
+        "There is no crepitus.",
+        "There is crepitus.",
+        Check::NegationLost,
+    );
+    check(
+        "Swelling of the left knee.",
+        "Swelling of the right knee.",
+        Check::Laterality,
+    );
 }

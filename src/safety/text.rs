@@ -152,9 +152,28 @@ pub(super) const NEGATION_CUES: &[&str] = &[
 /// Vital-sign and lab-report words a paraphrase may abbreviate or leave out (`BP`,
 /// `HR`, "vitals normal"): not counted as content by the coverage check (issue 8).
 const REPORT_WORDS: &[&str] = &[
-    "temperature", "pulse", "blood", "pressure", "respirations", "respiratory", "rate",
-    "oxygen", "saturation", "room", "vital", "signs", "limits", "normal", "within",
-    "laboratory", "studies", "show", "count", "concentration", "serum", "heart",
+    "temperature",
+    "pulse",
+    "blood",
+    "pressure",
+    "respirations",
+    "respiratory",
+    "rate",
+    "oxygen",
+    "saturation",
+    "room",
+    "vital",
+    "signs",
+    "limits",
+    "normal",
+    "within",
+    "laboratory",
+    "studies",
+    "show",
+    "count",
+    "concentration",
+    "serum",
+    "heart",
 ];
 
 /// A word of four letters or more that is neither a stopword, a negation cue nor a

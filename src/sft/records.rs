@@ -89,10 +89,16 @@ pub fn pair_records(
     let (reasoning_on, fallback) = options;
     stats.total_pairs_processed += 1;
     if let Some(rejected) = paraphrase.filter(|r| r.outcome == Outcome::Rejected) {
-        let checks: std::collections::BTreeSet<&str> =
-            rejected.rejections.iter().map(|f| f.check.as_str()).collect();
+        let checks: std::collections::BTreeSet<&str> = rejected
+            .rejections
+            .iter()
+            .map(|f| f.check.as_str())
+            .collect();
         for check in checks {
-            *stats.rejections_by_check.entry(check.to_string()).or_default() += 1;
+            *stats
+                .rejections_by_check
+                .entry(check.to_string())
+                .or_default() += 1;
         }
     }
     let correct_record = match paraphrase {
