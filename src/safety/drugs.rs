@@ -272,22 +272,20 @@ pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<
             .next()
             .map(|a| p_attrs[*a])
             .map_or_else(|| after.span(pm.start, pm.end), |(s, e)| after.span(s, e));
-        let list = |set: &BTreeSet<&String>| {
+        let joined = |set: &BTreeSet<&String>| {
             set.iter()
-                .map(|s| s.as_str())
+                .map(|a| a.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut detail = format!("`{name}`:");
+        let mut parts = Vec::new();
         if !lost.is_empty() {
-            detail.push_str(&format!(" the paraphrase lacks {}", list(&lost)));
+            parts.push(format!("the paraphrase lacks {}", joined(&lost)));
         }
         if !gained.is_empty() {
-            if !lost.is_empty() {
-                detail.push(';');
-            }
-            detail.push_str(&format!(" the paraphrase adds {}", list(&gained)));
+            parts.push(format!("the paraphrase adds {}", joined(&gained)));
         }
+        let detail = format!("`{name}`: {}", parts.join("; "));
         rejections.push(Finding::new(
             Check::DoseRouteFrequency,
             detail,

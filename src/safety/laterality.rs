@@ -217,7 +217,7 @@ pub(super) fn compare_laterality(before: &Facts, after: &Facts, rejections: &mut
             let here_span = Some(here.token_span(span.0, span.1));
             let there_span = counterpart.map(|(_, _, s)| there.token_span(s.0, s.1));
             let detail = match counterpart {
-                Some((other, _, _)) => format!("{part}: {side} became {other}", part = part),
+                Some((other, _, _)) => format!("{part}: {side} became {other}"),
                 None if from_original => format!(
                     "`{}` is not in the paraphrase",
                     here_span.clone().unwrap_or_default()

@@ -4,8 +4,8 @@
 //! termination term (`but`, `however`, a new verb), a clause or sentence break or after
 //! `MAX_SCOPE` words.
 //!
-//! The trigger and termination lists follow the categories of NegEx (Chapman et al. 2001,
-//! doi:10.1006/jbin.2001.1029), ConText (Harkema et al. 2009, doi:10.1016/j.jbi.2009.05.002)
+//! The trigger and termination lists follow the categories of `NegEx` (Chapman et al. 2001,
+//! `doi:10.1006/jbin.2001.1029`), `ConText` (Harkema et al. 2009, `doi:10.1016/j.jbi.2009.05.002`)
 //! and the `en_clinical` termset of negspacy (`negspacy/termsets.py`, MIT), trimmed to what
 //! clinical vignettes write.
 
@@ -71,7 +71,7 @@ const PSEUDO: &[&str] = &[
     "gram-negative",
     "not cause",
 ];
-/// Words that end a scope (ConText termination terms and the verbs that open a new
+/// Words that end a scope (`ConText` termination terms and the verbs that open a new
 /// predicate: "denies chest pain and is on metoprolol").
 const TERMINATION: &[&str] = &[
     "but",
@@ -139,7 +139,7 @@ const MAX_BACKWARD: usize = 6;
 fn phrase_at(tokens: &[Token], at: usize, phrase: &str) -> Option<usize> {
     // Most tokens start no phrase: a cheap test before the word-by-word one.
     let first = &tokens.get(at)?.lower;
-    if !phrase.starts_with(first.as_str()) && !(first.ends_with("n't") && phrase.starts_with("not"))
+    if !(phrase.starts_with(first.as_str()) || first.ends_with("n't") && phrase.starts_with("not"))
     {
         return None;
     }
