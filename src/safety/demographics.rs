@@ -3,8 +3,12 @@
 //! numbers (`numbers.rs`).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
+use super::text::spelling_index;
 use super::{Check, Finding};
 
 const MALE: &[&str] = &["man", "male", "boy", "gentleman", "m"];
@@ -93,13 +97,16 @@ fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
 
 /// The relations named, with a modifier (`younger brother`), and their token spans.
 fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
+    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| spelling_index(RELATIONS, |(w, _)| w));
     let tokens = &facts.tokens;
     let mut out = BTreeMap::new();
     for (i, t) in tokens.iter().enumerate() {
         let word = t.lower.trim_end_matches("'s");
-        let Some((_, canonical)) = RELATIONS
-            .iter()
-            .find(|(w, _)| *w == word || word.strip_suffix('s') == Some(*w))
+        let Some((_, canonical)) = index
+            .get(word)
+            .or_else(|| word.strip_suffix('s').and_then(|w| index.get(w)))
+            .map(|&r| &RELATIONS[r])
         else {
             continue;
         };

@@ -3,9 +3,11 @@
 //! nearest drug; the check that every drug keeps its name and what stands next to it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use super::facts::Facts;
 use super::lexicon::{Kind, Mention};
+use super::text::PhraseTable;
 use super::{Check, Finding};
 
 /// Frequency spellings (lower-case words) → canonical frequency, longest first.
@@ -117,6 +119,19 @@ fn drug_mentions<'f>(facts: &'f Facts) -> Vec<&'f Mention> {
         .collect()
 }
 
+/// The frequency spellings, then the extra route words, indexed by first word.
+fn spellings() -> &'static PhraseTable {
+    static SPELLINGS: OnceLock<PhraseTable> = OnceLock::new();
+    SPELLINGS.get_or_init(|| {
+        PhraseTable::new(
+            FREQUENCIES
+                .iter()
+                .chain(MORE_ROUTES)
+                .map(|(spelling, _)| *spelling),
+        )
+    })
+}
+
 /// The doses, routes and frequencies of a note.
 fn attributes(facts: &Facts) -> Vec<Attribute> {
     let mut out = Vec::new();
@@ -140,27 +155,19 @@ fn attributes(facts: &Facts) -> Vec<Attribute> {
         });
     }
     let tokens = &facts.tokens;
+    let spellings = spellings();
     let mut i = 0;
     while i < tokens.len() {
-        let hit = FREQUENCIES
-            .iter()
-            .map(|(s, c)| (s, c, s.split(' ').count()))
-            .chain(MORE_ROUTES.iter().map(|(s, c)| (s, c, 1)))
-            .find(|(spelling, _, n)| {
-                spelling.starts_with(tokens[i].lower.as_str())
-                    && i + n <= tokens.len()
-                    && spelling
-                        .split(' ')
-                        .zip(&tokens[i..i + n])
-                        .all(|(w, t)| t.lower == w)
-            });
-        if let Some((spelling, canonical, n)) = hit {
-            let route = MORE_ROUTES.iter().any(|(s, _)| s == spelling);
+        if let Some((index, n)) = spellings.at(tokens, i, None) {
+            let (spelling, canonical, route) = match index.checked_sub(FREQUENCIES.len()) {
+                None => (FREQUENCIES[index].0, FREQUENCIES[index].1, false),
+                Some(r) => (MORE_ROUTES[r].0, MORE_ROUTES[r].1, true),
+            };
             out.push(Attribute {
                 what: format!("{} {canonical}", if route { "route" } else { "frequency" }),
                 start: tokens[i].start,
                 end: tokens[i + n - 1].end,
-                leads: route && ROUTE_ADJECTIVES.contains(spelling),
+                leads: route && ROUTE_ADJECTIVES.contains(&spelling),
             });
             i += n;
         } else {

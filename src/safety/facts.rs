@@ -1,6 +1,8 @@
 //! A note's fact table: its tokens, the lexicon concepts in them with their negation, and
 //! its numbers with units. Every check compares two of these, never raw words.
 
+use std::cell::OnceCell;
+
 use rustc_hash::FxHashSet;
 
 use super::lexicon::{lexicon, Kind, Mention};
@@ -19,8 +21,9 @@ pub(super) struct Facts<'a> {
     /// Per token: whether it belongs to a negation trigger itself.
     pub(super) trigger: Vec<bool>,
     pub(super) numbers: Vec<NumberMention>,
-    /// Every token's lower-case word, for quick membership tests.
-    words: FxHashSet<String>,
+    /// Every token's lower-case word (and its singular), for quick membership tests:
+    /// built on the first test, as most pairs never ask.
+    words: OnceCell<FxHashSet<String>>,
 }
 
 impl<'a> Facts<'a> {
@@ -29,17 +32,8 @@ impl<'a> Facts<'a> {
         let tokens = tokens(text);
         let mentions = lexicon().mentions(&tokens);
         let (negated, trigger) = scope::scopes(&tokens);
-        let words = tokens
-            .iter()
-            .flat_map(|t| {
-                [
-                    t.lower.clone(),
-                    t.lower.strip_suffix('s').unwrap_or_default().to_string(),
-                ]
-            })
-            .collect();
         Facts {
-            words,
+            words: OnceCell::new(),
             text,
             numbers: numbers(text),
             tokens,
@@ -95,6 +89,17 @@ impl<'a> Facts<'a> {
 
     /// Whether the text holds this word (lower case, or its singular) anywhere.
     pub(super) fn has_word(&self, word: &str) -> bool {
-        self.words.contains(word)
+        self.words
+            .get_or_init(|| {
+                let mut words = FxHashSet::default();
+                for t in &self.tokens {
+                    if let Some(singular) = t.lower.strip_suffix('s') {
+                        words.insert(singular.to_string());
+                    }
+                    words.insert(t.lower.clone());
+                }
+                words
+            })
+            .contains(word)
     }
 }

@@ -3,9 +3,12 @@
 //! changes or loses its qualifier.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
-use super::text::{is_stopword, Gap};
+use super::text::{is_stopword, spelling_index, Gap};
 use super::{Check, Finding};
 
 /// Qualifier spelling → (check, canonical value).
@@ -60,10 +63,13 @@ struct Qualified {
 }
 
 fn qualified(facts: &Facts) -> Vec<Qualified> {
+    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| spelling_index(QUALIFIERS, |(s, _, _)| s));
     let tokens = &facts.tokens;
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
-        let Some((_, check, value)) = QUALIFIERS.iter().find(|(s, _, _)| *s == token.lower) else {
+        let Some((_, check, value)) = index.get(token.lower.as_str()).map(|&q| &QUALIFIERS[q])
+        else {
             continue;
         };
         // The first content word after it in the clause (or a concept there).
@@ -73,7 +79,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
                 let w = tokens[j].lower.as_str();
                 w.len() >= 3
                     && !is_stopword(w)
-                    && !QUALIFIERS.iter().any(|(s, _, _)| *s == w)
+                    && !index.contains_key(w)
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
             });
         let (word, last) = match head {

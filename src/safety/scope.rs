@@ -9,7 +9,11 @@
 //! and the `en_clinical` termset of negspacy (`negspacy/termsets.py`, MIT), trimmed to what
 //! clinical vignettes write.
 
-use super::text::{Gap, Token};
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
+
+use super::text::{Gap, PhraseTable, Token};
 
 /// Forward triggers (pre-negations), longest first where one starts another.
 const FORWARD: &[&str] = &[
@@ -135,51 +139,52 @@ const MAX_SCOPE: usize = 10;
 /// How many words a backward scope reaches at most.
 const MAX_BACKWARD: usize = 6;
 
-/// Whether the phrase `words` (space separated) starts at token `at`.
-fn phrase_at(tokens: &[Token], at: usize, phrase: &str) -> Option<usize> {
-    // Most tokens start no phrase: a cheap test before the word-by-word one.
-    let first = &tokens.get(at)?.lower;
-    if !(phrase.starts_with(first.as_str()) || first.ends_with("n't") && phrase.starts_with("not"))
-    {
-        return None;
-    }
-    let mut n = 0;
-    for word in phrase.split(' ') {
-        let token = tokens.get(at + n)?;
-        if n > 0 && token.gap > Gap::Space {
-            return None;
-        }
-        let same = token.lower == word || (word == "not" && token.lower.ends_with("n't"));
-        if !same {
-            return None;
-        }
-        n += 1;
-    }
-    Some(n)
+/// The pseudo, backward and forward trigger lists and the termination and auxiliary
+/// words, indexed once per process.
+struct Triggers {
+    pseudo: PhraseTable,
+    backward: PhraseTable,
+    forward: PhraseTable,
+    termination: FxHashSet<&'static str>,
+    auxiliaries: FxHashSet<&'static str>,
 }
 
-fn first_phrase(tokens: &[Token], at: usize, list: &[&str]) -> Option<usize> {
-    list.iter().find_map(|p| phrase_at(tokens, at, p))
+fn triggers() -> &'static Triggers {
+    static TRIGGERS: OnceLock<Triggers> = OnceLock::new();
+    TRIGGERS.get_or_init(|| Triggers {
+        pseudo: PhraseTable::new(PSEUDO.iter().copied()),
+        backward: PhraseTable::new(BACKWARD.iter().copied()),
+        forward: PhraseTable::new(FORWARD.iter().copied()),
+        termination: TERMINATION.iter().copied().collect(),
+        auxiliaries: AUXILIARIES.iter().copied().collect(),
+    })
+}
+
+/// The length of the first phrase of `table` at token `at` (words after the first
+/// separated by spaces only).
+fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usize> {
+    table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
 }
 
 /// Per token: whether a negation scope covers it, and whether it is part of a trigger.
 pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
+    let t = triggers();
     let mut negated = vec![false; tokens.len()];
     let mut trigger = vec![false; tokens.len()];
     let mut i = 0;
     while i < tokens.len() {
-        if let Some(n) = first_phrase(tokens, i, PSEUDO) {
+        if let Some(n) = first_phrase(tokens, i, &t.pseudo) {
             i += n;
             continue;
         }
-        if let Some(n) = first_phrase(tokens, i, BACKWARD) {
+        if let Some(n) = first_phrase(tokens, i, &t.backward) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
             let mut j = i;
             let mut reached = 0;
             while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Clause {
                 j -= 1;
-                if trigger[j] || TERMINATION.contains(&tokens[j].lower.as_str()) {
+                if trigger[j] || t.termination.contains(tokens[j].lower.as_str()) {
                     break;
                 }
                 negated[j] = true;
@@ -191,13 +196,13 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             i += n;
             continue;
         }
-        if let Some(n) = first_phrase(tokens, i, FORWARD) {
+        if let Some(n) = first_phrase(tokens, i, &t.forward) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             let mut j = i + n;
             // "has not had nausea": auxiliaries right after the trigger end nothing.
             while j < tokens.len()
                 && tokens[j].gap == Gap::Space
-                && AUXILIARIES.contains(&tokens[j].lower.as_str())
+                && t.auxiliaries.contains(tokens[j].lower.as_str())
             {
                 j += 1;
             }
@@ -205,8 +210,8 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             while j < tokens.len()
                 && reached < MAX_SCOPE
                 && tokens[j].gap < Gap::Clause
-                && !TERMINATION.contains(&tokens[j].lower.as_str())
-                && first_phrase(tokens, j, BACKWARD).is_none()
+                && !t.termination.contains(tokens[j].lower.as_str())
+                && first_phrase(tokens, j, &t.backward).is_none()
             {
                 negated[j] = true;
                 reached += 1;

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
 /// lower-cased text, borrowed from it.
@@ -274,7 +274,12 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
         if gap == Gap::Sentence && !out.is_empty() {
             sentence += 1;
         }
-        let lower = text[start..end].to_lowercase().replace('\u{2019}', "'");
+        let word = &text[start..end];
+        let lower = if word.is_ascii() {
+            word.to_ascii_lowercase()
+        } else {
+            word.to_lowercase().replace('\u{2019}', "'")
+        };
         out.push(Token {
             start,
             end,
@@ -323,4 +328,74 @@ pub(super) fn whole_words(text: &str, start: usize, end: usize) -> &str {
         e += text[e..].chars().next().map_or(1, char::len_utf8);
     }
     text[s..e].trim()
+}
+
+/// A list of phrases (lower-case words joined by one space) indexed by first word, so
+/// a token is tested only against the phrases that start with it, in list order.
+pub(super) struct PhraseTable {
+    by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>>,
+}
+
+impl PhraseTable {
+    /// Indexes `phrases`; a match reports the phrase's place in the list.
+    pub(super) fn new(phrases: impl IntoIterator<Item = &'static str>) -> PhraseTable {
+        let mut by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>> =
+            FxHashMap::default();
+        for (index, phrase) in phrases.into_iter().enumerate() {
+            let words: Vec<&'static str> = phrase.split(' ').collect();
+            by_first.entry(words[0]).or_default().push((index, words));
+        }
+        PhraseTable { by_first }
+    }
+
+    /// The first phrase (in list order) whose words are `tokens[at..]`, as its place in
+    /// the list and its length in tokens. With `within` set, the tokens after the first
+    /// must be separated by nothing more than that gap; `not` also matches a `-n't` word.
+    pub(super) fn at(
+        &self,
+        tokens: &[Token],
+        at: usize,
+        within: Option<Gap>,
+    ) -> Option<(usize, usize)> {
+        let first = tokens.get(at)?.lower.as_str();
+        let direct = self.by_first.get(first);
+        let contracted = if first.ends_with("n't") {
+            self.by_first.get("not")
+        } else {
+            None
+        };
+        let mut best: Option<(usize, usize)> = None;
+        for (index, words) in direct.into_iter().chain(contracted).flatten() {
+            if best.is_some_and(|(b, _)| b < *index) {
+                continue;
+            }
+            let fits = at + words.len() <= tokens.len()
+                && words
+                    .iter()
+                    .zip(&tokens[at..])
+                    .enumerate()
+                    .all(|(n, (word, token))| {
+                        (n == 0 || within.is_none_or(|w| token.gap <= w))
+                            && (token.lower == *word
+                                || (*word == "not" && token.lower.ends_with("n't")))
+                    });
+            if fits {
+                best = Some((*index, words.len()));
+            }
+        }
+        best
+    }
+}
+
+/// A table's spellings (the first field of each row) → the row's place, for a hash
+/// lookup per token instead of a scan of the table. The first row with a spelling wins.
+pub(super) fn spelling_index<T>(
+    table: &'static [T],
+    spelling: impl Fn(&'static T) -> &'static str,
+) -> FxHashMap<&'static str, usize> {
+    let mut index = FxHashMap::default();
+    for (place, row) in table.iter().enumerate() {
+        index.entry(spelling(row)).or_insert(place);
+    }
+    index
 }
