@@ -1,11 +1,9 @@
 //! The compiled-in lexicons (drugs, diseases and findings, organisms, the synonyms the
 //! prompt allows, lab analytes) in one hash map, and the longest-match lookup of a text's
-//! words in it. Built once per process from `include_str!` tables in a few milliseconds.
+//! words in it. `build.rs` lays the tables out as hash tables read in place: nothing is
+//! built at start-up.
 
-use std::sync::OnceLock;
-
-use rustc_hash::FxHashMap;
-
+use super::static_table::StaticTable;
 use super::text::{Gap, Token};
 
 /// What a lexicon entry names.
@@ -38,86 +36,59 @@ pub(super) struct Mention {
     pub(super) end: usize,
 }
 
-const DRUGS: &str = include_str!("../../configs/lexicons/drugs.tsv");
-const DISEASES: &str = include_str!("../../configs/lexicons/diseases.tsv");
-const ORGANISMS: &str = include_str!("../../configs/lexicons/organisms.tsv");
-const SYNONYMS: &str = include_str!("../../configs/lexicons/synonyms.tsv");
-const LAB_ANALYTES: &str = include_str!("../../configs/lexicons/lab_analytes.tsv");
+/// Every variant (lower case, words joined by one space) → its kind (top four bits) and
+/// canonical name's index, as `build.rs` laid them out from `configs/lexicons/*.tsv`.
+static VARIANTS: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/lexicon_variants.bin"
+)));
+/// Per first word of a variant: the most words a variant starting with it has.
+static FIRST_WORDS: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/lexicon_first_words.bin"
+)));
+/// The canonical names, by index.
+static CANONICALS: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/lexicon_canonicals.bin"
+)));
 
-/// Every variant (lower case, words joined by one space) → its entry, and per first word
-/// the most words a variant starting with it has.
+/// The lexicons: drugs, diseases and findings, organisms, lab analytes and the allowed
+/// synonyms, later tables winning (a disease name is no drug, a lab analyte is no drug,
+/// the hand-made synonyms decide last); see `build.rs`.
 pub(super) struct Lexicon {
-    entries: FxHashMap<&'static str, Entry>,
-    longest: FxHashMap<&'static str, usize>,
+    variants: &'static StaticTable,
+    first_words: &'static StaticTable,
 }
 
-/// The shared lexicon, built on first use.
+/// The shared lexicon: compiled in, nothing to build.
 pub(super) fn lexicon() -> &'static Lexicon {
-    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
-    LEXICON.get_or_init(Lexicon::build)
-}
-
-/// The first two (or three) tab-separated fields of each line that is not a comment.
-fn rows(table: &'static str) -> impl Iterator<Item = [&'static str; 3]> {
-    table
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (variant, rest) = l.split_once('\t').unwrap_or((l, ""));
-            let (canonical, kind) = rest.split_once('\t').unwrap_or((rest, ""));
-            [variant, canonical, kind]
-        })
+    static LEXICON: Lexicon = Lexicon {
+        variants: &VARIANTS,
+        first_words: &FIRST_WORDS,
+    };
+    &LEXICON
 }
 
 impl Lexicon {
-    fn build() -> Lexicon {
-        let mut entries: FxHashMap<&'static str, Entry> = FxHashMap::default();
-        entries.reserve(160_000);
-        let mut add = |variant: &'static str, kind: Kind, canonical: &'static str| {
-            entries.insert(variant, Entry { kind, canonical });
-        };
-        // Later tables win: a disease name is no drug, a lab analyte is no drug, and the
-        // hand-made synonyms decide last.
-        // Drug variants are lower case with single spaces; those with punctuation the word
-        // split drops can never match and cost nothing.
-        for [variant, canonical, _] in rows(DRUGS) {
-            add(variant, Kind::Drug, canonical);
-        }
-        for [variant, canonical, _] in rows(DISEASES) {
-            add(variant, Kind::Finding, canonical);
-        }
-        for [variant, canonical, _] in rows(ORGANISMS) {
-            add(variant, Kind::Organism, canonical);
-        }
-        for [name, _, _] in rows(LAB_ANALYTES) {
-            add(name, Kind::Lab, name);
-        }
-        for [variant, canonical, kind] in rows(SYNONYMS) {
-            {
-                let kind = match kind {
-                    "finding" => Kind::Finding,
-                    "organism" => Kind::Organism,
-                    "drug" => Kind::Drug,
-                    "vital" => Kind::Vital,
-                    "route" => Kind::Route,
-                    _ => Kind::Lab,
-                };
-                add(variant, kind, canonical);
-            }
-        }
-        let mut longest: FxHashMap<&'static str, usize> = FxHashMap::default();
-        for variant in entries.keys() {
-            let first = variant.split_once(' ').map_or(*variant, |(f, _)| f);
-            let count = 1 + variant.bytes().filter(|b| *b == b' ').count();
-            let slot = longest.entry(first).or_insert(0);
-            *slot = (*slot).max(count);
-        }
-        Lexicon { entries, longest }
-    }
-
     /// The entry for exactly these words, if any.
     pub(super) fn get(&self, words: &str) -> Option<Entry> {
-        self.entries.get(words).copied()
+        let value = self.variants.get(words)?;
+        let kind = match value >> 28 {
+            0 => Kind::Drug,
+            1 => Kind::Finding,
+            2 => Kind::Organism,
+            3 => Kind::Vital,
+            4 => Kind::Route,
+            _ => Kind::Lab,
+        };
+        let canonical = CANONICALS.key((value & 0x0fff_ffff) as usize);
+        Some(Entry { kind, canonical })
+    }
+
+    /// The most words a variant starting with `first` has, if any starts with it.
+    fn longest(&self, first: &str) -> Option<usize> {
+        self.first_words.get(first).map(|n| n as usize)
     }
 
     /// Every lexicon match among `tokens`, longest first, left to right, never across a
@@ -128,10 +99,9 @@ impl Lexicon {
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
-            let Some(&most) = self
-                .longest
-                .get(tokens[i].lower.as_str())
-                .or_else(|| singular(&tokens[i].lower).and_then(|s| self.longest.get(s)))
+            let Some(most) = self
+                .longest(tokens[i].lower.as_str())
+                .or_else(|| singular(&tokens[i].lower).and_then(|s| self.longest(s)))
             else {
                 i += 1;
                 continue;

@@ -16,7 +16,8 @@
 //! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
 //! - `demographics.rs`: the patient's sex and the relatives named;
 //! - `coverage.rs`: length, per-sentence content coverage and the ROUGE-L near-copy check;
-//! - `text.rs`: words, tokens with places, sentences and stopwords.
+//! - `text.rs`: words, tokens with places, sentences and stopwords;
+//! - `static_table.rs`: the compile-time hash tables the lexicons are read from.
 
 mod artefacts;
 mod concepts;
@@ -30,6 +31,7 @@ mod negation;
 mod numbers;
 mod qualifiers;
 mod scope;
+mod static_table;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -222,10 +224,8 @@ impl Default for SafetyChecker {
 }
 
 impl SafetyChecker {
-    /// A checker with these thresholds (the lexicons are built once per process, in a
-    /// few milliseconds, on first use).
+    /// A checker with these thresholds (the lexicons are compiled in: nothing to build).
     pub fn new(config: SafetyConfig) -> SafetyChecker {
-        lexicon::lexicon();
         SafetyChecker { config }
     }
 
