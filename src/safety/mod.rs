@@ -5,6 +5,7 @@
 //! Each text is read into a fact table (`facts.rs`) and the two tables are compared fact
 //! by fact on canonical forms (issue 8). This file owns the public types and the order the
 //! checks run in; each family lives in its own file:
+//! - `batch.rs`: the JSON Lines input of `safesft check --batch`;
 //! - `artefacts.rs`: empty answer, finish reason, refusal, preamble, fence, explanation;
 //! - `numbers.rs`: numbers, number words and units (temperature `C`/`F` included);
 //! - `lexicon.rs`: drugs, diseases/findings, organisms, allowed synonyms, lab analytes;
@@ -20,6 +21,7 @@
 //! - `static_table.rs`: the compile-time hash tables the lexicons are read from.
 
 mod artefacts;
+mod batch;
 mod concepts;
 mod coverage;
 mod demographics;
@@ -40,6 +42,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use batch::{parse_batch, BatchError, BatchPair};
 use facts::Facts;
 
 /// Which check a finding comes from.
