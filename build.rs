@@ -13,6 +13,7 @@ const ORGANISM: u8 = 2;
 const VITAL: u8 = 3;
 const ROUTE: u8 = 4;
 const LAB: u8 = 5;
+const PROCEDURE: u8 = 6;
 
 fn main() {
     let dir = Path::new("configs/lexicons");
@@ -26,6 +27,7 @@ fn main() {
     let diseases = read("diseases.tsv");
     let organisms = read("organisms.tsv");
     let labs = read("lab_analytes.tsv");
+    let procedures = read("procedures.tsv");
     let synonyms = read("synonyms.tsv");
 
     // Variant → (kind, canonical), later tables winning, in the order the checker has
@@ -46,6 +48,10 @@ fn main() {
         leak(labs),
         leak(synonyms),
     );
+    // Procedures first: a name that is also a drug, finding or organism stays that.
+    for [variant, canonical, _] in rows(leak(procedures)) {
+        add(variant, PROCEDURE, canonical);
+    }
     for [variant, canonical, _] in rows(drugs) {
         add(variant, DRUG, canonical);
     }
@@ -65,6 +71,7 @@ fn main() {
             "drug" => DRUG,
             "vital" => VITAL,
             "route" => ROUTE,
+            "procedure" => PROCEDURE,
             _ => LAB,
         };
         add(variant, kind, canonical);

@@ -1,4 +1,4 @@
-//! Findings, diagnoses and organisms compared as canonical concepts: a synonym resolves to
+//! Findings, diagnoses, organisms and procedures compared as canonical concepts: a synonym resolves to
 //! the same concept and passes ("heart attack" = myocardial infarction); a concept one
 //! text names and the other does not is a change (a swapped diagnosis is one dropped and
 //! one added).
@@ -34,7 +34,8 @@ fn related(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
         .any(|o| o.len() >= 6 && name.len() >= 6 && (name.starts_with(o) || o.starts_with(name)))
 }
 
-/// Rejects a finding, diagnosis or organism one text names and the other does not.
+/// Rejects a finding, diagnosis, organism, procedure or test one text names and the
+/// other does not.
 pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     for (kind, dropped, added, what) in [
         (
@@ -48,6 +49,12 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
             Check::OrganismDropped,
             Check::OrganismAdded,
             "organism",
+        ),
+        (
+            Kind::Procedure,
+            Check::ProcedureDropped,
+            Check::ProcedureAdded,
+            "procedure or test",
         ),
     ] {
         let original = concepts(before, kind);

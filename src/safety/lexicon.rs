@@ -15,6 +15,8 @@ pub(super) enum Kind {
     Vital,
     Route,
     Lab,
+    /// A procedure or test (`colonoscopy`, `CT`, `lumbar puncture`).
+    Procedure,
 }
 
 /// One entry: its kind and canonical name.
@@ -80,6 +82,7 @@ impl Lexicon {
             2 => Kind::Organism,
             3 => Kind::Vital,
             4 => Kind::Route,
+            6 => Kind::Procedure,
             _ => Kind::Lab,
         };
         let canonical = CANONICALS.key((value & 0x0fff_ffff) as usize);

@@ -10,7 +10,7 @@
 //! - `numbers.rs`: numbers, number words and units (temperature `C`/`F` included);
 //! - `lexicon.rs`: drugs, diseases/findings, organisms, allowed synonyms, lab analytes;
 //! - `drugs.rs`: drug names and the dose, route and frequency in their sentence;
-//! - `concepts.rs`: findings, diagnoses and organisms as canonical concepts;
+//! - `concepts.rs`: findings, diagnoses, organisms and procedures as canonical concepts;
 //! - `scope.rs`: NegEx/ConText triggers and their scopes;
 //! - `negation.rs`: negation per concept;
 //! - `laterality.rs`: left, right and bilateral per body part;
@@ -65,6 +65,8 @@ pub enum Check {
     FindingAdded,
     OrganismDropped,
     OrganismAdded,
+    ProcedureDropped,
+    ProcedureAdded,
     NegationLost,
     NegationAdded,
     Laterality,
@@ -96,6 +98,8 @@ impl Check {
             Check::FindingAdded => "finding_added",
             Check::OrganismDropped => "organism_dropped",
             Check::OrganismAdded => "organism_added",
+            Check::ProcedureDropped => "procedure_dropped",
+            Check::ProcedureAdded => "procedure_added",
             Check::NegationLost => "negation_lost",
             Check::NegationAdded => "negation_added",
             Check::Laterality => "laterality",
@@ -123,6 +127,8 @@ impl Check {
                 | Check::FindingAdded
                 | Check::OrganismDropped
                 | Check::OrganismAdded
+                | Check::ProcedureDropped
+                | Check::ProcedureAdded
                 | Check::NegationLost
                 | Check::NegationAdded
                 | Check::Laterality

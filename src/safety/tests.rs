@@ -184,3 +184,26 @@ fn issue_8_misses_are_caught_with_spans() {
         Check::Laterality,
     );
 }
+
+#[test]
+fn a_swapped_procedure_is_rejected_and_its_synonyms_pass() {
+    let note = "He was admitted. A CT scan of the abdomen is scheduled.";
+    let swapped = checker().check(
+        note,
+        "The patient was admitted, and a diagnostic laparoscopy is planned.",
+        Some("stop"),
+    );
+    assert_rejected_by(&swapped, Check::ProcedureDropped);
+    assert_rejected_by(&swapped, Check::ProcedureAdded);
+    let synonym = checker().check(
+        note,
+        "Following admission, abdominal computed tomography has been scheduled for him.",
+        Some("stop"),
+    );
+    assert!(
+        !synonym.rejected_by(Check::ProcedureDropped)
+            && !synonym.rejected_by(Check::ProcedureAdded),
+        "{:#?}",
+        synonym.rejections
+    );
+}
