@@ -103,6 +103,21 @@ fn main() {
         });
         *slot = (*slot).max(count);
     }
+    // Every run of two or more leading words of a variant (the variant itself included),
+    // so a match grows one word at a time only while some variant still starts that way.
+    let mut prefix_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut prefixes: Vec<(&str, u32)> = Vec::new();
+    for variant in &order {
+        for (at, _) in variant.match_indices(' ').skip(1) {
+            let prefix = &variant[..at];
+            if prefix_seen.insert(prefix) {
+                prefixes.push((prefix, 0));
+            }
+        }
+        if variant.contains(' ') && prefix_seen.insert(variant) {
+            prefixes.push((variant, 0));
+        }
+    }
     let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
     let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
 
@@ -111,6 +126,7 @@ fn main() {
     write(&out.join("lexicon_variants.bin"), &variant_values);
     write(&out.join("lexicon_first_words.bin"), &first_values);
     write(&out.join("lexicon_canonicals.bin"), &canonical_values);
+    write(&out.join("lexicon_prefixes.bin"), &prefixes);
 }
 
 /// The first two (or three) tab-separated fields of each line that is not a comment.

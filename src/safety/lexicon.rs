@@ -49,6 +49,11 @@ static FIRST_WORDS: StaticTable = StaticTable::new(include_bytes!(concat!(
     env!("OUT_DIR"),
     "/lexicon_first_words.bin"
 )));
+/// Every run of two or more leading words of a multi-word variant (the variant included).
+static PREFIXES: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/lexicon_prefixes.bin"
+)));
 /// The canonical names, by index.
 static CANONICALS: StaticTable = StaticTable::new(include_bytes!(concat!(
     env!("OUT_DIR"),
@@ -109,8 +114,29 @@ impl Lexicon {
                 i += 1;
                 continue;
             };
+            // Grow the window one word at a time while some variant starts with it (a
+            // last word in the plural may stand for the singular of a whole variant).
             let mut reach = 1;
+            key.clear();
+            key.push_str(&tokens[i].lower);
             while reach < most && i + reach < tokens.len() && tokens[i + reach].gap <= Gap::Joiner {
+                let next = &tokens[i + reach].lower;
+                let kept = key.len();
+                key.push(' ');
+                key.push_str(next);
+                let grows = PREFIXES.get(&key).is_some()
+                    || singular(next).is_some_and(|stem| {
+                        key.truncate(key.len() - next.len());
+                        key.push_str(stem);
+                        self.get(&key).is_some()
+                    });
+                if !grows {
+                    key.truncate(kept);
+                    break;
+                }
+                key.truncate(kept);
+                key.push(' ');
+                key.push_str(next);
                 reach += 1;
             }
             let mut matched = None;
