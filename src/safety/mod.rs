@@ -15,6 +15,7 @@
 //! - `negation.rs`: negation per concept;
 //! - `laterality.rs`: left, right and bilateral per body part;
 //! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
+//! - `timing.rs`: relative times (`13 days after`, `a few months ago`);
 //! - `demographics.rs`: the patient's sex and the relatives named;
 //! - `coverage.rs`: length, per-sentence content coverage and the ROUGE-L near-copy check;
 //! - `text.rs`: words, tokens with places, sentences and stopwords;
@@ -37,6 +38,7 @@ mod static_table;
 #[cfg(test)]
 mod tests;
 mod text;
+mod timing;
 
 use std::fmt;
 
@@ -271,6 +273,7 @@ impl SafetyChecker {
         negation::compare_negations(&before, &after, &mut rejections);
         laterality::compare_laterality(&before, &after, &mut rejections);
         qualifiers::compare_qualifiers(&before, &after, &mut rejections);
+        timing::compare_timings(&before, &after, &mut rejections);
         demographics::compare_demographics(&before, &after, &mut rejections);
 
         // One lower-cased copy of each text; every word below borrows from it. ASCII
