@@ -3,6 +3,9 @@
 //! body part keeps its side (`bilateral` = "both eyes").
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
 
 use super::facts::Facts;
 use super::text::Gap;
@@ -132,12 +135,18 @@ fn side(word: &str, raw: &str) -> Option<&'static str> {
     })
 }
 
+/// `BODY_PARTS` as a hash set (this runs for the words around every side).
+fn body_parts() -> &'static FxHashSet<&'static str> {
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| BODY_PARTS.iter().copied().collect())
+}
+
 fn body_part(word: &str) -> Option<&str> {
     let singular = word.strip_suffix('s').unwrap_or(word);
     let base = word.split_once('-').map_or(word, |(_, rest)| rest);
     [word, singular, base]
         .into_iter()
-        .find(|w| BODY_PARTS.contains(w))
+        .find(|w| body_parts().contains(w))
 }
 
 /// Each side with the body part it attaches to (`""` when none), and its token span.
