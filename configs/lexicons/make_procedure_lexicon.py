@@ -11,7 +11,8 @@ word ends in a procedure suffix (`-scopy`, `-ectomy`, `-otomy`, `-ostomy`, `-pla
 `-graphy`, `-centesis`, `-pexy`, `-rrhaphy`, `-tripsy`, `-therapy`) or is a procedure noun (`biopsy`, `puncture`, `drainage`, `intubation`,
 `catheterization`, `transfusion`, `dialysis`, `transplantation`, `resection`, `ablation`,
 `imaging`, `tomography`, `therapy`, `vaccination`, `amputation`, `massage`, `version`).
-Inverted names (`Tomography, X-Ray Computed`) are written in reading order. Abbreviations
+Inverted names (`Tomography, X-Ray Computed`) are written in reading order, and each
+`-graphy` name also gets its record's `-gram` form (`mammogram` for mammography). Abbreviations
 and entry terms (CT, MRI, lumbar puncture) are in synonyms.tsv with kind `procedure`.
 
 Output: `variant<TAB>canonical`, lower case, words joined by one space, sorted by bytes.
@@ -96,6 +97,9 @@ def main() -> None:
         if name is None or len(name) < 4 or not is_procedure(name):
             continue
         rows.setdefault(name, name)
+        # The record names the procedure too: `mammogram` for mammography.
+        if name.endswith("graphy"):
+            rows.setdefault(name[: -len("graphy")] + "gram", name)
     out = sys.stdout
     out.write(f"# Procedure and test names: MeSH (U.S. National Library of Medicine) descriptor names as\n")
     out.write(f"# shipped by the PyPI package {PACKAGE} {VERSION} (MIT licence, Galter Health\n")

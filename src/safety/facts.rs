@@ -77,10 +77,12 @@ impl<'a> Facts<'a> {
         self.tokens.partition_point(|t| t.end <= at)
     }
 
-    /// Whether the text holds a word with the same first five letters (`allergy` and
-    /// `allergic`): a loose test, used only to excuse, never to reject.
+    /// Whether the text holds a word with the same letters but the last (at least five:
+    /// `allergy` and `allergic`, not `schizoid` and `schizotypal`): a loose test, used
+    /// only to excuse, never to reject.
     pub(super) fn has_word_like(&self, word: &str) -> bool {
-        let Some((cut, _)) = word.char_indices().nth(5) else {
+        let letters = word.chars().count();
+        let Some((cut, _)) = word.char_indices().nth(5.max(letters.saturating_sub(1))) else {
             return false;
         };
         let prefix = &word[..cut];
