@@ -247,4 +247,50 @@ pub(super) fn compare_laterality(before: &Facts, after: &Facts, rejections: &mut
             rejections.push(Finding::new(Check::Laterality, detail, o, p));
         }
     }
+    compare_counts(before, &original, after, &paraphrase, &reported, rejections);
+}
+
+/// Rejects a body part named on one side fewer times and on the other side more times
+/// than in the original (a swap that the two sets alone hide when the note names both
+/// sides). Merged or dropped repeats only lower a count, so they pass.
+fn compare_counts(
+    before: &Facts,
+    original: &[(&'static str, String, (usize, usize))],
+    after: &Facts,
+    paraphrase: &[(&'static str, String, (usize, usize))],
+    reported: &BTreeSet<(&'static str, String)>,
+    rejections: &mut Vec<Finding>,
+) {
+    let count = |list: &[(&'static str, String, (usize, usize))], side: &str, part: &str| {
+        list.iter()
+            .filter(|(s, p, _)| *s == side && p == part)
+            .count()
+    };
+    let parts: BTreeSet<&str> = original
+        .iter()
+        .map(|(_, p, _)| p.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for part in parts {
+        for (from, to) in [("left", "right"), ("right", "left")] {
+            let lost = count(original, from, part) > count(paraphrase, from, part);
+            let gained = count(paraphrase, to, part) > count(original, to, part);
+            if !lost || !gained || reported.contains(&(from, part.to_string())) {
+                continue;
+            }
+            let span = |facts: &Facts, list: &[(&'static str, String, (usize, usize))], side| {
+                list.iter()
+                    .find(|(s, p, _)| *s == side && p == part)
+                    .map(|(_, _, (a, b))| facts.token_span(*a, *b))
+            };
+            rejections.push(Finding::new(
+                Check::Laterality,
+                format!(
+                    "{part}: named {from} fewer times and {to} more times than in the original"
+                ),
+                span(before, original, from),
+                span(after, paraphrase, to),
+            ));
+        }
+    }
 }

@@ -207,3 +207,24 @@ fn a_swapped_procedure_is_rejected_and_its_synonyms_pass() {
         synonym.rejections
     );
 }
+
+#[test]
+fn a_side_swapped_where_the_note_names_both_sides_is_rejected() {
+    let note = "Her right eye is red. Drops are given in the left eye. The right eye is painful.";
+    let swapped = checker().check(
+        note,
+        "The right eye looks red. She gets drops in the right eye, and the right eye hurts.",
+        Some("stop"),
+    );
+    assert_rejected_by(&swapped, Check::Laterality);
+    let merged = checker().check(
+        note,
+        "Drops go into her left eye; her right eye is red and sore.",
+        Some("stop"),
+    );
+    assert!(
+        !merged.rejected_by(Check::Laterality),
+        "{:#?}",
+        merged.rejections
+    );
+}
