@@ -357,11 +357,20 @@ pub(super) fn compare_numbers(
             continue;
         }
         let Some(unit) = m.unit else { continue };
-        let kept = same
-            .iter()
-            .any(|p| p.unit == Some(unit) || p.unit.is_none());
+        let exact = same.iter().any(|p| p.unit == Some(unit));
+        // A bare number with the value may stand for it, unless the value now carries a
+        // unit the original never gives it (`1-hour` became `1-day`).
+        let moved = same.iter().find(|p| {
+            p.unit.is_some_and(|u| {
+                u != unit
+                    && !original_numbers
+                        .iter()
+                        .any(|o| o.value == m.value && o.unit == Some(u))
+            })
+        });
+        let kept = exact || (moved.is_none() && same.iter().any(|p| p.unit.is_none()));
         if !kept {
-            let other = &same[0];
+            let other = moved.unwrap_or(&same[0]);
             rejections.push(Finding::new(
                 Check::UnitChanged,
                 format!(

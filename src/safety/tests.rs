@@ -228,3 +228,14 @@ fn a_side_swapped_where_the_note_names_both_sides_is_rejected() {
         merged.rejections
     );
 }
+
+#[test]
+fn a_unit_moved_beside_a_bare_number_of_the_same_value_is_rejected() {
+    let note = "She has had a 1-hour history of headache. She is G1P0.";
+    let verdict = checker().check(
+        note,
+        "A 1-day history of headache in a G1P0 woman.",
+        Some("stop"),
+    );
+    assert_rejected_by(&verdict, Check::UnitChanged);
+}
