@@ -239,3 +239,20 @@ fn a_unit_moved_beside_a_bare_number_of_the_same_value_is_rejected() {
     );
     assert_rejected_by(&verdict, Check::UnitChanged);
 }
+
+#[test]
+fn size_and_frequency_qualifiers_are_compared() {
+    let note = "Examination shows large purpura. He has occasional headaches.";
+    let smaller = checker().check(
+        note,
+        "Small purpura are seen; headaches occur occasionally.",
+        Some("stop"),
+    );
+    assert_rejected_by(&smaller, Check::Severity);
+    let oftener = checker().check(
+        note,
+        "Large purpura are seen; he has frequent headaches.",
+        Some("stop"),
+    );
+    assert_rejected_by(&oftener, Check::Temporal);
+}
