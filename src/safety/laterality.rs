@@ -162,16 +162,22 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
         let forward = (i + 1..tokens.len().min(i + 5))
             .take_while(|&j| tokens[j].gap < Gap::Comma)
             .find_map(|j| body_part(&tokens[j].lower).map(|p| (j, p)));
+        // `right-sided` says "on the right side", whatever follows it.
+        let sided = token.lower.ends_with("-sided");
         let inside = token
             .lower
             .split_once('-')
-            .and_then(|(_, rest)| body_part(rest))
+            .and_then(|(_, rest)| if sided { Some("side") } else { body_part(rest) })
             .map(|p| (i, p));
         let backward = (i.saturating_sub(3)..i)
             .rev()
             .take_while(|&j| tokens[j + 1].gap < Gap::Comma)
             .find_map(|j| body_part(&tokens[j].lower).map(|p| (j, p)));
-        let found = forward.or(inside).or(backward);
+        let found = if sided {
+            inside
+        } else {
+            forward.or(inside).or(backward)
+        };
         if token.lower == "both" && forward.is_none() {
             continue;
         }
