@@ -1,86 +1,245 @@
-//! The safety checker's mutation benchmark: per mutation type, the share of unsafe
-//! rewrites caught and of faithful rewrites kept on the MEDEC-MS validation notes, and
-//! the checking speed in note pairs per second on one core. A benchmark: it prints
-//! figures; the targets are asserted by `tests/it/safety_benchmark.rs`.
-//! Run with `cargo bench --bench safety`; `SAFETY_MISSES=1` also prints every case the
-//! checker got wrong, with the text around the change.
+//! The safety checker's benchmark on honest evaluation sets, per split (dev / heldout):
+//! MEDEC-MS errors rejected (overall and per error type; a rejection counts when a fact
+//! check names the error sentence), hand-written faithful paraphrases kept (near-copy
+//! rejections apart), hand-written one-fact changes rejected per kind (and for the right
+//! reason), the rule-made mutation stress test, and the speed in pairs per second on one
+//! core. Run with `cargo bench --bench safety`; `SAFETY_MISSES=1` also prints what the
+//! checker got wrong on the dev split (never the held-out one).
 
+#[path = "safety/evalsets.rs"]
+mod evalsets;
 #[path = "../tests/support/mutations.rs"]
 mod mutations;
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Instant;
 
-use safesft::safety::SafetyChecker;
+use evalsets::{right_reason, share, Table, Tally};
+use safesft::safety::{Check, SafetyChecker, Verdict};
 
+#[allow(clippy::too_many_lines)] // one pass over four sets, printed in order
 fn main() {
     let started = Instant::now();
     let checker = SafetyChecker::default();
-    // The lexicon is compiled on first use: count that apart from checking.
-    checker.check("aspirin", "aspirin", None);
     println!(
-        "drug lexicon built in {:.2} s",
-        started.elapsed().as_secs_f64()
+        "checker ready in {:.1} ms (lexicons compiled in)",
+        started.elapsed().as_secs_f64() * 1000.0
     );
-    let notes = mutations::medec_notes();
-    let cases = mutations::cases(&notes, &checker, 20_261_129);
-    let (tallies, misses) = mutations::run(&cases, &checker);
-    println!("\n{}", mutations::table(&tallies));
-    if std::env::var_os("SAFETY_MISSES").is_some() {
-        for case in &cases {
-            let verdict = checker.check(&case.original, &case.rewrite, Some("stop"));
-            let wrong = if case.kind == mutations::Kind::Faithful {
-                !verdict.accepted
-            } else {
-                verdict.accepted
-            };
-            if wrong {
-                let faithful = mutations::faithful(&case.original);
-                let first = faithful
-                    .bytes()
-                    .zip(case.rewrite.bytes())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                let from = first.saturating_sub(60);
-                let context = |t: &str| {
-                    t.get(from..(first + 60).min(t.len()))
-                        .unwrap_or("")
-                        .replace('\n', " ")
-                };
-                println!(
-                    "miss ({}): {:?}\n  faithful: …{}…\n  mutated:  …{}…\n",
-                    case.kind.name(),
-                    verdict
-                        .rejections
-                        .iter()
-                        .map(|r| r.detail.clone())
-                        .collect::<Vec<_>>(),
-                    context(&faithful),
-                    context(&case.rewrite)
-                );
-            }
-        }
-    }
-    let _ = misses;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let show_misses = std::env::var_os("SAFETY_MISSES").is_some();
+    let rows = evalsets::medec_rows(root);
+    let originals: BTreeMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r.text_id.as_str(), r.corrected_text.as_str()))
+        .collect();
+    let mut pairs = Vec::new();
 
-    // Throughput: every case checked, repeated, on this one thread.
-    let rounds = 20;
+    // MEDEC: the note with the injected error offered as a paraphrase of the corrected one.
+    let mut medec: Table = BTreeMap::new();
+    for (index, row) in rows.iter().filter(|r| r.error_flag).enumerate() {
+        let split = if index % 2 == 0 { "dev" } else { "heldout" };
+        let verdict = checker.check(&row.corrected_text, &row.text, Some("stop"));
+        let right = verdict.rejections.iter().any(|f| {
+            f.check.is_fact()
+                && right_reason(
+                    f,
+                    &row.corrected_text,
+                    Some(&row.corrected_sentence),
+                    &row.text,
+                    Some(&row.error_sentence),
+                )
+        });
+        for label in ["all", row.error_type.as_str()] {
+            let tally = medec
+                .entry(split.into())
+                .or_default()
+                .entry(label.into())
+                .or_default();
+            tally.items += 1;
+            tally.right += usize::from(right);
+            tally.near_copy += usize::from(verdict.rejections.iter().any(|f| f.check.is_fact()));
+        }
+        if show_misses && split == "dev" && !right {
+            println!(
+                "MEDEC miss {} ({}): {}\n  corrected: {}\n  error:     {}",
+                row.text_id,
+                row.error_type,
+                reasons(&verdict),
+                row.corrected_sentence,
+                row.error_sentence
+            );
+        }
+        pairs.push((row.corrected_text.clone(), row.text.clone()));
+    }
+    println!(
+        "\nMEDEC-MS errors rejected by a fact check naming the error (any fact check in brackets)"
+    );
+    print_table(&medec, |t| {
+        format!(
+            "{}  [{}]",
+            share(t.right, t.items),
+            share(t.near_copy, t.items)
+        )
+    });
+
+    // Faithful paraphrases: kept, near-copy rejections counted apart.
+    let mut faithful: Table = BTreeMap::new();
+    for item in evalsets::items(&root.join("tests/data/safety/faithful.txt")) {
+        let Some(original) = originals.get(item.note.as_str()) else {
+            println!("faithful {}: no MEDEC note `{}`", item.id, item.note);
+            continue;
+        };
+        let verdict = checker.check(original, &item.paraphrase, Some("stop"));
+        let near_copy_only = !verdict.accepted
+            && verdict
+                .rejections
+                .iter()
+                .all(|f| f.check == Check::NearCopy);
+        for label in ["all", item.label.as_str()] {
+            let tally = faithful
+                .entry(item.split.clone())
+                .or_default()
+                .entry(label.into())
+                .or_default();
+            tally.items += 1;
+            tally.right += usize::from(verdict.accepted);
+            tally.near_copy += usize::from(near_copy_only);
+        }
+        if show_misses && item.split == "dev" && !verdict.accepted {
+            println!(
+                "faithful rejected {} ({}): {}",
+                item.id,
+                item.note,
+                reasons(&verdict)
+            );
+        }
+        pairs.push(((*original).to_string(), item.paraphrase.clone()));
+    }
+    println!("\nHand-written faithful paraphrases kept (rejected only as near copies in brackets)");
+    print_table(&faithful, |t| {
+        format!("{}  [near copy {}]", share(t.right, t.items), t.near_copy)
+    });
+
+    // One-fact changes: rejected, and rejected for the right reason.
+    let mut onefact: Table = BTreeMap::new();
+    for item in evalsets::items(&root.join("tests/data/safety/onefact.txt")) {
+        let Some(original) = originals.get(item.note.as_str()) else {
+            println!("one-fact {}: no MEDEC note `{}`", item.id, item.note);
+            continue;
+        };
+        let verdict = checker.check(original, &item.paraphrase, Some("stop"));
+        let reason = verdict.rejections.iter().any(|f| {
+            right_reason(
+                f,
+                original,
+                item.from.as_deref(),
+                &item.paraphrase,
+                item.to.as_deref(),
+            )
+        });
+        for label in ["all", item.label.as_str()] {
+            let tally = onefact
+                .entry(item.split.clone())
+                .or_default()
+                .entry(label.into())
+                .or_default();
+            tally.items += 1;
+            tally.right += usize::from(!verdict.accepted);
+            tally.right_reason += usize::from(reason);
+        }
+        if show_misses && item.split == "dev" && !reason {
+            println!(
+                "one-fact miss {} ({}, {}): {}\n  from: {}\n  to:   {}",
+                item.id,
+                item.note,
+                item.label,
+                reasons(&verdict),
+                item.from.as_deref().unwrap_or(""),
+                item.to.as_deref().unwrap_or("")
+            );
+        }
+        pairs.push(((*original).to_string(), item.paraphrase.clone()));
+    }
+    println!("\nHand-written one-fact changes rejected (for the right reason in brackets)");
+    print_table(&onefact, |t| {
+        format!(
+            "{}  [right reason {}]",
+            share(t.right, t.items),
+            share(t.right_reason, t.items)
+        )
+    });
+
+    // The rule-made mutation stress test (sites picked by plain text rules).
+    let notes = mutations::medec_notes();
+    let cases = mutations::cases(&notes, 20_261_129);
+    let (tallies, _) = mutations::run(&cases, &checker);
+    println!(
+        "\nRule-made mutation stress test\n{}",
+        mutations::table(&tallies)
+    );
+
+    // Throughput: every pair above, repeated, on this one thread. The machine may be
+    // shared, so the thread's CPU time is reported beside the wall time.
+    let rounds = 10;
     let started = Instant::now();
+    let cpu_started = thread_cpu_seconds();
     let mut accepted = 0usize;
     for _ in 0..rounds {
-        for case in &cases {
-            accepted += usize::from(
-                checker
-                    .check(&case.original, &case.rewrite, Some("stop"))
-                    .accepted,
-            );
+        for (original, paraphrase) in &pairs {
+            accepted += usize::from(checker.check(original, paraphrase, Some("stop")).accepted);
         }
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = thread_cpu_seconds() - cpu_started;
     #[allow(clippy::cast_precision_loss)]
-    let total_checks = (cases.len() * rounds) as f64;
+    let checks = (pairs.len() * rounds) as f64;
     println!(
-        "throughput: {:.0} note pairs/s on one core ({} checks in {seconds:.2} s; {accepted} accepted)",
-        total_checks / seconds,
-        cases.len() * rounds
+        "\nthroughput: {:.0} note pairs/s on one core of CPU time, {:.0} pairs/s wall ({} checks in {cpu_seconds:.2} s CPU, {seconds:.2} s wall; {accepted} accepted)",
+        checks / cpu_seconds,
+        checks / seconds,
+        pairs.len() * rounds
     );
+}
+
+/// The CPU time this thread has used, in seconds.
+fn thread_cpu_seconds() -> f64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the call.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut now) };
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = now.tv_sec as f64 + now.tv_nsec as f64 / 1e9;
+    seconds
+}
+
+/// The rejections of a verdict, one per line.
+fn reasons(verdict: &Verdict) -> String {
+    if verdict.accepted {
+        return "accepted".into();
+    }
+    let mut out = String::new();
+    for f in &verdict.rejections {
+        let _ = write!(
+            out,
+            "\n    {}: {} [o: {:?} | p: {:?}]",
+            f.check, f.detail, f.original_span, f.paraphrase_span
+        );
+    }
+    out
+}
+
+/// One line per split and label, `all` first.
+fn print_table(table: &Table, cell: impl Fn(&Tally) -> String) {
+    for (split, labels) in table {
+        if let Some(all) = labels.get("all") {
+            println!("  {split:<8} {:<22} {}", "all", cell(all));
+        }
+        for (label, tally) in labels.iter().filter(|(l, _)| *l != "all") {
+            println!("  {split:<8} {label:<22} {}", cell(tally));
+        }
+    }
 }

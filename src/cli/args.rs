@@ -183,28 +183,34 @@ pub struct ValidateArgs {
 
 /// Check one paraphrase against its original note: the verdict and what differs.
 ///
-/// Numbers and units, medications (with dose, route and frequency), negations,
-/// laterality, dropped content, length, near-verbatim copies and answer artefacts
-/// (preambles, refusals, code fences, explanations, truncation). Diagnoses that differ
-/// are warnings: synonyms are allowed. Exit 0 accepted, 1 rejected.
+/// Numbers and units, medications (with dose, route and frequency), findings, diagnoses
+/// and organisms (synonyms allowed), negations, laterality, severity and temporal
+/// qualifiers, demographics, dropped content, length, near-verbatim copies and answer
+/// artefacts (preambles, refusals, code fences, explanations, truncation). With `--batch`,
+/// one verdict line per pair of a JSON Lines file. Exit 0 accepted, 1 rejected.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  safesft check --original note.txt --paraphrase paraphrase.txt --finish-reason stop"
+    override_usage = "safesft check [OPTIONS] --original <ORIGINAL> --paraphrase <PARAPHRASE>\n       safesft check [OPTIONS] --batch <FILE.jsonl>",
+    after_help = "Examples:\n  safesft check --original note.txt --paraphrase paraphrase.txt --finish-reason stop\n  safesft check --batch pairs.jsonl --json\n    (each line: {\"id\": \"ms-val-1\", \"original\": \"…\", \"paraphrase\": \"…\", \"finish_reason\": \"stop\"})"
 )]
 pub struct CheckArgs {
     /// The original note (a text file, read as is).
-    #[arg(long)]
-    pub original: PathBuf,
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub original: Option<PathBuf>,
     /// The paraphrase to check.
-    #[arg(long)]
-    pub paraphrase: PathBuf,
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub paraphrase: Option<PathBuf>,
+    /// A JSON Lines file of pairs (`id`, `original`, `paraphrase`, optional
+    /// `finish_reason`): one verdict line per pair on stdout, in file order.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub batch: Option<PathBuf>,
     /// The answer's `finish_reason`, when known (`stop`, `length`, `content_filter`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     pub finish_reason: Option<String>,
     /// Reject paraphrases at least this similar to the original (word ROUGE-L, 0 to 1).
     #[arg(long, default_value_t = 0.9)]
     pub max_similarity: f64,
-    /// Print the verdict as JSON.
+    /// Print the verdict as JSON (with `--batch`: one JSON object per line).
     #[arg(long)]
     pub json: bool,
 }

@@ -161,7 +161,11 @@ fn write_rejected(
     let mut rejected = LinesFile::create(&output_dir.join("rejected.jsonl"))?;
     for attempt in reconciled.finals() {
         if attempt.outcome != Outcome::Kept {
-            let shown = reconciled.resolved(attempt, texts(files, attempt)?);
+            let mut shown = reconciled.resolved(attempt, texts(files, attempt)?);
+            // A rejected paraphrase is shown beside the note it was checked against.
+            if attempt.kind == RequestKind::Paraphrase && attempt.outcome == Outcome::Rejected {
+                shown.original = files.original(attempt.note)?;
+            }
             rejected.push(&shown, &mut buffer)?;
         }
     }

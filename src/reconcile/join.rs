@@ -123,6 +123,8 @@ pub struct Attempt {
     pub attempt: u32,
     pub outcome: Outcome,
     pub reasons: Vec<String>,
+    /// The safety checks a paraphrase failed, with their spans.
+    pub rejections: Vec<crate::safety::Finding>,
     pub retryable: bool,
     pub usage: Usage,
     /// The model that answered, as a number into [`Reconciled::models`].
@@ -186,9 +188,11 @@ impl Reconciled {
             attempt: attempt.attempt,
             outcome: attempt.outcome,
             reasons: attempt.reasons.clone(),
+            rejections: attempt.rejections.clone(),
             retryable: attempt.retryable,
             text: texts.0,
             reasoning: texts.1,
+            original: None,
             usage: attempt.usage,
             model: attempt.model.map(|m| self.models[m as usize].clone()),
         }
@@ -381,6 +385,7 @@ impl Decided {
             attempt: planned_request.attempt,
             outcome: decision.outcome,
             reasons: decision.reasons,
+            rejections: decision.rejections,
             retryable: decision.retryable,
             usage: decision.usage,
             model,
@@ -416,6 +421,7 @@ fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconci
                     attempt: planned_request.attempt,
                     outcome,
                     reasons: vec![why],
+                    rejections: Vec::new(),
                     retryable: true,
                     usage: Usage::default(),
                     model: None,

@@ -26,6 +26,8 @@ pub struct Decision {
     pub outcome: Outcome,
     /// Why it was not kept (check names and details).
     pub reasons: Vec<String>,
+    /// The safety checks a paraphrase failed, with the spans at fault (issue 8).
+    pub rejections: Vec<Finding>,
     /// Whether a new answer may fix it (truncation, refusal, bad JSON, a failed check,
     /// an API failure, expiry).
     pub retryable: bool,
@@ -59,6 +61,7 @@ pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseChe
     let mut decision = Decision {
         outcome: Outcome::Failed,
         reasons: Vec::new(),
+        rejections: Vec::new(),
         retryable: true,
         usage: Usage::default(),
         model: None,
@@ -109,6 +112,7 @@ pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseChe
                 check.expect("an answered paraphrase comes with its check (needs_original)");
             let verdict = check.checker.check(check.original, text, finish);
             decision.reasons = verdict.rejections.iter().map(describe).collect();
+            decision.rejections = verdict.rejections;
             if verdict.accepted {
                 decision.outcome = Outcome::Kept;
             }
@@ -165,6 +169,10 @@ pub struct Resolved {
     pub outcome: Outcome,
     /// Why it was not kept (check names and details).
     pub reasons: Vec<String>,
+    /// The safety checks a paraphrase failed: `{check, detail, original_span,
+    /// paraphrase_span}` each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejections: Vec<Finding>,
     /// Whether a new answer may fix it.
     pub retryable: bool,
     /// The paraphrase text, or the reasoning object, when one came back.
@@ -172,6 +180,9 @@ pub struct Resolved {
     pub text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<Value>,
+    /// The pair's correct note, beside a rejected paraphrase (set where it is written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
     pub usage: Usage,
     /// The model that answered (from the response body).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -171,7 +171,7 @@ pub fn status_table(manifest: &crate::store::Manifest) -> String {
     out
 }
 
-/// A safety verdict for people: accepted or not, every failed check, every warning.
+/// A safety verdict for people: accepted or not, every failed check with its spans.
 pub fn verdict_text(verdict: &crate::safety::Verdict) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -186,13 +186,16 @@ pub fn verdict_text(verdict: &crate::safety::Verdict) -> String {
     );
     for finding in &verdict.rejections {
         let _ = writeln!(out, "  ✗ {}: {}", finding.check, finding.detail);
-    }
-    for finding in &verdict.warnings {
-        let _ = writeln!(
-            out,
-            "  ! {}: `{}` differs (synonyms are allowed: left for a model-based review)",
-            finding.check, finding.detail
-        );
+        let side =
+            |span: &Option<String>| span.as_deref().map_or("—".into(), |s| format!("“{s}”"));
+        if finding.original_span.is_some() || finding.paraphrase_span.is_some() {
+            let _ = writeln!(
+                out,
+                "      original {} · paraphrase {}",
+                side(&finding.original_span),
+                side(&finding.paraphrase_span)
+            );
+        }
     }
     out
 }

@@ -10,6 +10,8 @@ pub(super) fn unfinished(finish_reason: Option<&str>) -> Option<Finding> {
         .map(|reason| Finding {
             check: Check::FinishReason,
             detail: format!("finish_reason is `{reason}`, not `stop` (truncated or filtered)"),
+            original_span: None,
+            paraphrase_span: None,
         })
 }
 
@@ -18,6 +20,8 @@ pub(super) fn empty(paraphrase: &str) -> Option<Finding> {
     paraphrase.trim().is_empty().then(|| Finding {
         check: Check::Empty,
         detail: "the paraphrase is empty".into(),
+        original_span: None,
+        paraphrase_span: None,
     })
 }
 
@@ -73,6 +77,8 @@ pub(super) fn find_artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
         rejections.push(Finding {
             check: Check::Refusal,
             detail: format!("the answer is a refusal (“{phrase}…”)"),
+            original_span: None,
+            paraphrase_span: None,
         });
     }
     if PREAMBLES.iter().any(|p| first_line.starts_with(p)) {
@@ -88,12 +94,16 @@ pub(super) fn find_artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
                     .to_string()
                     + if first_line.len() > 60 { "…" } else { "" }
             ),
+            original_span: None,
+            paraphrase_span: None,
         });
     }
     if paraphrase.contains("```") {
         rejections.push(Finding {
             check: Check::MarkdownFence,
             detail: "the answer holds a markdown code fence".into(),
+            original_span: None,
+            paraphrase_span: None,
         });
     }
     for line in lower.lines().skip(1).chain(std::iter::once(first_line)) {
@@ -105,6 +115,8 @@ pub(super) fn find_artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
                     "the answer explains itself (a line starting “{}”)",
                     phrase.trim()
                 ),
+                original_span: None,
+                paraphrase_span: None,
             });
             break;
         }

@@ -1,311 +1,303 @@
-//! Drugs: the compiled-in lexicon and its matcher, and the check that every drug keeps
-//! its name and the dose, route and frequency written next to it.
+//! Drugs: names resolved to canonical drugs (lab analytes and lab values left out), and
+//! the dose, route and frequency written in the same sentence, each attached to the
+//! nearest drug; the check that every drug keeps its name and what stands next to it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-
-use super::numbers::numbers;
+use super::facts::Facts;
+use super::lexicon::{Kind, Mention};
+use super::text::PhraseTable;
 use super::{Check, Finding};
 
-/// The drug lexicon (`variant<TAB>canonical`), made by `configs/lexicons/make_drug_lexicon.py`.
-const DRUG_LEXICON: &str = include_str!("../../configs/lexicons/drugs.tsv");
+/// Frequency spellings (lower-case words) → canonical frequency, longest first.
+const FREQUENCIES: &[(&str, &str)] = &[
+    ("two times a day", "2/day"),
+    ("two times daily", "2/day"),
+    ("three times a day", "3/day"),
+    ("three times daily", "3/day"),
+    ("four times a day", "4/day"),
+    ("four times daily", "4/day"),
+    ("every 4 hours", "q4h"),
+    ("every 6 hours", "q6h"),
+    ("every 8 hours", "q8h"),
+    ("every 12 hours", "q12h"),
+    ("every 24 hours", "1/day"),
+    ("twice a day", "2/day"),
+    ("twice daily", "2/day"),
+    ("once a day", "1/day"),
+    ("once daily", "1/day"),
+    ("once a week", "1/week"),
+    ("at bedtime", "night"),
+    ("as needed", "prn"),
+    ("every day", "1/day"),
+    ("b i d", "2/day"),
+    ("t i d", "3/day"),
+    ("q i d", "4/day"),
+    ("twice", "2/day"),
+    ("bid", "2/day"),
+    ("tid", "3/day"),
+    ("qid", "4/day"),
+    ("daily", "1/day"),
+    ("qd", "1/day"),
+    ("nightly", "night"),
+    ("qhs", "night"),
+    ("prn", "prn"),
+    ("weekly", "1/week"),
+    ("monthly", "1/month"),
+    ("q4h", "q4h"),
+    ("q6h", "q6h"),
+    ("q8h", "q8h"),
+    ("q12h", "q12h"),
+];
+/// Routes the lexicon does not list, as words.
+const MORE_ROUTES: &[(&str, &str)] = &[
+    ("topical", "topical"),
+    ("topically", "topical"),
+    ("inhaled", "inhaled"),
+    ("nebulized", "inhaled"),
+    ("sublingual", "sublingual"),
+    ("sublingually", "sublingual"),
+    ("rectal", "rectal"),
+    ("rectally", "rectal"),
+    ("transdermal", "transdermal"),
+    ("intranasal", "intranasal"),
+];
+/// Route words written before the drug they belong to ("intravenous immunoglobulin").
+const ROUTE_ADJECTIVES: &[&str] = &[
+    "iv",
+    "intravenous",
+    "oral",
+    "subcutaneous",
+    "intramuscular",
+    "im",
+    "sc",
+    "sq",
+    "subq",
+    "topical",
+    "inhaled",
+    "nebulized",
+    "sublingual",
+    "rectal",
+    "transdermal",
+    "intranasal",
+];
+/// Units of a dose.
+const DOSE_UNITS: &[&str] = &["mg", "g", "mcg", "mL", "L", "unit", "mg/kg", "mEq"];
 
-/// The lexicon's spellings in one automaton, built once per process.
-pub(super) struct DrugMatcher {
-    automaton: AhoCorasick,
+/// A dose, route or frequency: its canonical text and where it stands (bytes).
+struct Attribute {
+    what: String,
+    start: usize,
+    end: usize,
+    /// Written before the drug it belongs to.
+    leads: bool,
 }
 
-/// The shared matcher, built on first use.
-pub(super) fn drug_matcher() -> &'static DrugMatcher {
-    static MATCHER: OnceLock<DrugMatcher> = OnceLock::new();
-    MATCHER.get_or_init(|| {
-        let variants: Vec<&str> = DRUG_LEXICON
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split('\t').next())
-            .collect();
-        // The variants are lower case, so matching them case-sensitively in ASCII-lowered
-        // text finds what `ascii_case_insensitive` would, at about half the build time
-        // (one transition per letter instead of two).
-        debug_assert!(variants
-            .iter()
-            .all(|v| !v.bytes().any(|b| b.is_ascii_uppercase())));
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&variants)
-            .expect("the compiled-in lexicon builds an automaton");
-        DrugMatcher { automaton }
+/// The drugs of a note: mentions that are not lab analytes or lab values.
+fn drug_mentions<'f>(facts: &'f Facts) -> Vec<&'f Mention> {
+    facts
+        .of_kind([Kind::Drug])
+        .filter(|m| {
+            let before = m
+                .first
+                .checked_sub(1)
+                .map(|i| facts.tokens[i].lower.as_str());
+            let specimen = matches!(before, Some("serum" | "plasma" | "urine" | "blood"));
+            // A lab value: a concentration right after the name (`glucose 123 mg/dL`).
+            let sentence = facts.tokens[m.first].sentence;
+            let lab_value = facts.numbers.iter().any(|n| {
+                n.start >= m.end
+                    && n.start <= m.end + 24
+                    && facts.tokens[facts.token_at(n.start).min(facts.tokens.len() - 1)].sentence
+                        == sentence
+                    && n.unit
+                        .is_some_and(|u| u.contains('/') && u != "mg/kg" || u == "%")
+            });
+            !specimen && !lab_value
+        })
+        .collect()
+}
+
+/// The frequency spellings, then the extra route words, indexed by first word.
+fn spellings() -> &'static PhraseTable {
+    static SPELLINGS: OnceLock<PhraseTable> = OnceLock::new();
+    SPELLINGS.get_or_init(|| {
+        PhraseTable::new(
+            FREQUENCIES
+                .iter()
+                .chain(MORE_ROUTES)
+                .map(|(spelling, _)| *spelling),
+        )
     })
 }
 
-/// A drug named in a text, with what stands next to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct DrugMention {
-    pub(super) name: String,
-    pub(super) start: usize,
-    pub(super) end: usize,
-}
-
-impl DrugMatcher {
-    /// Every drug name in `text` (lower case), on word boundaries, in order.
-    pub(super) fn mentions(&self, text: &str) -> Vec<DrugMention> {
-        let bytes = text.as_bytes();
-        let is_word = |b: u8| b.is_ascii_alphanumeric();
-        let lower = text.to_ascii_lowercase();
-        self.automaton
-            .find_iter(&lower)
-            .filter(|m| {
-                (m.start() == 0 || !is_word(bytes[m.start() - 1]))
-                    && (m.end() == bytes.len() || !is_word(bytes[m.end()]))
-            })
-            .map(|m| DrugMention {
-                name: text[m.start()..m.end()].to_ascii_lowercase(),
-                start: m.start(),
-                end: m.end(),
-            })
-            .collect()
-    }
-}
-
-/// Route spellings → canonical route.
-const ROUTES: &[(&str, &str)] = &[
-    ("by mouth", "oral"),
-    ("orally", "oral"),
-    ("oral", "oral"),
-    ("po", "oral"),
-    ("intravenously", "iv"),
-    ("intravenous", "iv"),
-    ("iv", "iv"),
-    ("intramuscularly", "im"),
-    ("intramuscular", "im"),
-    ("im", "im"),
-    ("subcutaneously", "subcutaneous"),
-    ("subcutaneous", "subcutaneous"),
-    ("subq", "subcutaneous"),
-    ("sc", "subcutaneous"),
-    ("sublingually", "sublingual"),
-    ("sublingual", "sublingual"),
-    ("topically", "topical"),
-    ("topical", "topical"),
-    ("inhaled", "inhaled"),
-    ("nebulized", "inhaled"),
-    ("rectally", "rectal"),
-    ("rectal", "rectal"),
-    ("intranasal", "intranasal"),
-    ("transdermal", "transdermal"),
-];
-
-/// Frequency spellings → canonical frequency.
-const FREQUENCIES: &[(&str, &str)] = &[
-    ("twice daily", "2/day"),
-    ("twice a day", "2/day"),
-    ("two times a day", "2/day"),
-    ("two times daily", "2/day"),
-    ("bid", "2/day"),
-    ("b.i.d.", "2/day"),
-    ("three times daily", "3/day"),
-    ("three times a day", "3/day"),
-    ("tid", "3/day"),
-    ("t.i.d.", "3/day"),
-    ("four times daily", "4/day"),
-    ("four times a day", "4/day"),
-    ("qid", "4/day"),
-    ("once daily", "1/day"),
-    ("once a day", "1/day"),
-    ("daily", "1/day"),
-    ("qd", "1/day"),
-    ("every day", "1/day"),
-    ("nightly", "night"),
-    ("at bedtime", "night"),
-    ("qhs", "night"),
-    ("as needed", "prn"),
-    ("prn", "prn"),
-    ("weekly", "1/week"),
-    ("once a week", "1/week"),
-    ("monthly", "1/month"),
-    ("every 4 hours", "q4h"),
-    ("q4h", "q4h"),
-    ("every 6 hours", "q6h"),
-    ("q6h", "q6h"),
-    ("every 8 hours", "q8h"),
-    ("q8h", "q8h"),
-    ("every 12 hours", "q12h"),
-    ("q12h", "q12h"),
-];
-
-/// Routes and frequencies named in `text` (lower case), as canonical terms. Longer
-/// spellings win where they overlap (`twice daily` is not also `daily`).
-fn terms_in(lower: &str, table: &[(&str, &'static str)]) -> BTreeSet<&'static str> {
-    let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
-    for (spelling, canonical) in table {
-        let mut from = 0;
-        while let Some(at) = lower[from..].find(spelling) {
-            let start = from + at;
-            let end = start + spelling.len();
-            let before = lower[..start]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric());
-            let after = lower[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_alphanumeric());
-            if before && after {
-                spans.push((start, end, canonical));
-            }
-            from = end;
-        }
-    }
-    spans.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
-    let mut found = BTreeSet::new();
-    let mut covered = 0;
-    for (start, end, canonical) in spans {
-        if start >= covered {
-            found.insert(canonical);
-            covered = end;
-        }
-    }
-    found
-}
-
-/// The doses (value and unit), routes and frequencies written in a drug's window.
-struct Beside {
-    doses: BTreeSet<(String, Option<&'static str>)>,
-    routes: BTreeSet<&'static str>,
-    frequencies: BTreeSet<&'static str>,
-}
-
-impl Beside {
-    fn read(window: &str) -> Beside {
-        Beside {
-            doses: numbers(window)
-                .into_iter()
-                .map(|n| (n.value, n.unit))
-                .collect(),
-            routes: terms_in(window, ROUTES),
-            frequencies: terms_in(window, FREQUENCIES),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.doses.is_empty() && self.routes.is_empty() && self.frequencies.is_empty()
-    }
-
-    /// What is written here and not in `found`, for a message (a dose written without a
-    /// unit is kept by the same value with any unit).
-    fn missing_from(&self, found: &Beside) -> Vec<String> {
-        let mut missing: Vec<String> = self
-            .doses
-            .iter()
-            .filter(|(value, unit)| {
-                !found
-                    .doses
-                    .iter()
-                    .any(|(v, u)| v == value && (unit.is_none() || u == unit))
-            })
-            .map(|(value, unit)| {
-                format!(
-                    "{value}{}",
-                    unit.map(|u| format!(" {u}")).unwrap_or_default()
-                )
-            })
-            .collect();
-        missing.extend(
-            self.routes
-                .difference(&found.routes)
-                .map(|r| format!("route {r}")),
-        );
-        missing.extend(
-            self.frequencies
-                .difference(&found.frequencies)
-                .map(|f| format!("frequency {f}")),
-        );
-        missing
-    }
-}
-
-/// The text a drug's dose, route and frequency are read from: after the drug, to the
-/// next drug or the end of the sentence (in the original); around it in the paraphrase,
-/// where a dose may come first ("81 mg of aspirin").
-fn window(text: &str, start: usize, end: usize, next_drug: Option<usize>, before: usize) -> String {
-    let sentence_end = text[end..]
-        .find(['.', ';', '\n'])
-        .map_or(text.len(), |p| end + p);
-    let stop = next_drug
-        .map_or(sentence_end, |n| n.min(sentence_end))
-        .max(end);
-    let mut from = start.saturating_sub(before);
-    while !text.is_char_boundary(from) {
-        from -= 1;
-    }
-    let sentence_start = text[from..start]
-        .rfind(['.', ';', '\n'])
-        .map_or(from, |p| from + p + 1);
-    text[sentence_start..stop.min(text.len())].to_lowercase()
-}
-
-/// Rejects a drug the paraphrase drops or adds, and a dose, route or frequency it no
-/// longer writes next to a drug.
-pub(super) fn compare_drugs(
-    original: &str,
-    original_drugs: &[DrugMention],
-    paraphrase: &str,
-    paraphrase_drugs: &[DrugMention],
-    rejections: &mut Vec<Finding>,
-) {
-    let names = |mentions: &[DrugMention]| {
-        mentions
-            .iter()
-            .map(|m| m.name.clone())
-            .collect::<BTreeSet<_>>()
-    };
-    let original_names = names(original_drugs);
-    let paraphrase_names = names(paraphrase_drugs);
-    for name in original_names.difference(&paraphrase_names) {
-        rejections.push(Finding {
-            check: Check::DrugDropped,
-            detail: format!("`{name}` is not named in the paraphrase"),
-        });
-    }
-    for name in paraphrase_names.difference(&original_names) {
-        rejections.push(Finding {
-            check: Check::DrugAdded,
-            detail: format!("`{name}` is not in the original"),
-        });
-    }
-    // What stands next to each drug in the original must stand next to it in the paraphrase.
-    for (index, mention) in original_drugs.iter().enumerate() {
-        let next = original_drugs.get(index + 1).map(|m| m.start);
-        let after = window(original, mention.end, mention.end, next, 0);
-        let wanted = Beside::read(&after);
-        if wanted.is_empty() {
-            continue;
-        }
-        let mut around = String::new();
-        for (i, m) in paraphrase_drugs
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.name == mention.name)
-        {
-            let next = paraphrase_drugs.get(i + 1).map(|n| n.start);
-            around.push_str(&window(paraphrase, m.start, m.end, next, 40));
-            around.push('\n');
-        }
-        if around.is_empty() {
-            continue; // already reported as dropped
-        }
-        let missing = wanted.missing_from(&Beside::read(&around));
-        if !missing.is_empty() {
-            rejections.push(Finding {
-                check: Check::DoseRouteFrequency,
-                detail: format!(
-                    "next to `{}` the paraphrase lacks {}",
-                    mention.name,
-                    missing.join(", ")
-                ),
+/// The doses, routes and frequencies of a note.
+fn attributes(facts: &Facts) -> Vec<Attribute> {
+    let mut out = Vec::new();
+    for n in &facts.numbers {
+        if let Some(unit) = n.unit.filter(|u| DOSE_UNITS.contains(u)) {
+            out.push(Attribute {
+                what: format!("dose {} {unit}", n.value),
+                start: n.start,
+                end: n.end,
+                leads: false,
             });
         }
+    }
+    for m in facts.of_kind([Kind::Route]) {
+        let word = facts.tokens[m.first].lower.as_str();
+        out.push(Attribute {
+            what: format!("route {}", m.entry.canonical),
+            start: m.start,
+            end: m.end,
+            leads: ROUTE_ADJECTIVES.contains(&word),
+        });
+    }
+    let tokens = &facts.tokens;
+    let spellings = spellings();
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some((index, n)) = spellings.at(tokens, i, None) {
+            let (spelling, canonical, route) = match index.checked_sub(FREQUENCIES.len()) {
+                None => (FREQUENCIES[index].0, FREQUENCIES[index].1, false),
+                Some(r) => (MORE_ROUTES[r].0, MORE_ROUTES[r].1, true),
+            };
+            out.push(Attribute {
+                what: format!("{} {canonical}", if route { "route" } else { "frequency" }),
+                start: tokens[i].start,
+                end: tokens[i + n - 1].end,
+                leads: route && ROUTE_ADJECTIVES.contains(&spelling),
+            });
+            i += n;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Per canonical drug: its first mention and the attributes attached to any of its
+/// mentions (what → the attribute's span and the drug mention's).
+type Table<'f> = BTreeMap<&'static str, (&'f Mention, BTreeMap<String, (usize, usize)>)>;
+
+fn table<'f>(facts: &'f Facts) -> Table<'f> {
+    let drugs = drug_mentions(facts);
+    let mut out: Table = BTreeMap::new();
+    for d in &drugs {
+        out.entry(d.entry.canonical).or_insert((d, BTreeMap::new()));
+    }
+    let sentence_of = |at: usize| {
+        let t = facts.token_at(at).min(facts.tokens.len().saturating_sub(1));
+        facts.tokens.get(t).map_or(0, |t| t.sentence)
+    };
+    for attribute in attributes(facts) {
+        let sentence = sentence_of(attribute.start);
+        let candidates = drugs
+            .iter()
+            .filter(|d| facts.tokens[d.first].sentence == sentence);
+        let distance = |d: &&&Mention| {
+            if d.start >= attribute.end {
+                let gap = d.start - attribute.end;
+                if attribute.leads {
+                    gap / 4
+                } else {
+                    gap + 1
+                }
+            } else {
+                attribute.start.saturating_sub(d.end)
+            }
+        };
+        let near = |d: &&&Mention| {
+            if attribute.leads {
+                // `IV immunoglobulin`: the drug right after it (or, failing that, before).
+                (d.start >= attribute.end && d.start - attribute.end <= 3)
+                    || (d.end <= attribute.start && attribute.start - d.end <= 40)
+            } else {
+                distance(d) <= 60
+            }
+        };
+        if let Some(drug) = candidates.filter(near).min_by_key(distance) {
+            let span = (drug.start.min(attribute.start), drug.end.max(attribute.end));
+            if let Some((_, attrs)) = out.get_mut(drug.entry.canonical) {
+                attrs.entry(attribute.what).or_insert(span);
+            }
+        }
+    }
+    out
+}
+
+/// Rejects a drug the paraphrase drops or adds, and a dose, route or frequency that no
+/// longer stands next to the same drug.
+pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let original = table(before);
+    let paraphrase = table(after);
+    for (name, (m, _)) in &original {
+        if !paraphrase.contains_key(name) {
+            let span = before.span(m.start, m.end);
+            rejections.push(Finding::new(
+                Check::DrugDropped,
+                format!("`{span}` ({name}) is not named in the paraphrase"),
+                Some(span),
+                None,
+            ));
+        }
+    }
+    for (name, (m, _)) in &paraphrase {
+        if !original.contains_key(name) {
+            let span = after.span(m.start, m.end);
+            rejections.push(Finding::new(
+                Check::DrugAdded,
+                format!("`{span}` ({name}) is not in the original"),
+                None,
+                Some(span),
+            ));
+        }
+    }
+    for (name, (om, o_attrs)) in &original {
+        let Some((pm, p_attrs)) = paraphrase.get(name) else {
+            continue;
+        };
+        let lost: BTreeSet<&String> = o_attrs
+            .keys()
+            .filter(|a| !p_attrs.contains_key(*a))
+            .collect();
+        let gained: BTreeSet<&String> = p_attrs
+            .keys()
+            .filter(|a| !o_attrs.contains_key(*a))
+            .collect();
+        if lost.is_empty() && gained.is_empty() {
+            continue;
+        }
+        let original_span = lost
+            .iter()
+            .next()
+            .map(|a| o_attrs[*a])
+            .map_or_else(|| before.span(om.start, om.end), |(s, e)| before.span(s, e));
+        let paraphrase_span = gained
+            .iter()
+            .next()
+            .map(|a| p_attrs[*a])
+            .map_or_else(|| after.span(pm.start, pm.end), |(s, e)| after.span(s, e));
+        let joined = |set: &BTreeSet<&String>| {
+            set.iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = Vec::new();
+        if !lost.is_empty() {
+            parts.push(format!("the paraphrase lacks {}", joined(&lost)));
+        }
+        if !gained.is_empty() {
+            parts.push(format!("the paraphrase adds {}", joined(&gained)));
+        }
+        let detail = format!("`{name}`: {}", parts.join("; "));
+        rejections.push(Finding::new(
+            Check::DoseRouteFrequency,
+            detail,
+            Some(original_span),
+            Some(paraphrase_span),
+        ));
     }
 }

@@ -1,49 +1,302 @@
-//! Laterality: how often a note names the left, the right or both sides, and the check
-//! that the paraphrase names them as often.
+//! Laterality per body part: each side word (`left`, `right`, `bilateral`, `both`, a
+//! telegraphic `L`/`R`) is attached to the body part next to it, and the check that every
+//! body part keeps its side (`bilateral` = "both eyes").
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
+use rustc_hash::FxHashSet;
+
+use super::facts::Facts;
+use super::text::Gap;
 use super::{Check, Finding};
 
-/// How often each side is named.
-fn laterality_counts(words: &[&str]) -> BTreeMap<&'static str, usize> {
-    let mut counts = BTreeMap::new();
-    // `right-to-left` names two sides.
-    for word in words.iter().flat_map(|w| w.split('-')) {
-        let side = match word {
-            "left" => "left",
-            "right" => "right",
-            "bilateral" | "bilaterally" => "bilateral",
-            _ => continue,
-        };
-        *counts.entry(side).or_insert(0) += 1;
-    }
-    counts
+/// Body parts a side attaches to (singular, lower case).
+const BODY_PARTS: &[&str] = &[
+    "eye",
+    "ear",
+    "knee",
+    "ankle",
+    "leg",
+    "arm",
+    "hand",
+    "foot",
+    "feet",
+    "lung",
+    "kidney",
+    "breast",
+    "hip",
+    "shoulder",
+    "elbow",
+    "wrist",
+    "groin",
+    "flank",
+    "heel",
+    "thigh",
+    "calf",
+    "chest",
+    "quadrant",
+    "side",
+    "ventricle",
+    "ventricular",
+    "atrium",
+    "atrial",
+    "sternal",
+    "lobe",
+    "testis",
+    "testicle",
+    "ovary",
+    "adnexa",
+    "adnexal",
+    "extremity",
+    "extremitie",
+    "limb",
+    "face",
+    "cheek",
+    "temple",
+    "temporal",
+    "frontal",
+    "parietal",
+    "occipital",
+    "hemisphere",
+    "neck",
+    "axilla",
+    "axillary",
+    "clavicle",
+    "costal",
+    "base",
+    "pleural",
+    "carotid",
+    "femoral",
+    "radial",
+    "tympanic",
+    "nostril",
+    "tonsil",
+    "tonsillar",
+    "pupil",
+    "toe",
+    "finger",
+    "thumb",
+    "buttock",
+    "gluteal",
+    "parotid",
+    "jaw",
+    "scrotum",
+    "hemiscrotum",
+    "inguinal",
+    "popliteal",
+    "conjunctiva",
+    "conjunctival",
+    "cornea",
+    "retina",
+    "optic",
+    "facial",
+    "forearm",
+    "palm",
+    "rib",
+    "hemithorax",
+    "thorax",
+    "decubitus",
+    "lateral",
+    "joint",
+    "nerve",
+    "vein",
+    "artery",
+    "lymph",
+    "cervical",
+    "malleolus",
+    "hemiparesis",
+    "weakness",
+    "sided",
+    "shin",
+    "knees",
+    "heels",
+];
+
+/// A side word's canonical side.
+fn side(word: &str, raw: &str) -> Option<&'static str> {
+    Some(match word {
+        "left" | "lt" => "left",
+        "right" | "rt" => "right",
+        "bilateral" | "bilaterally" | "both" => "bilateral",
+        "right-to-left" => "right-to-left",
+        "left-to-right" => "left-to-right",
+        // Telegraphic `L knee`: only the capital letter.
+        "l" if raw == "L" => "left",
+        "r" if raw == "R" => "right",
+        _ => {
+            let (prefix, _) = word.split_once('-')?;
+            return match prefix {
+                "left" => Some("left"),
+                "right" => Some("right"),
+                _ => None,
+            };
+        }
+    })
 }
 
-/// Rejects a paraphrase that names the sides a different number of times.
-pub(super) fn compare_laterality(
-    original: &[&str],
-    paraphrase: &[&str],
+/// `BODY_PARTS` as a hash set (this runs for the words around every side).
+fn body_parts() -> &'static FxHashSet<&'static str> {
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| BODY_PARTS.iter().copied().collect())
+}
+
+fn body_part(word: &str) -> Option<&str> {
+    let singular = word.strip_suffix('s').unwrap_or(word);
+    let base = word.split_once('-').map_or(word, |(_, rest)| rest);
+    [word, singular, base]
+        .into_iter()
+        .find(|w| body_parts().contains(w))
+}
+
+/// Each side with the body part it attaches to (`""` when none), and its token span.
+fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
+    let tokens = &facts.tokens;
+    let mut out = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let raw = &facts.text[token.start..token.end];
+        let Some(side) = side(&token.lower, raw) else {
+            continue;
+        };
+        // `both` is a side only before a body part.
+        let forward = (i + 1..tokens.len().min(i + 5))
+            .take_while(|&j| tokens[j].gap < Gap::Comma)
+            .find_map(|j| body_part(&tokens[j].lower).map(|p| (j, p)));
+        // `right-sided` says "on the right side", whatever follows it.
+        let sided = token.lower.ends_with("-sided");
+        let inside = token
+            .lower
+            .split_once('-')
+            .and_then(|(_, rest)| if sided { Some("side") } else { body_part(rest) })
+            .map(|p| (i, p));
+        let backward = (i.saturating_sub(3)..i)
+            .rev()
+            .take_while(|&j| tokens[j + 1].gap < Gap::Comma)
+            .find_map(|j| body_part(&tokens[j].lower).map(|p| (j, p)));
+        let found = if sided {
+            inside
+        } else {
+            forward.or(inside).or(backward)
+        };
+        if token.lower == "both" && forward.is_none() {
+            continue;
+        }
+        if raw.len() == 1 && forward.is_none() {
+            continue;
+        }
+        let part = found.map_or(String::new(), |(_, p)| {
+            p.strip_suffix('s').unwrap_or(p).replace("feet", "foot")
+        });
+        let (a, b) = found.map_or((i, i + 1), |(j, _)| (i.min(j), i.max(j) + 1));
+        out.push((side, part, (a, b)));
+    }
+    out
+}
+
+/// Rejects a body part whose side differs, and a side one text names and the other not.
+pub(super) fn compare_laterality(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let original = sides(before);
+    let paraphrase = sides(after);
+    let any_side = |list: &[(&str, String, (usize, usize))], s: &str| {
+        list.iter().any(|(side, _, _)| *side == s)
+    };
+    let pairs = |list: &[(&'static str, String, (usize, usize))]| {
+        list.iter()
+            .map(|(s, p, _)| (*s, p.clone()))
+            .collect::<BTreeSet<_>>()
+    };
+    let original_pairs = pairs(&original);
+    let paraphrase_pairs = pairs(&paraphrase);
+    let mut reported = BTreeSet::new();
+    for (list, other_list, other_pairs, from_original) in [
+        (&original, &paraphrase, &paraphrase_pairs, true),
+        (&paraphrase, &original, &original_pairs, false),
+    ] {
+        for (side, part, span) in list {
+            // `bilateral conjunctival injection` = "injection in both eyes".
+            let kept = other_pairs.contains(&(*side, part.clone()))
+                || (*side == "bilateral" && any_side(other_list, side))
+                || ((part.is_empty() || other_pairs.contains(&(*side, String::new())))
+                    && any_side(other_list, side));
+            if kept || !reported.insert((*side, part.clone())) {
+                continue;
+            }
+            let counterpart = other_list
+                .iter()
+                .find(|(s, p, _)| p == part && !part.is_empty() && s != side);
+            let (here, there) = if from_original {
+                (before, after)
+            } else {
+                (after, before)
+            };
+            let here_span = Some(here.token_span(span.0, span.1));
+            let there_span = counterpart.map(|(_, _, s)| there.token_span(s.0, s.1));
+            let detail = match counterpart {
+                Some((other, _, _)) => format!("{part}: {side} became {other}"),
+                None if from_original => format!(
+                    "`{}` is not in the paraphrase",
+                    here_span.clone().unwrap_or_default()
+                ),
+                None => format!(
+                    "`{}` is not in the original",
+                    here_span.clone().unwrap_or_default()
+                ),
+            };
+            let (o, p) = if from_original {
+                (here_span, there_span)
+            } else {
+                (there_span, here_span)
+            };
+            if counterpart.is_some() && !from_original {
+                continue; // reported from the original's side
+            }
+            rejections.push(Finding::new(Check::Laterality, detail, o, p));
+        }
+    }
+    compare_counts(before, &original, after, &paraphrase, &reported, rejections);
+}
+
+/// Rejects a body part named on one side fewer times and on the other side more times
+/// than in the original (a swap that the two sets alone hide when the note names both
+/// sides). Merged or dropped repeats only lower a count, so they pass.
+fn compare_counts(
+    before: &Facts,
+    original: &[(&'static str, String, (usize, usize))],
+    after: &Facts,
+    paraphrase: &[(&'static str, String, (usize, usize))],
+    reported: &BTreeSet<(&'static str, String)>,
     rejections: &mut Vec<Finding>,
 ) {
-    let before = laterality_counts(original);
-    let after = laterality_counts(paraphrase);
-    if before != after {
-        let show = |counts: &BTreeMap<&str, usize>| {
-            counts
-                .iter()
-                .map(|(k, v)| format!("{k} ×{v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        rejections.push(Finding {
-            check: Check::Laterality,
-            detail: format!(
-                "sides changed: original {{{}}}, paraphrase {{{}}}",
-                show(&before),
-                show(&after)
-            ),
-        });
+    let count = |list: &[(&'static str, String, (usize, usize))], side: &str, part: &str| {
+        list.iter()
+            .filter(|(s, p, _)| *s == side && p == part)
+            .count()
+    };
+    let parts: BTreeSet<&str> = original
+        .iter()
+        .map(|(_, p, _)| p.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for part in parts {
+        for (from, to) in [("left", "right"), ("right", "left")] {
+            let lost = count(original, from, part) > count(paraphrase, from, part);
+            let gained = count(paraphrase, to, part) > count(original, to, part);
+            if !lost || !gained || reported.contains(&(from, part.to_string())) {
+                continue;
+            }
+            let span = |facts: &Facts, list: &[(&'static str, String, (usize, usize))], side| {
+                list.iter()
+                    .find(|(s, p, _)| *s == side && p == part)
+                    .map(|(_, _, (a, b))| facts.token_span(*a, *b))
+            };
+            rejections.push(Finding::new(
+                Check::Laterality,
+                format!(
+                    "{part}: named {from} fewer times and {to} more times than in the original"
+                ),
+                span(before, original, from),
+                span(after, paraphrase, to),
+            ));
+        }
     }
 }

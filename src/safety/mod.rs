@@ -1,34 +1,51 @@
 //! Paraphrase fact-preservation checks: an original note and its paraphrase (and the
-//! answer's finish reason) in, a verdict with every failed check and the text at fault
-//! out. Pure: no files, network or clock; the drug lexicon is compiled into the binary.
+//! answer's finish reason) in, a verdict with every failed check and the text at fault on
+//! each side out. Pure: no files, network or clock; the lexicons are compiled in.
 //!
-//! This file owns the public types and the order the checks run in; each check family
-//! lives in its own file:
+//! Each text is read into a fact table (`facts.rs`) and the two tables are compared fact
+//! by fact on canonical forms (issue 8). This file owns the public types and the order the
+//! checks run in; each family lives in its own file:
+//! - `batch.rs`: the JSON Lines input of `safesft check --batch`;
 //! - `artefacts.rs`: empty answer, finish reason, refusal, preamble, fence, explanation;
-//! - `numbers.rs`: numbers, number words and units;
-//! - `drugs.rs`: the drug lexicon, drug names and the dose, route and frequency next to them;
-//! - `negation.rs`: negation cues, their scope and flipped findings;
-//! - `laterality.rs`: left, right and bilateral;
+//! - `numbers.rs`: numbers, number words and units (temperature `C`/`F` included);
+//! - `lexicon.rs`: drugs, diseases/findings, organisms, allowed synonyms, lab analytes;
+//! - `drugs.rs`: drug names and the dose, route and frequency in their sentence;
+//! - `concepts.rs`: findings, diagnoses, organisms and procedures as canonical concepts;
+//! - `scope.rs`: NegEx/ConText triggers and their scopes;
+//! - `negation.rs`: negation per concept;
+//! - `laterality.rs`: left, right and bilateral per body part;
+//! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
+//! - `timing.rs`: relative times (`13 days after`, `a few months ago`);
+//! - `demographics.rs`: the patient's sex and the relatives named;
 //! - `coverage.rs`: length, per-sentence content coverage and the ROUGE-L near-copy check;
-//! - `diagnosis.rs`: diagnosis terms that differ (warnings only);
-//! - `text.rs`: the words, sentences, stopwords and stems they share.
+//! - `text.rs`: words, tokens with places, sentences and stopwords;
+//! - `static_table.rs`: the compile-time hash tables the lexicons are read from.
 
 mod artefacts;
+mod batch;
+mod concepts;
 mod coverage;
-mod diagnosis;
+mod demographics;
 mod drugs;
+mod facts;
 mod laterality;
+mod lexicon;
 mod negation;
 mod numbers;
+mod qualifiers;
+mod scope;
+mod static_table;
 #[cfg(test)]
 mod tests;
 mod text;
+mod timing;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use drugs::DrugMatcher;
+pub use batch::{parse_batch, BatchError, BatchPair};
+use facts::Facts;
 
 /// Which check a finding comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -46,14 +63,21 @@ pub enum Check {
     DrugDropped,
     DrugAdded,
     DoseRouteFrequency,
+    FindingDropped,
+    FindingAdded,
+    OrganismDropped,
+    OrganismAdded,
+    ProcedureDropped,
+    ProcedureAdded,
     NegationLost,
     NegationAdded,
     Laterality,
+    Severity,
+    Temporal,
+    Demographic,
     Length,
     ContentDropped,
     NearCopy,
-    /// A warning only: diagnoses may use synonyms, so a model should look.
-    DiagnosisDiffers,
 }
 
 impl Check {
@@ -72,14 +96,48 @@ impl Check {
             Check::DrugDropped => "drug_dropped",
             Check::DrugAdded => "drug_added",
             Check::DoseRouteFrequency => "dose_route_frequency",
+            Check::FindingDropped => "finding_dropped",
+            Check::FindingAdded => "finding_added",
+            Check::OrganismDropped => "organism_dropped",
+            Check::OrganismAdded => "organism_added",
+            Check::ProcedureDropped => "procedure_dropped",
+            Check::ProcedureAdded => "procedure_added",
             Check::NegationLost => "negation_lost",
             Check::NegationAdded => "negation_added",
             Check::Laterality => "laterality",
+            Check::Severity => "severity",
+            Check::Temporal => "temporal",
+            Check::Demographic => "demographic",
             Check::Length => "length",
             Check::ContentDropped => "content_dropped",
             Check::NearCopy => "near_copy",
-            Check::DiagnosisDiffers => "diagnosis_differs",
         }
+    }
+
+    /// Whether the check compares a clinical fact of the two fact tables (not an answer
+    /// artefact, the length, the coverage or the near-copy check).
+    pub fn is_fact(self) -> bool {
+        matches!(
+            self,
+            Check::NumberDropped
+                | Check::NumberAdded
+                | Check::UnitChanged
+                | Check::DrugDropped
+                | Check::DrugAdded
+                | Check::DoseRouteFrequency
+                | Check::FindingDropped
+                | Check::FindingAdded
+                | Check::OrganismDropped
+                | Check::OrganismAdded
+                | Check::ProcedureDropped
+                | Check::ProcedureAdded
+                | Check::NegationLost
+                | Check::NegationAdded
+                | Check::Laterality
+                | Check::Severity
+                | Check::Temporal
+                | Check::Demographic
+        )
     }
 }
 
@@ -89,24 +147,43 @@ impl fmt::Display for Check {
     }
 }
 
-/// One failed check (or warning) and the text at fault.
+/// One failed check and the text at fault on each side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The check that failed.
     pub check: Check,
-    /// What failed, quoting the text at fault.
+    /// What failed, quoting the text at fault (whole words).
     pub detail: String,
+    /// The words of the original the finding is about (`None` when the original has none).
+    pub original_span: Option<String>,
+    /// The words of the paraphrase the finding is about (`None` when it has none).
+    pub paraphrase_span: Option<String>,
+}
+
+impl Finding {
+    /// A finding with its spans.
+    pub fn new(
+        check: Check,
+        detail: impl Into<String>,
+        original_span: Option<String>,
+        paraphrase_span: Option<String>,
+    ) -> Finding {
+        Finding {
+            check,
+            detail: detail.into(),
+            original_span,
+            paraphrase_span,
+        }
+    }
 }
 
 /// The outcome for one paraphrase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// True when no check rejected the paraphrase (warnings do not count).
+    /// True when no check rejected the paraphrase.
     pub accepted: bool,
     /// Every failed check, in the order the checks ran.
     pub rejections: Vec<Finding>,
-    /// Diagnosis terms that differ: allowed (synonyms), but worth a model's look.
-    pub warnings: Vec<Finding>,
     /// Word-level ROUGE-L F1 between original and paraphrase.
     pub similarity: f64,
 }
@@ -140,23 +217,15 @@ impl Default for SafetyConfig {
             max_similarity: 0.9,
             min_length_ratio: 0.5,
             max_length_ratio: 1.8,
-            min_sentence_coverage: 0.4,
-            min_sentence_words: 3,
+            min_sentence_coverage: 0.2,
+            min_sentence_words: 5,
         }
     }
-}
-
-/// The seam for a later model-based check of diagnoses that string rules cannot judge
-/// (synonyms are allowed). Returns rejections to add, if any.
-pub trait DiagnosisVerifier {
-    /// Rejections for the diagnosis terms in `differing` (as found in the original).
-    fn verify(&self, original: &str, paraphrase: &str, differing: &[String]) -> Vec<Finding>;
 }
 
 /// Builds once and checks many pairs.
 pub struct SafetyChecker {
     config: SafetyConfig,
-    drugs: &'static DrugMatcher,
 }
 
 impl Default for SafetyChecker {
@@ -166,26 +235,14 @@ impl Default for SafetyChecker {
 }
 
 impl SafetyChecker {
-    /// A checker with these thresholds (the drug lexicon is built once per process).
+    /// A checker with these thresholds (the lexicons are compiled in: nothing to build).
     pub fn new(config: SafetyConfig) -> SafetyChecker {
-        SafetyChecker {
-            config,
-            drugs: drugs::drug_matcher(),
-        }
+        SafetyChecker { config }
     }
 
     /// The thresholds this checker applies.
     pub fn config(&self) -> &SafetyConfig {
         &self.config
-    }
-
-    /// Every drug name in `text` as (byte start, byte end, lower-case name).
-    pub fn drug_mentions(&self, text: &str) -> Vec<(usize, usize, String)> {
-        self.drugs
-            .mentions(text)
-            .into_iter()
-            .map(|m| (m.start, m.end, m.name))
-            .collect()
     }
 
     /// Checks `paraphrase` against `original`. `finish_reason` is the API's, when known.
@@ -197,25 +254,27 @@ impl SafetyChecker {
             return Verdict {
                 accepted: false,
                 rejections,
-                warnings: Vec::new(),
                 similarity: 0.0,
             };
         }
         artefacts::find_artefacts(paraphrase, &mut rejections);
 
-        let original_numbers = numbers::numbers(original);
-        let paraphrase_numbers = numbers::numbers(paraphrase);
-        numbers::compare_numbers(&original_numbers, &paraphrase_numbers, &mut rejections);
-
-        let original_drugs = self.drugs.mentions(original);
-        let paraphrase_drugs = self.drugs.mentions(paraphrase);
-        drugs::compare_drugs(
+        let before = Facts::read(original);
+        let after = Facts::read(paraphrase);
+        numbers::compare_numbers(
             original,
-            &original_drugs,
+            &before.numbers,
             paraphrase,
-            &paraphrase_drugs,
+            &after.numbers,
             &mut rejections,
         );
+        drugs::compare_drugs(&before, &after, &mut rejections);
+        concepts::compare_concepts(&before, &after, &mut rejections);
+        negation::compare_negations(&before, &after, &mut rejections);
+        laterality::compare_laterality(&before, &after, &mut rejections);
+        qualifiers::compare_qualifiers(&before, &after, &mut rejections);
+        timing::compare_timings(&before, &after, &mut rejections);
+        demographics::compare_demographics(&before, &after, &mut rejections);
 
         // One lower-cased copy of each text; every word below borrows from it. ASCII
         // lowering keeps byte offsets, so sentences line up with the original.
@@ -223,9 +282,6 @@ impl SafetyChecker {
         let paraphrase_lower = paraphrase.to_ascii_lowercase();
         let original_words = text::words(&original_lower);
         let paraphrase_words = text::words(&paraphrase_lower);
-        negation::compare_negations(&original_lower, &paraphrase_lower, &mut rejections);
-        laterality::compare_laterality(&original_words, &paraphrase_words, &mut rejections);
-
         coverage::compare_length(
             &self.config,
             &original_words,
@@ -245,36 +301,10 @@ impl SafetyChecker {
             &paraphrase_words,
             &mut rejections,
         );
-        let warnings = diagnosis::diagnosis_warnings(&original_words, &paraphrase_words);
         Verdict {
             accepted: rejections.is_empty(),
             rejections,
-            warnings,
             similarity,
         }
-    }
-
-    /// With a model-based verifier for the diagnoses the rules leave open.
-    pub fn check_with(
-        &self,
-        original: &str,
-        paraphrase: &str,
-        finish_reason: Option<&str>,
-        verifier: &dyn DiagnosisVerifier,
-    ) -> Verdict {
-        let mut verdict = self.check(original, paraphrase, finish_reason);
-        let differing: Vec<String> = verdict
-            .warnings
-            .iter()
-            .filter(|w| w.check == Check::DiagnosisDiffers)
-            .map(|w| w.detail.clone())
-            .collect();
-        if !differing.is_empty() {
-            verdict
-                .rejections
-                .extend(verifier.verify(original, paraphrase, &differing));
-            verdict.accepted = verdict.rejections.is_empty();
-        }
-        verdict
     }
 }

@@ -1,144 +1,165 @@
-//! Negation: cues, their NegEx-like scope, how often each word is said negated and
-//! asserted, and the check that no finding flips between the two.
+//! Negation per concept: which concepts a note says negated and which asserted (scopes
+//! from `scope.rs`), compared between the two notes. The concepts are the lexicon's, plus,
+//! where a scope holds none, the whole word right after a forward trigger (`no crepitus`).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use super::text::{sentences, stem, words, NEGATION_CUES, STOPWORDS};
+use super::facts::Facts;
+use super::lexicon::Kind;
+use super::text::is_stopword;
 use super::{Check, Finding};
 
-/// Words that close a negation's scope.
-const SCOPE_ENDS: &[&str] = &[
-    "but", "however", "although", "though", "except", "which", "who", "whereas", "while", "after",
-    "because", "since", "until",
+/// Words that qualify what a trigger negates, not the thing itself.
+const MODIFIERS: &[&str] = &[
+    "history",
+    "evidence",
+    "signs",
+    "sign",
+    "major",
+    "serious",
+    "significant",
+    "prior",
+    "previous",
+    "known",
+    "other",
+    "any",
+    "recent",
+    "obvious",
+    "acute",
+    "further",
+    "personal",
+    "family",
+    "current",
+    "apparent",
+    "visible",
+    "palpable",
+    "abnormal",
+    "abnormalities",
 ];
-/// Verbs that open a new predicate: once a negation has reached a word, one of these
-/// ends its scope ("denies chest pain and is on metoprolol").
-const CLAUSE_VERBS: &[&str] = &[
-    "is",
-    "was",
-    "are",
-    "were",
-    "has",
-    "have",
-    "had",
-    "takes",
-    "took",
-    "reports",
-    "reported",
-    "shows",
-    "showed",
-    "reveals",
-    "revealed",
-    "appears",
-    "presents",
-    "complains",
-    "underwent",
-    "receives",
-    "received",
-    "started",
-    "began",
-    "uses",
-    "drinks",
-    "smokes",
-    "lives",
-    "works",
-];
-/// Negatable words a negation reaches (a NegEx-like window; measured, see benches/safety.rs).
-const SCOPE_WORDS: usize = 5;
 
-/// A word that can be negated: a content word of three letters or more, or a number.
-fn negatable(word: &str) -> bool {
-    (word.len() >= 3
-        && word.chars().all(|c| c.is_alphabetic() || c == '-')
-        && !STOPWORDS.contains(&word)
-        && !NEGATION_CUES.contains(&word))
-        || word.chars().any(|c| c.is_ascii_digit())
-}
-
-/// How often each stem is said negated (first) and asserted (second).
-type Counts<'a> = (HashMap<&'a str, usize>, HashMap<&'a str, usize>);
-
-/// How often each word is said inside and outside negation scopes. A scope opens at a
-/// cue and covers the next `SCOPE_WORDS` negatable words, closing early at a clause break.
-/// `lower` is the lower-cased text.
-fn negation_counts(lower: &str) -> Counts<'_> {
-    let mut negated = HashMap::new();
-    let mut asserted = HashMap::new();
-    for clause in lower.split([',', ':', '(', ')']).flat_map(sentences) {
-        let mut scope = 0usize;
-        for token in words(clause) {
-            if NEGATION_CUES.contains(&token) || token.ends_with("n't") {
-                scope = SCOPE_WORDS;
-                continue;
-            }
-            let reached = scope < SCOPE_WORDS;
-            if SCOPE_ENDS.contains(&token) || (reached && CLAUSE_VERBS.contains(&token)) {
-                scope = 0;
-            }
-            if !negatable(token) {
-                continue;
-            }
-            let side = if scope > 0 {
-                scope -= 1;
-                &mut negated
-            } else {
-                &mut asserted
-            };
-            *side.entry(stem(token)).or_insert(0) += 1;
+/// The concepts a text states, each with whether it is said negated and asserted, and
+/// the words of a mention for each polarity: lexicon concepts by canonical name, and the
+/// first content word of a forward scope that holds no concept.
+fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
+    let mut out: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
+    let kinds = [Kind::Finding, Kind::Organism, Kind::Drug];
+    let mut covered = vec![false; facts.tokens.len()];
+    for m in facts.of_kind(kinds) {
+        let side = usize::from(!facts.is_negated(m));
+        covered[m.first..m.last].iter_mut().for_each(|c| *c = true);
+        out.entry(m.entry.canonical.to_string()).or_default()[side]
+            .get_or_insert((m.first, m.last));
+    }
+    // A forward scope without a concept: the word right after the trigger (past
+    // determiners and modifiers), when it is a content word (`no crepitus`).
+    let tokens = &facts.tokens;
+    for i in 0..tokens.len() {
+        let starts_scope = facts.negated[i] && i > 0 && facts.trigger[i - 1];
+        if !starts_scope {
+            continue;
+        }
+        let mut j = i;
+        while j < tokens.len()
+            && facts.negated[j]
+            && (MODIFIERS.contains(&tokens[j].lower.as_str())
+                || [
+                    "of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is",
+                    "was",
+                ]
+                .contains(&tokens[j].lower.as_str()))
+        {
+            j += 1;
+        }
+        if j >= tokens.len() || !facts.negated[j] || covered[j] {
+            continue;
+        }
+        let word = tokens[j].lower.as_str();
+        if word.len() >= 4 && word.chars().all(char::is_alphabetic) && !is_stopword(word) {
+            let word = singular(word);
+            out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
         }
     }
-    (negated, asserted)
-}
-
-/// Rejects a finding the original negates and the paraphrase asserts, and the reverse.
-pub(super) fn compare_negations(original: &str, paraphrase: &str, rejections: &mut Vec<Finding>) {
-    let original = negation_counts(original);
-    let paraphrase = negation_counts(paraphrase);
-    for (check, from, to, what) in [
-        (
-            Check::NegationLost,
-            &original,
-            &paraphrase,
-            "negated in the original, asserted in the paraphrase",
-        ),
-        (
-            Check::NegationAdded,
-            &paraphrase,
-            &original,
-            "asserted in the original, negated in the paraphrase",
-        ),
-    ] {
-        let mut flipped = flipped(from, to);
-        if !flipped.is_empty() {
-            rejections.push(Finding {
-                check,
-                detail: format!("{what}: {}", join(&mut flipped)),
-            });
-        }
-    }
-}
-
-/// The words `from` negates that `to` says less often negated and more often asserted:
-/// their negation was lost on the way from `from` to `to`.
-fn flipped<'a>(from: &Counts<'a>, to: &Counts<'_>) -> Vec<&'a str> {
-    let count = |map: &HashMap<&str, usize>, w: &str| map.get(w).copied().unwrap_or(0);
-    let ((from_negated, from_asserted), (to_negated, to_asserted)) = (from, to);
-    from_negated
+    // Words found negated also count where the text says them asserted.
+    let words: Vec<String> = out
         .keys()
-        .copied()
-        .filter(|w| {
-            count(to_negated, w) < count(from_negated, w)
-                && count(to_asserted, w) > count(from_asserted, w)
-        })
-        .collect()
+        .filter_map(|k| k.strip_prefix("word:").map(str::to_string))
+        .collect();
+    for word in words {
+        if let Some(t) =
+            (0..tokens.len()).find(|&t| !facts.negated[t] && singular(&tokens[t].lower) == word)
+        {
+            out.entry(format!("word:{word}")).or_default()[1].get_or_insert((t, t + 1));
+        }
+    }
+    out
 }
 
-/// Sorted, in backticks (hash maps have no order of their own).
-fn join(words: &mut [&str]) -> String {
-    words.sort_unstable();
-    words
-        .iter()
-        .map(|w| format!("`{w}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+fn singular(word: &str) -> &str {
+    match word.strip_suffix('s') {
+        Some(stem) if stem.len() >= 3 && !word.ends_with("ss") && !word.ends_with("us") => stem,
+        _ => word,
+    }
+}
+
+/// Rejects a concept the original only negates and the paraphrase asserts, and the reverse.
+/// A word concept (no lexicon entry) is compared only where both texts hold the word.
+pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let original = polarities(before);
+    let mut paraphrase = polarities(after);
+    // Word concepts found negated in one text: look for their polarity in the other.
+    for (key, sides) in &original {
+        if let Some(word) = key.strip_prefix("word:") {
+            if !paraphrase.contains_key(key) && after.has_word(word) {
+                let t = (0..after.tokens.len())
+                    .find(|&t| singular(&after.tokens[t].lower) == word)
+                    .unwrap_or(0);
+                let side = usize::from(!after.negated[t]);
+                paraphrase.entry(key.clone()).or_default()[side] = Some((t, t + 1));
+            }
+        }
+        let _ = sides;
+    }
+    let mut extra: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
+    for key in paraphrase.keys() {
+        if let Some(word) = key.strip_prefix("word:") {
+            if !original.contains_key(key) && before.has_word(word) {
+                let t = (0..before.tokens.len())
+                    .find(|&t| singular(&before.tokens[t].lower) == word)
+                    .unwrap_or(0);
+                let side = usize::from(!before.negated[t]);
+                extra.entry(key.clone()).or_default()[side] = Some((t, t + 1));
+            }
+        }
+    }
+    let mut original = original;
+    original.extend(extra);
+    for (key, [o_neg, o_pos]) in &original {
+        let Some([p_neg, p_pos]) = paraphrase.get(key) else {
+            continue;
+        };
+        let name = key.strip_prefix("word:").unwrap_or(key);
+        let flip = match (o_neg, o_pos, p_neg, p_pos) {
+            (Some(o), None, _, Some(p)) if p_neg.is_none() || !key.starts_with("word:") => Some((
+                Check::NegationLost,
+                *o,
+                *p,
+                "negated in the original, asserted in the paraphrase",
+            )),
+            (None, Some(o), Some(p), _) => Some((
+                Check::NegationAdded,
+                *o,
+                *p,
+                "asserted in the original, negated in the paraphrase",
+            )),
+            _ => None,
+        };
+        if let Some((check, o, p, what)) = flip {
+            rejections.push(Finding::new(
+                check,
+                format!("`{name}` is {what}"),
+                Some(before.token_span(o.0, o.1)),
+                Some(after.token_span(p.0, p.1)),
+            ));
+        }
+    }
 }

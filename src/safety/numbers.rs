@@ -1,8 +1,9 @@
 //! Numbers and their units: digits, decimals, ratios and number words read with the unit
 //! after them, and the check that the paraphrase keeps every value with its units.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
+use super::text::whole_words;
 use super::{Check, Finding};
 
 /// A number in a note: its canonical value and the unit right after it, if any.
@@ -10,8 +11,9 @@ use super::{Check, Finding};
 pub(super) struct NumberMention {
     pub(super) value: String,
     pub(super) unit: Option<&'static str>,
-    /// The text as written, for messages.
-    shown: String,
+    /// Where it stands in the text (bytes), unit included.
+    pub(super) start: usize,
+    pub(super) end: usize,
 }
 
 /// Unit spellings (lower case, longest first within a prefix) → canonical unit.
@@ -103,6 +105,9 @@ const UNITS: &[(&str, &str)] = &[
     ("ft", "ft"),
     ("meters", "m"),
     ("years", "year"),
+    ("y/o", "year"),
+    ("y.o.", "year"),
+    ("yo", "year"),
     ("year", "year"),
     ("yrs", "year"),
     ("yr", "year"),
@@ -178,7 +183,8 @@ fn canonical_number(text: &str) -> String {
     }
 }
 
-/// The unit right after position `at` in `lower` (skipping spaces and one hyphen).
+/// The unit right after position `at` in `lower` (skipping spaces and one hyphen), a bare
+/// `C` or `F` included.
 fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
     let rest = &lower[at..];
     let trimmed = rest.trim_start_matches([' ', '-']);
@@ -186,15 +192,26 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
     if skipped > 2 {
         return (None, at);
     }
+    let boundary = |after: &str| {
+        after
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
     for (spelling, canonical) in UNITS {
         if let Some(after) = trimmed.strip_prefix(spelling) {
-            let boundary = after
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_ascii_alphanumeric());
             // A unit that is a single letter must not be the start of a word.
-            if boundary {
+            if boundary(after) {
                 return (Some(canonical), at + skipped + spelling.len());
+            }
+        }
+    }
+    // `38.5 C (101.3 F)`: the letters are units after a number (issue 8: `(39 C)` →
+    // `(39 F)` must not pass as a bare number), as `°C`/`°F` are.
+    for (letter, canonical) in [("c", "°C"), ("f", "°F")] {
+        if let Some(after) = trimmed.strip_prefix(letter) {
+            if boundary(after) && !after.starts_with(['\'', '.']) {
+                return (Some(canonical), at + skipped + 1);
             }
         }
     }
@@ -202,10 +219,10 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
 }
 
 /// Every number in a text, with its unit: digits (decimals, thousands, ratios such as
-/// `102/73`, `X over Y`) and number words. Digits glued after letters (`B12`, `HbA1c`)
-/// are names, not numbers.
+/// `102/73`, `X over Y`) and number words. `type 2` is part of a name, not a number.
+/// Digits glued after letters (`B12`, `HbA1c`) are names, not numbers.
 pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
-    // ASCII lowering keeps byte offsets, so `shown` slices the original text.
+    // ASCII lowering keeps byte offsets, so spans index the original text.
     let lower = text.to_ascii_lowercase();
     let bytes = lower.as_bytes();
     let mut found = Vec::new();
@@ -215,6 +232,10 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
         let starts_number = (c.is_ascii_digit()
             || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)))
             && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'.');
+        if starts_number && lower[..i].trim_end().ends_with("type") {
+            i = scan_number(bytes, i);
+            continue;
+        }
         if starts_number {
             let start = i;
             i = scan_number(bytes, i);
@@ -236,7 +257,8 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
             found.push(NumberMention {
                 value,
                 unit,
-                shown: text.get(start..end).unwrap_or_default().trim().to_string(),
+                start,
+                end: end.max(i),
             });
             i = end.max(i);
             continue;
@@ -247,15 +269,22 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
                 .position(|b| !b.is_ascii_alphabetic())
                 .map_or(bytes.len(), |p| i + p);
             let word = &lower[i..end];
-            if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word) {
+            let digits = NUMBER_WORDS
+                .iter()
+                .find(|(w, _)| *w == word)
+                .map(|(_, d)| *d);
+            if let Some(digits) = digits {
                 let (unit, unit_end) = unit_after(&lower, end);
-                found.push(NumberMention {
-                    value: (*digits).to_string(),
-                    unit,
-                    shown: text.get(i..unit_end).unwrap_or_default().trim().to_string(),
-                });
-                i = unit_end.max(end);
-                continue;
+                {
+                    found.push(NumberMention {
+                        value: digits.to_string(),
+                        unit,
+                        start: i,
+                        end: unit_end.max(end),
+                    });
+                    i = unit_end.max(end);
+                    continue;
+                }
             }
             i = end;
             continue;
@@ -289,90 +318,102 @@ fn scan_number(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Rejects a value the paraphrase drops, writes fewer times or adds, and a unit it
-/// drops or changes.
+/// Rejects a value the paraphrase drops or adds and a unit it changes. Values are compared
+/// as sets (a passage said twice and paraphrased once drops nothing); a value written
+/// without a unit on either side matches it with any unit.
 pub(super) fn compare_numbers(
-    original: &[NumberMention],
-    paraphrase: &[NumberMention],
+    original: &str,
+    original_numbers: &[NumberMention],
+    paraphrase: &str,
+    paraphrase_numbers: &[NumberMention],
     rejections: &mut Vec<Finding>,
 ) {
-    /// Per value: how often it is written, with which units (and how often), and how
-    /// it was first written.
-    #[derive(Default)]
-    struct Seen {
-        count: usize,
-        units: BTreeMap<Option<&'static str>, usize>,
-        shown: String,
-    }
-    let tally = |mentions: &[NumberMention]| {
-        let mut map: BTreeMap<String, Seen> = BTreeMap::new();
-        for m in mentions {
-            let seen = map.entry(m.value.clone()).or_default();
-            if seen.count == 0 {
-                seen.shown.clone_from(&m.shown);
-            }
-            seen.count += 1;
-            *seen.units.entry(m.unit).or_insert(0) += 1;
-        }
-        map
+    let shown = |text: &str, m: &NumberMention| whole_words(text, m.start, m.end).to_string();
+    let with_value = |mentions: &'_ [NumberMention], value: &str| -> Vec<NumberMention> {
+        mentions
+            .iter()
+            .filter(|m| m.value == value)
+            .cloned()
+            .collect()
     };
-    let before = tally(original);
-    let after = tally(paraphrase);
-    for (value, seen) in &before {
-        let Some(found) = after.get(value) else {
-            rejections.push(Finding {
-                check: Check::NumberDropped,
-                detail: format!("`{}` is not in the paraphrase", seen.shown),
-            });
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    for m in original_numbers {
+        if !reported.insert(format!("{}|{:?}", m.value, m.unit)) {
             continue;
-        };
-        if found.count < seen.count {
-            rejections.push(Finding {
-                check: Check::NumberDropped,
-                detail: format!(
-                    "`{value}` is written {} times in the original, {} in the paraphrase",
-                    seen.count, found.count
+        }
+        let same = with_value(paraphrase_numbers, &m.value);
+        // "one week" is as often "a week": a lone 1 is not compared.
+        if same.is_empty() {
+            if m.value == "1" {
+                continue;
+            }
+            let text = shown(original, m);
+            rejections.push(Finding::new(
+                Check::NumberDropped,
+                format!("`{text}` is not in the paraphrase"),
+                Some(text),
+                None,
+            ));
+            continue;
+        }
+        let Some(unit) = m.unit else { continue };
+        let exact = same.iter().any(|p| p.unit == Some(unit));
+        // A bare number with the value may stand for it, unless the value now carries a
+        // unit the original never gives it (`1-hour` became `1-day`).
+        let moved = same.iter().find(|p| {
+            p.unit.is_some_and(|u| {
+                u != unit
+                    && !original_numbers
+                        .iter()
+                        .any(|o| o.value == m.value && o.unit == Some(u))
+            })
+        });
+        let kept = exact || (moved.is_none() && same.iter().any(|p| p.unit.is_none()));
+        if !kept {
+            let other = moved.unwrap_or(&same[0]);
+            rejections.push(Finding::new(
+                Check::UnitChanged,
+                format!(
+                    "`{}`: {unit} became {}",
+                    shown(original, m),
+                    other.unit.unwrap_or_default()
                 ),
-            });
-        }
-        // Every unit the original puts after the value must follow it in the paraphrase,
-        // and the paraphrase must put no other unit after it.
-        for (unit, times) in seen.units.iter().filter(|(u, _)| u.is_some()) {
-            let kept = found.units.get(unit).copied().unwrap_or(0);
-            if kept < *times {
-                let instead = found
-                    .units
-                    .keys()
-                    .flatten()
-                    .find(|u| !seen.units.contains_key(&Some(**u)));
-                let unit = unit.unwrap_or_default();
-                rejections.push(Finding {
-                    check: Check::UnitChanged,
-                    detail: match instead {
-                        Some(other) => format!("`{}`: {unit} became {other}", seen.shown),
-                        None => format!("`{}`: the unit {unit} is gone", seen.shown),
-                    },
-                });
-            }
-        }
-        for unit in found.units.keys().flatten() {
-            if !seen.units.contains_key(&Some(*unit)) && seen.units.keys().any(Option::is_some) {
-                rejections.push(Finding {
-                    check: Check::UnitChanged,
-                    detail: format!(
-                        "`{value} {unit}` is not in the original (it has `{}`)",
-                        seen.shown
-                    ),
-                });
-            }
+                Some(shown(original, m)),
+                Some(shown(paraphrase, other)),
+            ));
         }
     }
-    for (value, seen) in &after {
-        if !before.contains_key(value) {
-            rejections.push(Finding {
-                check: Check::NumberAdded,
-                detail: format!("`{}` is not in the original", seen.shown),
-            });
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    for p in paraphrase_numbers {
+        if !reported.insert(format!("{}|{:?}", p.value, p.unit)) {
+            continue;
+        }
+        let same = with_value(original_numbers, &p.value);
+        if same.is_empty() {
+            if p.value == "1" {
+                continue;
+            }
+            let text = shown(paraphrase, p);
+            rejections.push(Finding::new(
+                Check::NumberAdded,
+                format!("`{text}` is not in the original"),
+                None,
+                Some(text),
+            ));
+            continue;
+        }
+        let Some(unit) = p.unit else { continue };
+        let known = same
+            .iter()
+            .any(|o| o.unit == Some(unit) || o.unit.is_none());
+        // A unit the original has for the value elsewhere was already reported above.
+        if !known && !same.iter().any(|o| o.unit.is_some()) {
+            rejections.push(Finding::new(
+                Check::UnitChanged,
+                format!("`{}` has a unit the original lacks", shown(paraphrase, p)),
+                Some(shown(original, &same[0])),
+                Some(shown(paraphrase, p)),
+            ));
         }
     }
 }
@@ -383,7 +424,7 @@ mod tests {
 
     #[test]
     fn numbers_and_units_are_read_with_their_spellings() {
-        let found = numbers("BP 102/73 mm Hg, pulse 106/min, T 38.90°C, Na 135 mEq/L, 1,500 mL, two weeks, a 24-year-old, vitamin B12, .5 mg");
+        let found = numbers("BP 102/73 mm Hg, pulse 106/min, T 38.90°C, Na 135 mEq/L, 1,500 mL, two weeks, a 24-year-old, vitamin B12, .5 mg, 102.2 F (39 C), 14 y/o, type 2 diabetes");
         let pairs: Vec<(String, Option<&str>)> =
             found.into_iter().map(|n| (n.value, n.unit)).collect();
         assert_eq!(
@@ -397,6 +438,9 @@ mod tests {
                 ("2".into(), Some("week")),
                 ("24".into(), Some("year")),
                 ("0.5".into(), Some("mg")),
+                ("102.2".into(), Some("°F")),
+                ("39".into(), Some("°C")),
+                ("14".into(), Some("year")),
             ]
         );
     }

@@ -99,32 +99,160 @@ fn copies_and_truncations_are_rejected() {
 
 #[test]
 fn dropped_sentences_without_numbers_are_caught_by_content() {
-    let verdict = rejected(&GOOD.replace("She reports no prior major medical illness. ", ""));
+    // With the stricter thresholds of v1 (the defaults are looser since the fact checks
+    // catch dropped facts, issue 8).
+    let strict = SafetyChecker::new(SafetyConfig {
+        min_sentence_coverage: 0.4,
+        min_sentence_words: 3,
+        ..SafetyConfig::default()
+    });
+    let paraphrase = GOOD.replace("She reports no prior major medical illness. ", "");
+    let verdict = strict.check(NOTE, &paraphrase, Some("stop"));
     assert_rejected_by(&verdict, Check::ContentDropped);
 }
 
 #[test]
-fn diagnoses_that_differ_are_warnings_with_a_seam_for_a_model() {
-    struct Strict;
-    impl DiagnosisVerifier for Strict {
-        fn verify(&self, _: &str, _: &str, differing: &[String]) -> Vec<Finding> {
-            differing
-                .iter()
-                .map(|d| Finding {
-                    check: Check::DiagnosisDiffers,
-                    detail: d.clone(),
-                })
-                .collect()
-        }
-    }
-    let original = "Suspected of Huntington disease. Mild gastritis.";
-    let paraphrase = "Huntington chorea is suspected. Mild gastritis noted.";
-    let verdict = checker().check(original, paraphrase, None);
-    assert_eq!(verdict.warnings.len(), 1, "{:#?}", verdict.warnings);
-    assert_eq!(verdict.warnings[0].detail, "huntington disease");
-    assert!(
-        !checker()
-            .check_with(original, paraphrase, None, &Strict)
-            .accepted
+fn issue_8_false_rejections_pass() {
+    let original = "Her pulse is 100/min and blood pressure is 120/80 mm Hg. She received intravenous fluids. Examination shows bilateral conjunctival injection. She has a heart attack history. Urinalysis:\nNitrites Negative\nBacteria Negative\nProtein 2+";
+    let paraphrase = "BP 120/80 mm Hg with a heart rate of 100/min. IV fluids were given. Exam reveals conjunctival injection in both eyes. She has a history of myocardial infarction. Urinalysis: Nitrites Negative Bacteria Negative Protein 2+";
+    let verdict = checker().check(original, paraphrase, Some("stop"));
+    let facts: Vec<&Finding> = verdict
+        .rejections
+        .iter()
+        .filter(|f| f.check.is_fact())
+        .collect();
+    assert!(facts.is_empty(), "{facts:#?}");
+}
+
+#[test]
+fn issue_8_misses_are_caught_with_spans() {
+    let check = |original: &str, paraphrase: &str, expected: Check| {
+        let verdict = checker().check(original, paraphrase, Some("stop"));
+        let finding = verdict.rejections.iter().find(|f| f.check == expected);
+        assert!(finding.is_some(), "{expected}: {:#?}", verdict.rejections);
+        let finding = finding.unwrap();
+        assert!(finding.original_span.is_some() || finding.paraphrase_span.is_some());
+    };
+    check(
+        "Fever of 102.2 F (39 C).",
+        "Fever of 102.2 F (39 F).",
+        Check::UnitChanged,
     );
+    check(
+        "He takes warfarin 2.5 mg orally daily.",
+        "He takes warfarin 2.5 mg orally twice daily.",
+        Check::DoseRouteFrequency,
+    );
+    check(
+        "He takes warfarin 2.5 mg orally daily.",
+        "He takes warfarin 2.5 mg intravenously daily.",
+        Check::DoseRouteFrequency,
+    );
+    check(
+        "Norovirus is suspected.",
+        "Rotavirus is suspected.",
+        Check::OrganismDropped,
+    );
+    check(
+        "Suspected of asthma.",
+        "Suspected of croup.",
+        Check::FindingDropped,
+    );
+    check(
+        "A 30-year-old woman with a cough.",
+        "A 30-year-old man with a cough.",
+        Check::Demographic,
+    );
+    check(
+        "She has mild chest pain.",
+        "She has severe chest pain.",
+        Check::Severity,
+    );
+    check(
+        "She denies chest pain.",
+        "She reports mild chest pain.",
+        Check::NegationLost,
+    );
+    check(
+        "There is no crepitus.",
+        "There is crepitus.",
+        Check::NegationLost,
+    );
+    check(
+        "Swelling of the left knee.",
+        "Swelling of the right knee.",
+        Check::Laterality,
+    );
+}
+
+#[test]
+fn a_swapped_procedure_is_rejected_and_its_synonyms_pass() {
+    let note = "He was admitted. A CT scan of the abdomen is scheduled.";
+    let swapped = checker().check(
+        note,
+        "The patient was admitted, and a diagnostic laparoscopy is planned.",
+        Some("stop"),
+    );
+    assert_rejected_by(&swapped, Check::ProcedureDropped);
+    assert_rejected_by(&swapped, Check::ProcedureAdded);
+    let synonym = checker().check(
+        note,
+        "Following admission, abdominal computed tomography has been scheduled for him.",
+        Some("stop"),
+    );
+    assert!(
+        !synonym.rejected_by(Check::ProcedureDropped)
+            && !synonym.rejected_by(Check::ProcedureAdded),
+        "{:#?}",
+        synonym.rejections
+    );
+}
+
+#[test]
+fn a_side_swapped_where_the_note_names_both_sides_is_rejected() {
+    let note = "Her right eye is red. Drops are given in the left eye. The right eye is painful.";
+    let swapped = checker().check(
+        note,
+        "The right eye looks red. She gets drops in the right eye, and the right eye hurts.",
+        Some("stop"),
+    );
+    assert_rejected_by(&swapped, Check::Laterality);
+    let merged = checker().check(
+        note,
+        "Drops go into her left eye; her right eye is red and sore.",
+        Some("stop"),
+    );
+    assert!(
+        !merged.rejected_by(Check::Laterality),
+        "{:#?}",
+        merged.rejections
+    );
+}
+
+#[test]
+fn a_unit_moved_beside_a_bare_number_of_the_same_value_is_rejected() {
+    let note = "She has had a 1-hour history of headache. She is G1P0.";
+    let verdict = checker().check(
+        note,
+        "A 1-day history of headache in a G1P0 woman.",
+        Some("stop"),
+    );
+    assert_rejected_by(&verdict, Check::UnitChanged);
+}
+
+#[test]
+fn size_and_frequency_qualifiers_are_compared() {
+    let note = "Examination shows large purpura. He has occasional headaches.";
+    let smaller = checker().check(
+        note,
+        "Small purpura are seen; headaches occur occasionally.",
+        Some("stop"),
+    );
+    assert_rejected_by(&smaller, Check::Severity);
+    let oftener = checker().check(
+        note,
+        "Large purpura are seen; he has frequent headaches.",
+        Some("stop"),
+    );
+    assert_rejected_by(&oftener, Check::Temporal);
 }

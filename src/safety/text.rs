@@ -1,5 +1,10 @@
 //! Text utilities every check shares: words, sentences, stopwords, content words and a
-//! light stem, all borrowing from a lower-cased copy of the text.
+//! light stem, all borrowing from a lower-cased copy of the text; and the tokens with
+//! their places that the fact tables are read from.
+
+use std::sync::OnceLock;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
 /// lower-cased text, borrowed from it.
@@ -144,12 +149,53 @@ pub(super) const NEGATION_CUES: &[&str] = &[
     "absent", "absence", "free", "none", "cannot", "nothing",
 ];
 
-/// A word of four letters or more that is neither a stopword nor a negation cue.
+/// Vital-sign and lab-report words a paraphrase may abbreviate or leave out (`BP`,
+/// `HR`, "vitals normal"): not counted as content by the coverage check (issue 8).
+const REPORT_WORDS: &[&str] = &[
+    "temperature",
+    "pulse",
+    "blood",
+    "pressure",
+    "respirations",
+    "respiratory",
+    "rate",
+    "oxygen",
+    "saturation",
+    "room",
+    "vital",
+    "signs",
+    "limits",
+    "normal",
+    "within",
+    "laboratory",
+    "studies",
+    "show",
+    "count",
+    "concentration",
+    "serum",
+    "heart",
+];
+
+/// A word of four letters or more that is neither a stopword, a negation cue nor a
+/// vital-sign or lab-report word.
 pub(super) fn is_content_word(word: &str) -> bool {
-    word.len() >= 4
-        && word.chars().any(char::is_alphabetic)
-        && !STOPWORDS.contains(&word)
-        && !NEGATION_CUES.contains(&word)
+    static NOT_CONTENT: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    let not_content = NOT_CONTENT.get_or_init(|| {
+        STOPWORDS
+            .iter()
+            .chain(NEGATION_CUES)
+            .chain(REPORT_WORDS)
+            .copied()
+            .collect()
+    });
+    word.len() >= 4 && word.chars().any(char::is_alphabetic) && !not_content.contains(word)
+}
+
+/// Whether `word` is a stopword (a hash-set test: this runs for every token).
+pub(super) fn is_stopword(word: &str) -> bool {
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+        .contains(word)
 }
 
 /// A light stem so `lesions`/`lesion`, `treated`/`treat` meet.
@@ -162,4 +208,194 @@ pub(super) fn stem(word: &str) -> &str {
         }
     }
     word
+}
+
+/// What separates a token from the one before it: nothing but spaces, a comma, a clause
+/// break (`:`, `;`, brackets, a dash) or a sentence end (`.`, `!`, `?`, a line break).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Gap {
+    Space,
+    /// A `/` or a `.` after a one-letter word (`n/v`, `E. coli`): still one phrase.
+    Joiner,
+    Comma,
+    Clause,
+    Sentence,
+}
+
+/// A word of the text: where it stands (bytes) and its lower-case form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Token {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// Lower case, curly apostrophes made straight.
+    pub(super) lower: String,
+    /// What separates it from the token before.
+    pub(super) gap: Gap,
+    /// The sentence it belongs to (counting from 0).
+    pub(super) sentence: usize,
+}
+
+/// Whether `c` may stand inside a word between two letters or digits.
+fn inner_joiner(c: char) -> bool {
+    matches!(c, '-' | '\'' | '\u{2019}')
+}
+
+/// The words of `text` with their places: runs of letters and digits, with inner `-` and
+/// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
+pub(super) fn tokens(text: &str) -> Vec<Token> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out: Vec<Token> = Vec::new();
+    let mut sentence = 0usize;
+    let mut i = 0;
+    let mut gap_start = 0;
+    while i < chars.len() {
+        let (start, c) = chars[i];
+        if !c.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < chars.len() {
+            let c = chars[j].1;
+            let next_is_alnum = chars.get(j + 1).is_some_and(|n| n.1.is_alphanumeric());
+            let decimal = c == '.'
+                && chars[j - 1].1.is_ascii_digit()
+                && chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit());
+            if c.is_alphanumeric() || ((inner_joiner(c) || decimal) && next_is_alnum) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let end = chars.get(j).map_or(text.len(), |n| n.0);
+        let between = &text[gap_start..start];
+        let previous_single = out.last().is_some_and(|t| t.end - t.start == 1);
+        let gap = classify_gap(between, previous_single);
+        if gap == Gap::Sentence && !out.is_empty() {
+            sentence += 1;
+        }
+        let word = &text[start..end];
+        let lower = if word.is_ascii() {
+            word.to_ascii_lowercase()
+        } else {
+            word.to_lowercase().replace('\u{2019}', "'")
+        };
+        out.push(Token {
+            start,
+            end,
+            lower,
+            gap,
+            sentence,
+        });
+        gap_start = end;
+        i = j;
+    }
+    out
+}
+
+fn classify_gap(between: &str, previous_single: bool) -> Gap {
+    let mut gap = Gap::Space;
+    for c in between.chars() {
+        let this = match c {
+            '.' if previous_single && between.trim() == "." => Gap::Joiner,
+            '.' | '!' | '?' | '\n' => Gap::Sentence,
+            ';' | ':' | '(' | ')' | '[' | ']' | '>' | '\u{2014}' | '\u{2013}' => Gap::Clause,
+            '-' if between.trim() == "-" && between.len() > 1 => Gap::Clause,
+            ',' => Gap::Comma,
+            '/' => Gap::Joiner,
+            _ => Gap::Space,
+        };
+        gap = gap.max(this);
+    }
+    gap
+}
+
+/// Whole words around a byte range: `text[start..end]` widened to word boundaries.
+pub(super) fn whole_words(text: &str, start: usize, end: usize) -> &str {
+    let is_word = |c: char| c.is_alphanumeric();
+    let mut s = start.min(text.len());
+    while s > 0 && !text.is_char_boundary(s) {
+        s -= 1;
+    }
+    while s > 0 && text[..s].chars().next_back().is_some_and(is_word) {
+        s -= text[..s].chars().next_back().map_or(1, char::len_utf8);
+    }
+    let mut e = end.min(text.len()).max(s);
+    while e < text.len() && !text.is_char_boundary(e) {
+        e += 1;
+    }
+    while e < text.len() && text[e..].chars().next().is_some_and(is_word) {
+        e += text[e..].chars().next().map_or(1, char::len_utf8);
+    }
+    text[s..e].trim()
+}
+
+/// A list of phrases (lower-case words joined by one space) indexed by first word, so
+/// a token is tested only against the phrases that start with it, in list order.
+pub(super) struct PhraseTable {
+    by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>>,
+}
+
+impl PhraseTable {
+    /// Indexes `phrases`; a match reports the phrase's place in the list.
+    pub(super) fn new(phrases: impl IntoIterator<Item = &'static str>) -> PhraseTable {
+        let mut by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>> =
+            FxHashMap::default();
+        for (index, phrase) in phrases.into_iter().enumerate() {
+            let words: Vec<&'static str> = phrase.split(' ').collect();
+            by_first.entry(words[0]).or_default().push((index, words));
+        }
+        PhraseTable { by_first }
+    }
+
+    /// The first phrase (in list order) whose words are `tokens[at..]`, as its place in
+    /// the list and its length in tokens. With `within` set, the tokens after the first
+    /// must be separated by nothing more than that gap; `not` also matches a `-n't` word.
+    pub(super) fn at(
+        &self,
+        tokens: &[Token],
+        at: usize,
+        within: Option<Gap>,
+    ) -> Option<(usize, usize)> {
+        let first = tokens.get(at)?.lower.as_str();
+        let direct = self.by_first.get(first);
+        let contracted = if first.ends_with("n't") {
+            self.by_first.get("not")
+        } else {
+            None
+        };
+        let mut best: Option<(usize, usize)> = None;
+        for (index, words) in direct.into_iter().chain(contracted).flatten() {
+            if best.is_some_and(|(b, _)| b < *index) {
+                continue;
+            }
+            let fits = at + words.len() <= tokens.len()
+                && words
+                    .iter()
+                    .zip(&tokens[at..])
+                    .enumerate()
+                    .all(|(n, (word, token))| {
+                        (n == 0 || within.is_none_or(|w| token.gap <= w))
+                            && (token.lower == *word
+                                || (*word == "not" && token.lower.ends_with("n't")))
+                    });
+            if fits {
+                best = Some((*index, words.len()));
+            }
+        }
+        best
+    }
+}
+
+/// A table's spellings (the first field of each row) → the row's place, for a hash
+/// lookup per token instead of a scan of the table. The first row with a spelling wins.
+pub(super) fn spelling_index<T>(
+    table: &'static [T],
+    spelling: impl Fn(&'static T) -> &'static str,
+) -> FxHashMap<&'static str, usize> {
+    let mut index = FxHashMap::default();
+    for (place, row) in table.iter().enumerate() {
+        index.entry(spelling(row)).or_insert(place);
+    }
+    index
 }

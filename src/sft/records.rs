@@ -54,6 +54,10 @@ pub struct GenerationStats {
     pub reasoning_failed: u64,
     pub total_examples: u64,
     pub label_counts: BTreeMap<String, u64>,
+    /// Rejected paraphrases per safety check that failed (a paraphrase failing several
+    /// checks counts once for each).
+    #[serde(default)]
+    pub rejections_by_check: BTreeMap<String, u64>,
 }
 
 fn token_metadata(resolved: &Resolved, generation_type: &str) -> Value {
@@ -84,6 +88,19 @@ pub fn pair_records(
 ) -> Option<(SftRecord, SftRecord)> {
     let (reasoning_on, fallback) = options;
     stats.total_pairs_processed += 1;
+    if let Some(rejected) = paraphrase.filter(|r| r.outcome == Outcome::Rejected) {
+        let checks: std::collections::BTreeSet<&str> = rejected
+            .rejections
+            .iter()
+            .map(|f| f.check.as_str())
+            .collect();
+        for check in checks {
+            *stats
+                .rejections_by_check
+                .entry(check.to_string())
+                .or_default() += 1;
+        }
+    }
     let correct_record = match paraphrase {
         Some(resolved) if resolved.outcome == Outcome::Kept => {
             stats.correct_paraphrases_generated += 1;
@@ -204,10 +221,12 @@ mod tests {
             } else {
                 vec!["near_copy: x".into()]
             },
+            rejections: Vec::new(),
             retryable: true,
             text: Some(format!("{id} paraphrase")),
             reasoning: (kind == RequestKind::Reasoning && outcome == Outcome::Kept)
                 .then(|| json!({"why_wrong": "because"})),
+            original: None,
             usage: Usage::default(),
             model: Some("gpt-4o".into()),
         }

@@ -68,3 +68,51 @@ fn a_missing_file_is_a_clear_error() {
     ]);
     test.expect(2).stderr_has("cannot read `nope.txt`");
 }
+
+#[test]
+fn a_batch_gives_one_verdict_line_per_pair() {
+    let line = |id: &str, paraphrase: &str| {
+        serde_json::json!({"id": id, "original": NOTE, "paraphrase": paraphrase, "finish_reason": "stop"})
+            .to_string()
+    };
+    let test = Test::new();
+    test.write(
+        "pairs.jsonl",
+        format!(
+            "{}\n\n{}\n",
+            line(
+                "kept",
+                "Left ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male denies chest pain and is on metoprolol 50 mg by mouth twice a day."
+            ),
+            line(
+                "dose",
+                "Left ankle edema is seen on examination. BP 150/90 mmHg. This 58-year-old male denies chest pain and is on metoprolol 500 mg by mouth twice a day."
+            )
+        ),
+    );
+    let done = test
+        .args(["check", "--batch", "pairs.jsonl", "--json"])
+        .expect(1);
+    let lines: Vec<serde_json::Value> = done
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "kept");
+    assert_eq!(lines[0]["accepted"], true);
+    assert_eq!(lines[1]["id"], "dose");
+    assert_eq!(lines[1]["accepted"], false);
+}
+
+#[test]
+fn a_bad_batch_line_names_file_line_and_field() {
+    let test = Test::new();
+    test.write(
+        "pairs.jsonl",
+        "{\"id\": 1, \"original\": \"a\", \"paraphrase\": \"b\"}\n{\"id\": 2, \"original\": \"a\"}\n",
+    );
+    test.args(["check", "--batch", "pairs.jsonl"])
+        .expect(2)
+        .stderr_has("pairs.jsonl:2: field `paraphrase` is missing or not a string");
+}

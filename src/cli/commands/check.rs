@@ -1,14 +1,17 @@
-//! `safesft check`: one paraphrase against its original note, with the verdict.
+//! `safesft check`: one paraphrase against its original note, with the verdict; or, with
+//! `--batch`, every pair of a JSON Lines file, one verdict line each.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 
 use crate::cli::args::CheckArgs;
 use crate::cli::output::{stdout_json, stdout_text};
 use crate::cli::ExitStatus;
 use crate::report;
-use crate::safety::{SafetyChecker, SafetyConfig};
+use crate::safety::{parse_batch, SafetyChecker, SafetyConfig, Verdict};
 
 pub(super) fn check(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     if !(0.0..=1.0).contains(&args.max_similarity) {
@@ -17,21 +20,76 @@ pub(super) fn check(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let read = |path: &Path| {
         std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
     };
-    let original = read(&args.original)?;
-    let paraphrase = read(&args.paraphrase)?;
     let checker = SafetyChecker::new(SafetyConfig {
         max_similarity: args.max_similarity,
         ..SafetyConfig::default()
     });
+    if let Some(batch) = &args.batch {
+        return check_batch(&checker, &read(batch)?, batch, args.json);
+    }
+    let (Some(original), Some(paraphrase)) = (&args.original, &args.paraphrase) else {
+        bail!("`--original` and `--paraphrase` are needed without `--batch`");
+    };
+    let original = read(original)?;
+    let paraphrase = read(paraphrase)?;
     let verdict = checker.check(&original, &paraphrase, args.finish_reason.as_deref());
     if args.json {
         stdout_json(&verdict)?;
     } else {
         stdout_text(&report::verdict_text(&verdict))?;
     }
-    Ok(if verdict.accepted {
+    Ok(exit_status(verdict.accepted))
+}
+
+/// One verdict line per pair, in file order: `{id, …verdict}` with `--json`, else
+/// `id<TAB>accepted` or `id<TAB>rejected<TAB>check: detail; …`.
+fn check_batch(
+    checker: &SafetyChecker,
+    text: &str,
+    path: &Path,
+    json: bool,
+) -> anyhow::Result<ExitStatus> {
+    let pairs = parse_batch(&path.display().to_string(), text)?;
+    let verdicts: Vec<Verdict> = pairs
+        .par_iter()
+        .map(|p| checker.check(&p.original, &p.paraphrase, p.finish_reason.as_deref()))
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (pair, verdict) in pairs.iter().zip(&verdicts) {
+        if json {
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                id: &'a str,
+                #[serde(flatten)]
+                verdict: &'a Verdict,
+            }
+            serde_json::to_writer(
+                &mut out,
+                &Line {
+                    id: &pair.id,
+                    verdict,
+                },
+            )?;
+            writeln!(out)?;
+        } else if verdict.accepted {
+            writeln!(out, "{}\taccepted", pair.id)?;
+        } else {
+            let reasons: Vec<String> = verdict
+                .rejections
+                .iter()
+                .map(|f| format!("{}: {}", f.check, f.detail.replace(['\n', '\t'], " ")))
+                .collect();
+            writeln!(out, "{}\trejected\t{}", pair.id, reasons.join("; "))?;
+        }
+    }
+    out.flush()?;
+    Ok(exit_status(verdicts.iter().all(|v| v.accepted)))
+}
+
+fn exit_status(accepted: bool) -> ExitStatus {
+    if accepted {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
-    })
+    }
 }

@@ -1,0 +1,187 @@
+//! Turns the lexicon TSVs of `configs/lexicons/` into two open-addressing hash tables
+//! (`OUT_DIR/lexicon_*.bin`) that the safety checker reads in place through
+//! `include_bytes!`, so a process starts with its lexicons ready (issue 8: `safesft check`
+//! on one pair within 50 ms). The layout is described in `src/safety/static_table.rs`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Kinds as the bytes `src/safety/lexicon.rs` reads back.
+const DRUG: u8 = 0;
+const FINDING: u8 = 1;
+const ORGANISM: u8 = 2;
+const VITAL: u8 = 3;
+const ROUTE: u8 = 4;
+const LAB: u8 = 5;
+const PROCEDURE: u8 = 6;
+
+fn main() {
+    let dir = Path::new("configs/lexicons");
+    let read = |name: &str| {
+        let path = dir.join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    };
+    let drugs = read("drugs.tsv");
+    let diseases = read("diseases.tsv");
+    let organisms = read("organisms.tsv");
+    let labs = read("lab_analytes.tsv");
+    let procedures = read("procedures.tsv");
+    let synonyms = read("synonyms.tsv");
+
+    // Variant → (kind, canonical), later tables winning, in the order the checker has
+    // always applied them: a disease name is no drug, a lab analyte is no drug, and the
+    // hand-made synonyms decide last.
+    let mut order: Vec<&str> = Vec::new();
+    let mut entries: HashMap<&str, (u8, &str)> = HashMap::new();
+    let mut add = |variant: &'static str, kind: u8, canonical: &'static str| {
+        if entries.insert(variant, (kind, canonical)).is_none() {
+            order.push(variant);
+        }
+    };
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (drugs, diseases, organisms, labs, synonyms) = (
+        leak(drugs),
+        leak(diseases),
+        leak(organisms),
+        leak(labs),
+        leak(synonyms),
+    );
+    // Procedures first: a name that is also a drug, finding or organism stays that.
+    for [variant, canonical, _] in rows(leak(procedures)) {
+        add(variant, PROCEDURE, canonical);
+    }
+    for [variant, canonical, _] in rows(drugs) {
+        add(variant, DRUG, canonical);
+    }
+    for [variant, canonical, _] in rows(diseases) {
+        add(variant, FINDING, canonical);
+    }
+    for [variant, canonical, _] in rows(organisms) {
+        add(variant, ORGANISM, canonical);
+    }
+    for [name, _, _] in rows(labs) {
+        add(name, LAB, name);
+    }
+    for [variant, canonical, kind] in rows(synonyms) {
+        let kind = match kind {
+            "finding" => FINDING,
+            "organism" => ORGANISM,
+            "drug" => DRUG,
+            "vital" => VITAL,
+            "route" => ROUTE,
+            "procedure" => PROCEDURE,
+            _ => LAB,
+        };
+        add(variant, kind, canonical);
+    }
+
+    // Canonical names, each stored once.
+    let mut canonical_ids: HashMap<&str, u32> = HashMap::new();
+    let mut canonicals: Vec<&str> = Vec::new();
+    let mut variant_values: Vec<(&str, u32)> = Vec::new();
+    for variant in &order {
+        let (kind, canonical) = entries[variant];
+        let id = *canonical_ids.entry(canonical).or_insert_with(|| {
+            canonicals.push(canonical);
+            u32::try_from(canonicals.len() - 1).expect("fewer than 2^32 names")
+        });
+        assert!(id < 1 << 28, "too many canonical names");
+        variant_values.push((variant, u32::from(kind) << 28 | id));
+    }
+    // Per first word: the most words a variant starting with it has.
+    let mut longest: HashMap<&str, u32> = HashMap::new();
+    let mut first_order: Vec<&str> = Vec::new();
+    for variant in &order {
+        let first = variant.split_once(' ').map_or(*variant, |(f, _)| f);
+        let count =
+            1 + u32::try_from(variant.bytes().filter(|b| *b == b' ').count()).expect("short");
+        let slot = longest.entry(first).or_insert_with(|| {
+            first_order.push(first);
+            0
+        });
+        *slot = (*slot).max(count);
+    }
+    // Every run of two or more leading words of a variant (the variant itself included),
+    // so a match grows one word at a time only while some variant still starts that way.
+    let mut prefix_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut prefixes: Vec<(&str, u32)> = Vec::new();
+    for variant in &order {
+        for (at, _) in variant.match_indices(' ').skip(1) {
+            let prefix = &variant[..at];
+            if prefix_seen.insert(prefix) {
+                prefixes.push((prefix, 0));
+            }
+        }
+        if variant.contains(' ') && prefix_seen.insert(variant) {
+            prefixes.push((variant, 0));
+        }
+    }
+    let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
+    let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
+
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&out);
+    write(&out.join("lexicon_variants.bin"), &variant_values);
+    write(&out.join("lexicon_first_words.bin"), &first_values);
+    write(&out.join("lexicon_canonicals.bin"), &canonical_values);
+    write(&out.join("lexicon_prefixes.bin"), &prefixes);
+}
+
+/// The first two (or three) tab-separated fields of each line that is not a comment.
+fn rows(table: &'static str) -> impl Iterator<Item = [&'static str; 3]> {
+    table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (variant, rest) = l.split_once('\t').unwrap_or((l, ""));
+            let (canonical, kind) = rest.split_once('\t').unwrap_or((rest, ""));
+            [variant, canonical, kind]
+        })
+}
+
+/// FNV-1a, 64 bits: the same function as `static_table.rs`.
+fn hash(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Layout, all little-endian `u32`: `n`, `slots`, then `n + 1` key offsets into the key
+/// bytes, `n` values, `slots` slot words (key index + 1, 0 when empty), then the key bytes.
+fn write(path: &Path, keys: &[(&str, u32)]) {
+    let n = keys.len();
+    let slots = (n * 2).next_power_of_two().max(2);
+    let mut table = vec![0u32; slots];
+    for (i, (key, _)) in keys.iter().enumerate() {
+        let mut at = usize::try_from(hash(key.as_bytes())).expect("64-bit") & (slots - 1);
+        while table[at] != 0 {
+            at = (at + 1) & (slots - 1);
+        }
+        table[at] = u32::try_from(i + 1).expect("fewer than 2^32 keys");
+    }
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut push = |v: u32| bytes.extend_from_slice(&v.to_le_bytes());
+    push(u32::try_from(n).expect("small"));
+    push(u32::try_from(slots).expect("small"));
+    let mut offset = 0u32;
+    for (key, _) in keys {
+        push(offset);
+        offset += u32::try_from(key.len()).expect("short key");
+    }
+    push(offset);
+    for (_, value) in keys {
+        push(*value);
+    }
+    for slot in &table {
+        push(*slot);
+    }
+    for (key, _) in keys {
+        bytes.extend_from_slice(key.as_bytes());
+    }
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}

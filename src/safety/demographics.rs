@@ -1,0 +1,175 @@
+//! Demographics: the patient's sex (the first sex word, else the pronouns) and the
+//! relatives and companions a note names, and the check that neither changes. Ages are
+//! numbers (`numbers.rs`).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
+use super::facts::Facts;
+use super::text::spelling_index;
+use super::{Check, Finding};
+
+const MALE: &[&str] = &["man", "male", "boy", "gentleman", "m"];
+const FEMALE: &[&str] = &["woman", "female", "girl", "lady", "f"];
+/// Relation words → canonical relation.
+const RELATIONS: &[(&str, &str)] = &[
+    ("mother", "mother"),
+    ("mom", "mother"),
+    ("father", "father"),
+    ("dad", "father"),
+    ("brother", "brother"),
+    ("sister", "sister"),
+    ("son", "son"),
+    ("daughter", "daughter"),
+    ("wife", "wife"),
+    ("husband", "husband"),
+    ("grandmother", "grandmother"),
+    ("grandfather", "grandfather"),
+    ("granddaughter", "granddaughter"),
+    ("grandson", "grandson"),
+    ("grandparents", "grandparents"),
+    ("aunt", "aunt"),
+    ("uncle", "uncle"),
+    ("cousin", "cousin"),
+    ("niece", "niece"),
+    ("nephew", "nephew"),
+    ("parents", "parents"),
+    ("boyfriend", "boyfriend"),
+    ("girlfriend", "girlfriend"),
+    ("neighbor", "neighbor"),
+    ("roommate", "roommate"),
+    ("sibling", "sibling"),
+    ("siblings", "sibling"),
+    ("twin", "twin"),
+];
+const RELATION_MODIFIERS: &[&str] = &["younger", "older", "elder", "maternal", "paternal", "twin"];
+
+/// The patient's sex and the token that says it.
+fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
+    let tokens = &facts.tokens;
+    for (i, t) in tokens.iter().enumerate() {
+        let raw = &facts.text[t.start..t.end];
+        // `M`/`F` only as written after an age (`14 y/o F`).
+        let letter = raw.len() == 1;
+        if letter
+            && !(raw == "M" || raw == "F")
+            && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_str()))
+        {
+            continue;
+        }
+        if letter && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_str())) {
+            continue;
+        }
+        let previous = i.checked_sub(1).map(|p| tokens[p].lower.as_str());
+        // "his mother's friend": a sex word after a possessive is someone else.
+        if matches!(previous, Some("his" | "her" | "their")) {
+            continue;
+        }
+        if MALE.contains(&t.lower.as_str()) {
+            return Some(("male", i));
+        }
+        if FEMALE.contains(&t.lower.as_str()) {
+            return Some(("female", i));
+        }
+    }
+    let (mut he, mut she) = ((0, None), (0, None));
+    for (i, t) in tokens.iter().enumerate() {
+        match t.lower.as_str() {
+            "he" | "his" | "him" => {
+                he.0 += 1;
+                he.1.get_or_insert(i);
+            }
+            "she" | "her" | "hers" => {
+                she.0 += 1;
+                she.1.get_or_insert(i);
+            }
+            _ => {}
+        }
+    }
+    match (he, she) {
+        ((h, Some(i)), (s, _)) if h > s * 2 => Some(("male", i)),
+        ((h, _), (s, Some(i))) if s > h * 2 => Some(("female", i)),
+        _ => None,
+    }
+}
+
+/// The relations named, with a modifier (`younger brother`), and their token spans.
+fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
+    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| spelling_index(RELATIONS, |(w, _)| w));
+    let tokens = &facts.tokens;
+    let mut out = BTreeMap::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let word = t.lower.trim_end_matches("'s");
+        let Some((_, canonical)) = index
+            .get(word)
+            .or_else(|| word.strip_suffix('s').and_then(|w| index.get(w)))
+            .map(|&r| &RELATIONS[r])
+        else {
+            continue;
+        };
+        let modifier = i
+            .checked_sub(1)
+            .map(|p| tokens[p].lower.as_str())
+            .filter(|m| RELATION_MODIFIERS.contains(m));
+        let (key, first) = match modifier {
+            Some(m) => (format!("{m} {canonical}"), i - 1),
+            None => ((*canonical).to_string(), i),
+        };
+        out.entry(key).or_insert((first, i + 1));
+    }
+    out
+}
+
+/// Rejects a change of the patient's sex and a relative one text names and the other not.
+pub(super) fn compare_demographics(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    if let (Some((a, i)), Some((b, j))) = (sex(before), sex(after)) {
+        if a != b {
+            rejections.push(Finding::new(
+                Check::Demographic,
+                format!("the patient is {a} in the original, {b} in the paraphrase"),
+                Some(before.token_span(i, i + 1)),
+                Some(after.token_span(j, j + 1)),
+            ));
+        }
+    }
+    let original = relations(before);
+    let paraphrase = relations(after);
+    let base = |k: &str| k.rsplit(' ').next().unwrap_or(k).to_string();
+    for (key, span) in &original {
+        let kept = paraphrase.contains_key(key)
+            || (!key.contains(' ') && paraphrase.keys().any(|p| base(p) == *key));
+        if !kept {
+            let counterpart = paraphrase
+                .iter()
+                .find(|(p, _)| !original.contains_key(*p))
+                .map(|(_, s)| after.token_span(s.0, s.1));
+            rejections.push(Finding::new(
+                Check::Demographic,
+                format!(
+                    "`{}` is not in the paraphrase",
+                    before.token_span(span.0, span.1)
+                ),
+                Some(before.token_span(span.0, span.1)),
+                counterpart,
+            ));
+        }
+    }
+    for (key, span) in &paraphrase {
+        let known = original.contains_key(key)
+            || (!key.contains(' ') && original.keys().any(|o| base(o) == *key));
+        if !known {
+            rejections.push(Finding::new(
+                Check::Demographic,
+                format!(
+                    "`{}` is not in the original",
+                    after.token_span(span.0, span.1)
+                ),
+                None,
+                Some(after.token_span(span.0, span.1)),
+            ));
+        }
+    }
+}

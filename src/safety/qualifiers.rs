@@ -1,0 +1,161 @@
+//! Severity (`mild`, `severe`) and temporal (`acute`, `chronic`, `sudden`, `yesterday`)
+//! qualifiers, each attached to the word it qualifies, and the check that no finding
+//! changes or loses its qualifier.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
+use super::facts::Facts;
+use super::text::{is_stopword, spelling_index, Gap};
+use super::{Check, Finding};
+
+/// Qualifier spelling → (check, canonical value).
+const QUALIFIERS: &[(&str, Check, &str)] = &[
+    ("mild", Check::Severity, "mild"),
+    ("mildly", Check::Severity, "mild"),
+    ("slight", Check::Severity, "mild"),
+    ("slightly", Check::Severity, "mild"),
+    ("minimal", Check::Severity, "mild"),
+    ("low-grade", Check::Severity, "mild"),
+    ("moderate", Check::Severity, "moderate"),
+    ("moderately", Check::Severity, "moderate"),
+    ("severe", Check::Severity, "severe"),
+    ("severely", Check::Severity, "severe"),
+    ("marked", Check::Severity, "severe"),
+    ("markedly", Check::Severity, "severe"),
+    ("extreme", Check::Severity, "severe"),
+    ("excruciating", Check::Severity, "severe"),
+    ("intense", Check::Severity, "severe"),
+    ("high-grade", Check::Severity, "severe"),
+    ("massive", Check::Severity, "severe"),
+    ("small", Check::Severity, "small"),
+    ("tiny", Check::Severity, "small"),
+    ("large", Check::Severity, "large"),
+    ("big", Check::Severity, "large"),
+    ("occasional", Check::Temporal, "occasional"),
+    ("occasionally", Check::Temporal, "occasional"),
+    ("frequent", Check::Temporal, "frequent"),
+    ("frequently", Check::Temporal, "frequent"),
+    ("often", Check::Temporal, "frequent"),
+    ("acute", Check::Temporal, "acute"),
+    ("subacute", Check::Temporal, "subacute"),
+    ("chronic", Check::Temporal, "chronic"),
+    ("long-standing", Check::Temporal, "chronic"),
+    ("recurrent", Check::Temporal, "recurrent"),
+    ("recurring", Check::Temporal, "recurrent"),
+    ("intermittent", Check::Temporal, "intermittent"),
+    ("episodic", Check::Temporal, "intermittent"),
+    ("persistent", Check::Temporal, "persistent"),
+    ("constant", Check::Temporal, "persistent"),
+    ("sudden", Check::Temporal, "sudden"),
+    ("suddenly", Check::Temporal, "sudden"),
+    ("abrupt", Check::Temporal, "sudden"),
+    ("gradual", Check::Temporal, "gradual"),
+    ("gradually", Check::Temporal, "gradual"),
+    ("insidious", Check::Temporal, "gradual"),
+    ("progressive", Check::Temporal, "progressive"),
+    ("progressively", Check::Temporal, "progressive"),
+    ("yesterday", Check::Temporal, "yesterday"),
+    ("today", Check::Temporal, "today"),
+    ("tonight", Check::Temporal, "tonight"),
+    ("overnight", Check::Temporal, "overnight"),
+];
+
+/// A qualifier with what it qualifies (`""` when nothing follows) and its token span.
+struct Qualified {
+    check: Check,
+    value: &'static str,
+    head: String,
+    span: (usize, usize),
+}
+
+fn qualified(facts: &Facts) -> Vec<Qualified> {
+    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| spelling_index(QUALIFIERS, |(s, _, _)| s));
+    let tokens = &facts.tokens;
+    let mut out = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let Some((_, check, value)) = index.get(token.lower.as_str()).map(|&q| &QUALIFIERS[q])
+        else {
+            continue;
+        };
+        // The first content word after it in the clause (or a concept there).
+        let head = (i + 1..tokens.len().min(i + 4))
+            .take_while(|&j| tokens[j].gap < Gap::Comma)
+            .find(|&j| {
+                let w = tokens[j].lower.as_str();
+                w.len() >= 3
+                    && !is_stopword(w)
+                    && !index.contains_key(w)
+                    && w.chars().all(|c| c.is_alphabetic() || c == '-')
+            });
+        let (word, last) = match head {
+            Some(j) => {
+                let w = &tokens[j].lower;
+                (w.strip_suffix('s').unwrap_or(w).to_string(), j + 1)
+            }
+            None => (String::new(), i + 1),
+        };
+        out.push(Qualified {
+            check: *check,
+            value,
+            head: word,
+            span: (i, last),
+        });
+    }
+    out
+}
+
+/// Rejects a qualifier that changes on the same word, or that one text has and the other
+/// has nowhere.
+pub(super) fn compare_qualifiers(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let original = qualified(before);
+    let paraphrase = qualified(after);
+    let mut reported = BTreeSet::new();
+    for (list, other, from_original) in [
+        (&original, &paraphrase, true),
+        (&paraphrase, &original, false),
+    ] {
+        for q in list {
+            let same = other.iter().any(|o| {
+                o.value == q.value && (o.head == q.head || o.head.is_empty() || q.head.is_empty())
+            });
+            let anywhere = other.iter().any(|o| o.value == q.value);
+            let changed = other.iter().find(|o| {
+                o.check == q.check && o.value != q.value && !q.head.is_empty() && o.head == q.head
+            });
+            if same || (anywhere && changed.is_none()) {
+                continue;
+            }
+            if !reported.insert((q.check, q.head.clone())) {
+                continue;
+            }
+            let (here, there) = if from_original {
+                (before, after)
+            } else {
+                (after, before)
+            };
+            let here_span = here.token_span(q.span.0, q.span.1);
+            let there_span = changed.map(|o| there.token_span(o.span.0, o.span.1));
+            let kind = if q.check == Check::Severity {
+                "severity"
+            } else {
+                "time qualifier"
+            };
+            let detail = match (&there_span, from_original) {
+                (Some(other), true) => format!("{kind} changed: `{here_span}` became `{other}`"),
+                (Some(other), false) => format!("{kind} changed: `{other}` became `{here_span}`"),
+                (None, true) => format!("the {kind} `{here_span}` is not in the paraphrase"),
+                (None, false) => format!("the {kind} `{here_span}` is not in the original"),
+            };
+            let (o, p) = if from_original {
+                (Some(here_span), there_span)
+            } else {
+                (there_span, Some(here_span))
+            };
+            rejections.push(Finding::new(q.check, detail, o, p));
+        }
+    }
+}

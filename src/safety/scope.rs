@@ -1,0 +1,265 @@
+//! NegEx/ConText negation scopes over a note's tokens: trigger phrases open a scope
+//! forward (`denies`, `no`, `negative for`) or backward (`… is negative`, `… absent`),
+//! pseudo triggers (`no change`, `gram-negative`) open none, and a scope ends at a
+//! termination term (`but`, `however`, a new verb), a clause or sentence break or after
+//! `MAX_SCOPE` words.
+//!
+//! The trigger and termination lists follow the categories of `NegEx` (Chapman et al. 2001,
+//! `doi:10.1006/jbin.2001.1029`), `ConText` (Harkema et al. 2009, `doi:10.1016/j.jbi.2009.05.002`)
+//! and the `en_clinical` termset of negspacy (`negspacy/termsets.py`, MIT), trimmed to what
+//! clinical vignettes write.
+
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
+
+use super::text::{Gap, PhraseTable, Token};
+
+/// Forward triggers (pre-negations), longest first where one starts another.
+const FORWARD: &[&str] = &[
+    "no evidence of",
+    "no history of",
+    "no signs of",
+    "no sign of",
+    "negative for",
+    "absence of",
+    "free of",
+    "fails to reveal",
+    "failed to reveal",
+    "ruled out",
+    "rules out",
+    "unable to",
+    "denies",
+    "denied",
+    "deny",
+    "denying",
+    "without",
+    "never",
+    "neither",
+    "nor",
+    "not",
+    "no",
+    "none",
+    "cannot",
+    "lack of",
+    "lacks",
+];
+/// Backward triggers (post-negations): the scope runs back over the clause.
+const BACKWARD: &[&str] = &[
+    "is negative",
+    "are negative",
+    "was negative",
+    "were negative",
+    "negative",
+    "is absent",
+    "are absent",
+    "was absent",
+    "were absent",
+    "absent",
+    "was ruled out",
+    "were ruled out",
+    "not seen",
+    "not present",
+];
+/// Phrases that look like triggers and negate nothing.
+const PSEUDO: &[&str] = &[
+    "no change",
+    "no significant change",
+    "no increase",
+    "no further",
+    "not only",
+    "not necessarily",
+    "not certain",
+    "without difficulty",
+    "gram negative",
+    "gram-negative",
+    "not cause",
+];
+/// Words that end a scope (`ConText` termination terms and the verbs that open a new
+/// predicate: "denies chest pain and is on metoprolol").
+const TERMINATION: &[&str] = &[
+    "but",
+    "however",
+    "although",
+    "though",
+    "yet",
+    "except",
+    "apart",
+    "aside",
+    "which",
+    "who",
+    "whose",
+    "where",
+    "while",
+    "whereas",
+    "because",
+    "since",
+    "after",
+    "until",
+    "when",
+    "is",
+    "was",
+    "are",
+    "were",
+    "has",
+    "had",
+    "takes",
+    "took",
+    "presents",
+    "presented",
+    "reports",
+    "reported",
+    "complains",
+    "states",
+    "says",
+    "admits",
+    "endorses",
+    "shows",
+    "showed",
+    "reveals",
+    "revealed",
+    "appears",
+    "underwent",
+    "received",
+    "started",
+    "began",
+    "uses",
+    "drinks",
+    "smokes",
+    "lives",
+    "works",
+    "positive",
+];
+/// Verbs that may follow a trigger inside its scope ("has not had", "no … is").
+const AUXILIARIES: &[&str] = &[
+    "has", "had", "have", "been", "be", "is", "was", "are", "were", "any",
+];
+/// How many words a forward scope reaches at most.
+const MAX_SCOPE: usize = 10;
+/// How many words a backward scope reaches at most.
+const MAX_BACKWARD: usize = 6;
+
+/// The pseudo, backward and forward trigger lists and the termination and auxiliary
+/// words, indexed once per process.
+struct Triggers {
+    pseudo: PhraseTable,
+    backward: PhraseTable,
+    forward: PhraseTable,
+    termination: FxHashSet<&'static str>,
+    auxiliaries: FxHashSet<&'static str>,
+}
+
+fn triggers() -> &'static Triggers {
+    static TRIGGERS: OnceLock<Triggers> = OnceLock::new();
+    TRIGGERS.get_or_init(|| Triggers {
+        pseudo: PhraseTable::new(PSEUDO.iter().copied()),
+        backward: PhraseTable::new(BACKWARD.iter().copied()),
+        forward: PhraseTable::new(FORWARD.iter().copied()),
+        termination: TERMINATION.iter().copied().collect(),
+        auxiliaries: AUXILIARIES.iter().copied().collect(),
+    })
+}
+
+/// The length of the first phrase of `table` at token `at` (words after the first
+/// separated by spaces only).
+fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usize> {
+    table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
+}
+
+/// Per token: whether a negation scope covers it, and whether it is part of a trigger.
+pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
+    let t = triggers();
+    let mut negated = vec![false; tokens.len()];
+    let mut trigger = vec![false; tokens.len()];
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some(n) = first_phrase(tokens, i, &t.pseudo) {
+            i += n;
+            continue;
+        }
+        if let Some(n) = first_phrase(tokens, i, &t.backward) {
+            trigger[i..i + n].iter_mut().for_each(|t| *t = true);
+            // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
+            let mut j = i;
+            let mut reached = 0;
+            while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Clause {
+                j -= 1;
+                if trigger[j] || t.termination.contains(tokens[j].lower.as_str()) {
+                    break;
+                }
+                negated[j] = true;
+                reached += 1;
+                if tokens[j].gap >= Gap::Comma {
+                    break;
+                }
+            }
+            i += n;
+            continue;
+        }
+        if let Some(n) = first_phrase(tokens, i, &t.forward) {
+            trigger[i..i + n].iter_mut().for_each(|t| *t = true);
+            let mut j = i + n;
+            // "has not had nausea": auxiliaries right after the trigger end nothing.
+            while j < tokens.len()
+                && tokens[j].gap == Gap::Space
+                && t.auxiliaries.contains(tokens[j].lower.as_str())
+            {
+                j += 1;
+            }
+            let mut reached = 0;
+            while j < tokens.len()
+                && reached < MAX_SCOPE
+                && tokens[j].gap < Gap::Clause
+                && !t.termination.contains(tokens[j].lower.as_str())
+                && first_phrase(tokens, j, &t.backward).is_none()
+            {
+                negated[j] = true;
+                reached += 1;
+                j += 1;
+            }
+            i += n;
+            continue;
+        }
+        i += 1;
+    }
+    (negated, trigger)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokens;
+    use super::*;
+
+    fn negated_words(text: &str) -> Vec<String> {
+        let tokens = tokens(text);
+        let (negated, _) = scopes(&tokens);
+        tokens
+            .iter()
+            .zip(negated)
+            .filter(|(_, n)| *n)
+            .map(|(t, _)| t.lower.clone())
+            .collect()
+    }
+
+    #[test]
+    fn scopes_end_at_terminations_and_breaks() {
+        assert_eq!(
+            negated_words("She denies chest pain but has a cough."),
+            vec!["chest", "pain"]
+        );
+        assert_eq!(
+            negated_words("He has no fever. He takes aspirin."),
+            vec!["fever"]
+        );
+        assert_eq!(
+            negated_words("Rapid influenza test is negative."),
+            vec!["rapid", "influenza", "test"]
+        );
+        // A reflowed lab table: each `Negative` negates only the analyte before it.
+        assert_eq!(
+            negated_words("Nitrites Negative Bacteria Negative Protein 2+"),
+            vec!["nitrites", "bacteria"]
+        );
+        assert!(negated_words("Gram-negative rods grew.").is_empty());
+    }
+}

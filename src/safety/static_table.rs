@@ -1,0 +1,87 @@
+//! A read-only string-keyed hash table that `build.rs` lays out at compile time and the
+//! checker reads in place from `include_bytes!`: no building at start-up.
+//!
+//! Layout, all little-endian `u32`: `n`, `slots`, `n + 1` key offsets into the key bytes,
+//! `n` values, `slots` slot words (key index + 1, 0 when empty; linear probing from the
+//! FNV-1a hash), then the key bytes.
+
+/// A table over the bytes `build.rs` wrote.
+pub(super) struct StaticTable {
+    bytes: &'static [u8],
+    len: usize,
+    /// The slot count, a power of two.
+    slots: usize,
+    /// Where the values, the slots and the key bytes start (in `u32` words, words and
+    /// bytes).
+    values: usize,
+    slot_words: usize,
+    keys: usize,
+}
+
+impl StaticTable {
+    /// Reads the header of a table `build.rs` wrote.
+    pub(super) const fn new(bytes: &'static [u8]) -> StaticTable {
+        let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        let slots = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+        let values = 2 + len + 1;
+        let slot_words = values + len;
+        StaticTable {
+            bytes,
+            len,
+            slots,
+            values,
+            slot_words,
+            keys: 4 * (slot_words + slots),
+        }
+    }
+
+    /// The `index`-th `u32` word.
+    #[inline]
+    fn word(&self, index: usize) -> usize {
+        let at = 4 * index;
+        let word: [u8; 4] = self.bytes[at..at + 4]
+            .try_into()
+            .expect("a four-byte slice");
+        u32::from_le_bytes(word) as usize
+    }
+
+    #[inline]
+    fn key_bytes(&self, index: usize) -> &'static [u8] {
+        let (start, end) = (self.word(2 + index), self.word(3 + index));
+        let bytes: &'static [u8] = self.bytes;
+        &bytes[self.keys + start..self.keys + end]
+    }
+
+    /// The `index`-th key.
+    pub(super) fn key(&self, index: usize) -> &'static str {
+        debug_assert!(index < self.len);
+        std::str::from_utf8(self.key_bytes(index)).expect("build.rs writes keys from UTF-8 tables")
+    }
+
+    /// The value stored with `key`.
+    pub(super) fn get(&self, key: &str) -> Option<u32> {
+        let mask = self.slots - 1;
+        #[allow(clippy::cast_possible_truncation)] // only the low bits pick the slot
+        let mut at = hash(key.as_bytes()) as usize & mask;
+        loop {
+            let slot = self.word(self.slot_words + at);
+            if slot == 0 {
+                return None;
+            }
+            if self.key_bytes(slot - 1) == key.as_bytes() {
+                return u32::try_from(self.word(self.values + slot - 1)).ok();
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: the same function as `build.rs`.
+fn hash(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}

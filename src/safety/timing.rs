@@ -1,0 +1,160 @@
+//! Relative time expressions (`13 days after`, `a few months ago`): an amount, a time unit
+//! and a direction, and the check that the paraphrase does not turn one into the other
+//! direction or another unit. Only a conflict rejects: a paraphrase that words the time
+//! another way (`a 3-day history`) is left to the number check.
+
+use super::facts::Facts;
+use super::text::Gap;
+use super::{Check, Finding};
+
+/// Time-unit words (lower case) → canonical unit.
+const UNITS: &[(&str, &str)] = &[
+    ("minute", "minute"),
+    ("minutes", "minute"),
+    ("hour", "hour"),
+    ("hours", "hour"),
+    ("day", "day"),
+    ("days", "day"),
+    ("week", "week"),
+    ("weeks", "week"),
+    ("month", "month"),
+    ("months", "month"),
+    ("year", "year"),
+    ("years", "year"),
+];
+/// Direction words right after the unit → canonical direction.
+const DIRECTIONS: &[(&str, &str)] = &[
+    ("ago", "before"),
+    ("before", "before"),
+    ("earlier", "before"),
+    ("prior", "before"),
+    ("previously", "before"),
+    ("after", "after"),
+    ("later", "after"),
+    ("afterwards", "after"),
+    ("following", "after"),
+];
+/// Amounts written as words that are no number (`a few months ago`).
+const VAGUE: &[&str] = &["few", "several", "couple", "many", "some"];
+
+/// One relative time expression and its tokens.
+struct Timing {
+    amount: String,
+    unit: &'static str,
+    direction: &'static str,
+    span: (usize, usize),
+}
+
+fn lookup(table: &[(&str, &'static str)], word: &str) -> Option<&'static str> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
+}
+
+fn timings(facts: &Facts) -> Vec<Timing> {
+    let tokens = &facts.tokens;
+    let mut out = Vec::new();
+    for (i, token) in tokens.iter().enumerate().skip(1) {
+        let Some(unit) = lookup(UNITS, &token.lower) else {
+            continue;
+        };
+        let Some(direction) = tokens
+            .get(i + 1)
+            .filter(|t| t.gap == Gap::Space)
+            .and_then(|t| lookup(DIRECTIONS, &t.lower))
+        else {
+            continue;
+        };
+        // The amount: a number ending right before the unit, else a vague word (`a few`,
+        // `a couple of`).
+        let number = facts
+            .numbers
+            .iter()
+            .find(|n| n.end == token.end || (n.end <= token.start && token.start - n.end <= 2));
+        let mut first = i - 1;
+        let amount = if let Some(n) = number {
+            first = facts.token_at(n.start);
+            n.value.clone()
+        } else {
+            let mut j = i - 1;
+            if tokens[j].lower == "of" && j > 0 {
+                j -= 1;
+            }
+            let word = tokens[j].lower.as_str();
+            if !VAGUE.contains(&word) {
+                continue;
+            }
+            first = first.min(j);
+            word.to_string()
+        };
+        out.push(Timing {
+            amount,
+            unit,
+            direction,
+            span: (first, i + 2),
+        });
+    }
+    out
+}
+
+/// Rejects a relative time the paraphrase turns around (`after` → `before`) or moves to
+/// another unit (`a few months ago` → `a few days ago`).
+pub(super) fn compare_timings(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let original = timings(before);
+    let paraphrase = timings(after);
+    for o in &original {
+        let kept = paraphrase
+            .iter()
+            .any(|p| p.amount == o.amount && p.unit == o.unit && p.direction == o.direction);
+        if kept {
+            continue;
+        }
+        let conflict = paraphrase.iter().find(|p| {
+            p.amount == o.amount
+                && ((p.unit == o.unit && p.direction != o.direction)
+                    || (p.unit != o.unit && p.direction == o.direction))
+        });
+        if let Some(p) = conflict {
+            let from = before.token_span(o.span.0, o.span.1);
+            let to = after.token_span(p.span.0, p.span.1);
+            rejections.push(Finding::new(
+                Check::Temporal,
+                format!("time changed: `{from}` became `{to}`"),
+                Some(from),
+                Some(to),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::facts::Facts;
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        compare_timings(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+        out
+    }
+
+    #[test]
+    fn turned_or_moved_times_are_rejected_and_rewordings_pass() {
+        assert_eq!(
+            compared("Thirteen days after the shot.", "13 days before the shot.").len(),
+            1
+        );
+        assert_eq!(
+            compared(
+                "She took a test a few months ago.",
+                "A test a few days ago."
+            )
+            .len(),
+            1
+        );
+        assert!(compared(
+            "Pain began 3 days ago.",
+            "Pain for 3 days, since 3 days prior."
+        )
+        .is_empty());
+        assert!(compared("Pain began 3 days ago.", "A 3-day history of pain.").is_empty());
+    }
+}
