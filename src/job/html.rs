@@ -24,11 +24,14 @@ pub enum HtmlError {
     Report(#[from] ReportError),
 }
 
-/// A text file's contents, or nothing when it does not exist.
-fn read_optional(path: &Path) -> Result<String, StoreError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+/// A text file's lines, read one at a time (none when it does not exist; reading stops
+/// at a line that cannot be read, as the review skips unreadable lines).
+fn optional_lines(path: &Path) -> Result<Box<dyn Iterator<Item = String>>, StoreError> {
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(Box::new(BufReader::new(file).lines().map_while(Result::ok))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Box::new(std::iter::empty()))
+        }
         Err(error) => Err(StoreError::read(path)(error)),
     }
 }
@@ -66,13 +69,19 @@ fn correct_notes(
 pub fn render_html_report(cost: &CostReport, reports_dir: &Path) -> Result<String, HtmlError> {
     let rows = ledger::read(&reports_dir.join(LEDGER_FILE))?;
     let sft_dir = PathBuf::from(&cost.sft_dir);
-    let rejected = read_optional(&sft_dir.join("rejected.jsonl"))?;
-    let correct = read_optional(&sft_dir.join("sft_correct.jsonl"))?;
-    let wanted = notes_needed(rejected.lines(), correct.lines());
+    // Streamed twice (the originals to look up, then the review): memory stays flat
+    // whatever the run's size.
+    let (rejected, correct) = (
+        sft_dir.join("rejected.jsonl"),
+        sft_dir.join("sft_correct.jsonl"),
+    );
+    let wanted = notes_needed(optional_lines(&rejected)?, optional_lines(&correct)?);
     let notes = correct_notes(Path::new(&cost.pairs_file), &wanted)?;
-    let review = review(rejected.lines(), correct.lines(), &|id| {
-        notes.get(id).cloned()
-    });
+    let review = review(
+        optional_lines(&rejected)?,
+        optional_lines(&correct)?,
+        &|id| notes.get(id).cloned(),
+    );
     Ok(page(&PageData {
         cost,
         ledger: &rows,

@@ -116,14 +116,14 @@ fn carried_original(record: &Value) -> Option<String> {
 /// Builds the review from the lines of `rejected.jsonl` and `sft_correct.jsonl`;
 /// `original` looks up a correct note by note id. Unreadable lines are skipped (the
 /// files were written by `reconcile`; `validate` checks them).
-pub fn review<'a>(
-    rejected_lines: impl Iterator<Item = &'a str>,
-    correct_lines: impl Iterator<Item = &'a str>,
+pub fn review<R: AsRef<str>, C: AsRef<str>>(
+    rejected_lines: impl Iterator<Item = R>,
+    correct_lines: impl Iterator<Item = C>,
     original: &dyn Fn(&str) -> Option<String>,
 ) -> Review {
     let mut review = Review::default();
     for line in rejected_lines {
-        let Ok(record) = serde_json::from_str::<Value>(line) else {
+        let Ok(record) = serde_json::from_str::<Value>(line.as_ref()) else {
             continue;
         };
         let kind = record.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -171,17 +171,16 @@ pub fn review<'a>(
                 .or_default() += 1;
         }
     }
-    let kept: Vec<Value> = correct_lines
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|r| r.get("source").and_then(Value::as_str) == Some(crate::sft::SOURCE_PARAPHRASED))
-        .collect();
-    review.kept_total = kept.len();
-    // Evenly spaced through the file: the same sample every time.
-    let step = (kept.len() / SPOT_CHECK).max(1);
+    let (kept, total) = spread_sample(
+        correct_lines
+            .filter_map(|line| serde_json::from_str::<Value>(line.as_ref()).ok())
+            .filter(|r| {
+                r.get("source").and_then(Value::as_str) == Some(crate::sft::SOURCE_PARAPHRASED)
+            }),
+    );
+    review.kept_total = total;
     review.kept_sample = kept
         .iter()
-        .step_by(step)
-        .take(SPOT_CHECK)
         .map(|record| {
             let note_id = record
                 .get("original_note_id")
@@ -206,11 +205,43 @@ pub fn review<'a>(
     review
 }
 
+/// [`SPOT_CHECK`] items spread evenly through `items` (the same ones every time), and how
+/// many there were, holding at most twice that many at once: every `step`-th item is
+/// kept, and `step` doubles (every other kept one dropped) whenever the buffer fills.
+fn spread_sample<T>(items: impl Iterator<Item = T>) -> (Vec<T>, usize) {
+    let mut kept: Vec<T> = Vec::with_capacity(2 * SPOT_CHECK);
+    let (mut step, mut total) = (1, 0);
+    for item in items {
+        if total % step == 0 {
+            if kept.len() == 2 * SPOT_CHECK {
+                kept = kept.into_iter().step_by(2).collect();
+                step *= 2;
+            }
+            if total % step == 0 {
+                kept.push(item);
+            }
+        }
+        total += 1;
+    }
+    let len = kept.len();
+    if len <= SPOT_CHECK {
+        return (kept, total);
+    }
+    let wanted: Vec<usize> = (0..SPOT_CHECK).map(|i| i * len / SPOT_CHECK).collect();
+    let sample = kept
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.binary_search(i).is_ok())
+        .map(|(_, item)| item)
+        .collect();
+    (sample, total)
+}
+
 /// The note ids the review needs the original of: rejected paraphrases that do not carry
 /// theirs, and the kept sample's (so the pairs file is read once, for those alone).
-pub fn notes_needed<'a>(
-    rejected_lines: impl Iterator<Item = &'a str>,
-    correct_lines: impl Iterator<Item = &'a str>,
+pub fn notes_needed<R: AsRef<str>, C: AsRef<str>>(
+    rejected_lines: impl Iterator<Item = R>,
+    correct_lines: impl Iterator<Item = C>,
 ) -> std::collections::HashSet<String> {
     let probe = review(rejected_lines, correct_lines, &|_| None);
     probe
@@ -270,12 +301,19 @@ mod tests {
             .map(|i| format!(r#"{{"note":"p{i}","original_note_id":"n{i}","source":"medec_correct_paraphrased"}}"#))
             .collect();
         let review = review(
-            std::iter::empty(),
+            std::iter::empty::<&str>(),
             lines.iter().map(String::as_str),
             &|_| None,
         );
         assert_eq!(review.kept_sample.len(), SPOT_CHECK);
         assert_eq!(review.kept_sample[1].note_id, "n4");
+        assert_eq!(review.kept_sample[19].note_id, "n88", "spread to the end");
         assert_eq!(review.kept_total, 95);
+        let (few, total) = spread_sample(0..7);
+        assert_eq!((few, total), ((0..7).collect(), 7));
+        let (many, total) = spread_sample(0..100_000);
+        assert_eq!(total, 100_000);
+        assert_eq!(many.len(), SPOT_CHECK);
+        assert!(many.windows(2).all(|w| w[1] - w[0] > 4_000), "{many:?}");
     }
 }
