@@ -9,6 +9,7 @@ mod settings;
 mod wire;
 
 pub use client::HttpBatchApi;
+pub(crate) use error::scrub_credentials;
 pub use error::ApiError;
 pub use settings::ApiSettings;
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::line::ResultLine;
 use super::{parse_reasoning, Outcome, Usage};
+use crate::api::scrub_credentials;
 use crate::plan::RequestKind;
 use crate::safety::{Finding, SafetyChecker};
 
@@ -74,10 +75,12 @@ pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseChe
         } else {
             Outcome::Failed
         };
-        decision.reasons.push(format!(
+        // Server text goes into `rejected.jsonl`: never with a credential a gateway
+        // echoed back.
+        decision.reasons.push(scrub_credentials(&format!(
             "{code}: {}",
-            error.message.clone().unwrap_or_default()
-        ));
+            error.message.as_deref().unwrap_or_default()
+        )));
         return decision;
     }
     let Some(response) = &line.response else {
@@ -91,9 +94,10 @@ pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseChe
     decision.model.clone_from(&body.model);
     if response.status_code != 200 {
         let message = body.error_message.as_deref().unwrap_or("no message");
-        decision
-            .reasons
-            .push(format!("HTTP {}: {message}", response.status_code));
+        decision.reasons.push(scrub_credentials(&format!(
+            "HTTP {}: {message}",
+            response.status_code
+        )));
         // 4xx other than rate limits will fail again as they are.
         decision.retryable = response.status_code == 429 || response.status_code >= 500;
         return decision;

@@ -230,6 +230,17 @@ fn api_errors_and_refusals_are_failures_with_reasons() {
     assert_eq!(decision.outcome, Outcome::Failed);
     assert_eq!(decision.reasons, ["HTTP 400: Invalid request."]);
     assert!(!decision.retryable && !decision.answered);
+    // A gateway that echoes the request's headers never gets the key into the records.
+    let echoed = "Invalid header: Authorization: Bearer sk-proj-abcdefghijklmnopqrstuvwxyz0123";
+    for line in [
+        json!({"custom_id": "a|paraphrase|1", "response": {"status_code": 401, "body": {"error": {"message": echoed}}}, "error": null}),
+        json!({"custom_id": "a|paraphrase|1", "response": null, "error": {"code": "invalid_request", "message": echoed}}),
+    ] {
+        let line: ResultLine = serde_json::from_value(line).unwrap();
+        let reason = &resolve(RequestKind::Paraphrase, &line, None).reasons[0];
+        assert!(!reason.contains("abcdefghij"), "{reason}");
+        assert!(reason.contains("Invalid header"), "{reason}");
+    }
     let refusal: ResultLine = serde_json::from_value(json!({"custom_id": "a|paraphrase|1", "response": {"status_code": 200, "body": {
         "choices": [{"message": {"content": null, "refusal": "I can't help with that."}, "finish_reason": "stop"}]
     }}})).unwrap();
