@@ -174,15 +174,7 @@ fn every_call_and_answer_matches_the_openai_spec() {
     let submitted = test.output();
     let test = test.args(["status", "r", "--json"]);
     let status = test.output();
-    let test = test.args([
-        "wait",
-        "r",
-        "--quiet",
-        "--poll-initial-seconds",
-        "0",
-        "--poll-max-seconds",
-        "0",
-    ]);
+    let test = test.args(crate::WAIT_NOW);
     let waited = test.output();
     // A second run, cancelled mid-way.
     let test = test.args(plan("c"));

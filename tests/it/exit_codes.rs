@@ -123,16 +123,7 @@ fn every_json_flag_prints_exactly_one_document() {
     let sample = sample.to_str().unwrap();
     let mut plan = plan_args("r", &["--num-pairs", "3", "--json"]);
     let plan: Vec<&str> = plan.iter_mut().map(|a| a.as_str()).collect();
-    let wait_args = [
-        "wait",
-        "r",
-        "--quiet",
-        "--poll-initial-seconds",
-        "0",
-        "--poll-max-seconds",
-        "0",
-        "--json",
-    ];
+    let wait_args: Vec<&str> = crate::WAIT_NOW.into_iter().chain(["--json"]).collect();
     let validate = [
         "validate",
         "batches/r/sft/sft_combined_safe.jsonl",

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::fake_api::{FakeApi, Fault, Route, Scenario};
-use crate::{plan_args, read_json, read_jsonl, sample, Test};
+use crate::{plan_args, read_json, read_jsonl, sample, wait_now as wait, Test};
 
 const KEY: &str = "sk-test-NEVER-PRINT-THIS-0123456789";
 
@@ -21,12 +21,6 @@ fn planned(fake: &FakeApi, pairs: &str, extra: &[&str]) -> Test {
 }
 
 const FAST: [&str; 4] = ["--poll-initial-seconds", "0", "--poll-max-seconds", "0"];
-
-fn wait(test: Test) -> Test {
-    let mut args = vec!["wait", "r", "--quiet"];
-    args.extend_from_slice(&FAST);
-    test.args(args)
-}
 
 fn manifest(test: &Test) -> serde_json::Value {
     read_json(&test.path("batches/r/manifest.json"))

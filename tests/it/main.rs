@@ -48,6 +48,22 @@ pub fn plan_args(run: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// `wait r` polling without delay (the fake answers at once), quiet.
+pub const WAIT_NOW: [&str; 7] = [
+    "wait",
+    "r",
+    "--quiet",
+    "--poll-initial-seconds",
+    "0",
+    "--poll-max-seconds",
+    "0",
+];
+
+/// `test` with the command line `wait r`, polling without delay.
+pub fn wait_now(test: Test) -> Test {
+    test.args(WAIT_NOW)
+}
+
 /// A scratch folder where `safesft` runs. It holds no `configs/`: the binary uses the
 /// prompt config and pricing table compiled into it, as an installed binary does.
 pub struct Test {

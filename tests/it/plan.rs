@@ -401,24 +401,9 @@ fn jsonl_input_plans_the_same_requests_as_the_csv() {
 }
 
 #[test]
-fn run_without_a_key_stops_after_the_plan_only_with_dry_run() {
-    // Without `--dry-run`, a missing key is an error (exit 2) before anything is planned:
-    // a cron job must not "succeed" doing nothing (issue 10).
-    let test = Test::new().args([
-        "run",
-        "--input",
-        sample().to_str().unwrap(),
-        "--run",
-        "r",
-        "--num-pairs",
-        "3",
-        "--quiet",
-    ]);
-    test.expect(2).stderr_has("missing `OPENAI_API_KEY`");
-    assert!(!test.path("batches/r/manifest.json").exists());
-
-    // With `--dry-run` a key changes nothing: no call is made.
-    let with_key = test
+fn a_dry_run_with_a_key_makes_no_call_and_never_prints_the_key() {
+    // (Without `--dry-run`, a missing key is exit 2: `exit_codes.rs`.)
+    let with_key = Test::new()
         .args([
             "run",
             "--dry-run",

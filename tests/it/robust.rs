@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::fake_api::{FakeApi, Fault, Route};
-use crate::{plan_args, read_json, read_jsonl, Test};
+use crate::{plan_args, read_json, read_jsonl, wait_now as wait, Test};
 
 pub const KEY: &str = "sk-test-NEVER-PRINT-THIS-0123456789";
 
@@ -19,18 +19,6 @@ pub fn planned(fake: &FakeApi, pairs: &str, extra: &[&str]) -> Test {
     test.env("OPENAI_API_KEY", KEY)
         .env("OPENAI_BASE_URL", &fake.url)
         .env("SAFESFT_NO_RETRY_DELAY", "1")
-}
-
-pub fn wait(test: Test) -> Test {
-    test.args([
-        "wait",
-        "r",
-        "--quiet",
-        "--poll-initial-seconds",
-        "0",
-        "--poll-max-seconds",
-        "0",
-    ])
 }
 
 /// A run `r` of `pairs` pairs, submitted and waited for (every batch completed).
