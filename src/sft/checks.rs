@@ -48,6 +48,41 @@ pub struct ValidationReport {
     pub passed: bool,
 }
 
+impl ValidationReport {
+    /// The report of `total` examples, `correct` of them CORRECT: passed when every
+    /// check passed.
+    pub(crate) fn new(
+        total: usize,
+        correct: usize,
+        checks: Vec<ValidationCheck>,
+    ) -> ValidationReport {
+        ValidationReport {
+            total,
+            correct,
+            incorrect: total - correct,
+            passed: checks.iter().all(|c| c.passed),
+            checks,
+        }
+    }
+}
+
+/// The check that each of the `incorrect` INCORRECT notes is `source`'s byte for byte;
+/// `mismatches` names the ones that are not.
+pub(crate) fn medec_identity(
+    mismatches: &[String],
+    incorrect: usize,
+    source: &MedecSource<'_>,
+) -> ValidationCheck {
+    ValidationCheck::from_problems(
+        "incorrect_identical_to_medec",
+        mismatches,
+        format!(
+            "{incorrect} INCORRECT notes byte-identical to {}",
+            source.name
+        ),
+    )
+}
+
 /// The MEDEC source the INCORRECT notes must match: its name (for messages) and pairs.
 pub struct MedecSource<'a> {
     pub name: &'a str,

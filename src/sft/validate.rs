@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::checks::label_balance;
+use super::checks::{label_balance, medec_identity};
 pub use super::checks::{MedecSource, ValidationCheck, ValidationReport};
 pub use super::validate_messages::is_messages_form;
 use super::{SftRecord, SOURCE_CORRECT_VERIFIED, SOURCE_INCORRECT_VERIFIED, SOURCE_PARAPHRASED};
@@ -93,23 +93,9 @@ pub fn validate(text: &str, medec: Option<&MedecSource<'_>>) -> ValidationReport
                 )
             })
             .collect();
-        checks.push(ValidationCheck::from_problems(
-            "incorrect_identical_to_medec",
-            &mismatches,
-            format!(
-                "{incorrect} INCORRECT notes byte-identical to {}",
-                source.name
-            ),
-        ));
+        checks.push(medec_identity(&mismatches, incorrect, source));
     }
-    let passed = checks.iter().all(|c| c.passed);
-    ValidationReport {
-        total: records.len(),
-        correct,
-        incorrect,
-        checks,
-        passed,
-    }
+    ValidationReport::new(records.len(), correct, checks)
 }
 
 #[cfg(test)]

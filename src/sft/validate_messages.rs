@@ -7,7 +7,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::checks::{label_balance, MedecSource, ValidationCheck, ValidationReport};
+use super::checks::{
+    label_balance, medec_identity, MedecSource, ValidationCheck, ValidationReport,
+};
 use crate::plan::tokens::TokenCounter;
 use crate::plan::{ChatMessage, Encoding, Role};
 
@@ -158,23 +160,9 @@ pub fn validate_messages(text: &str, medec: Option<&MedecSource<'_>>) -> Validat
             })
             .collect();
         let incorrect = examples.len() - correct;
-        checks.push(ValidationCheck::from_problems(
-            "incorrect_identical_to_medec",
-            &mismatches,
-            format!(
-                "{incorrect} INCORRECT notes byte-identical to {}",
-                source.name
-            ),
-        ));
+        checks.push(medec_identity(&mismatches, incorrect, source));
     }
-    let passed = checks.iter().all(|c| c.passed);
-    ValidationReport {
-        total: examples.len(),
-        correct,
-        incorrect: examples.len() - correct,
-        checks,
-        passed,
-    }
+    ValidationReport::new(examples.len(), correct, checks)
 }
 
 /// Tokens per example by the chat rule (`o200k_base`), against the fine-tuning limit.
