@@ -55,8 +55,9 @@ impl Kind {
     /// held-out negation changes are caught only 70 %: a known weakness, not a pass.
     pub fn target(self) -> f64 {
         match self {
-            Kind::Faithful | Kind::NearCopy | Kind::Drug | Kind::DroppedSentence => 0.95,
-            Kind::Unit => 0.95,
+            Kind::Faithful | Kind::NearCopy | Kind::Drug | Kind::DroppedSentence | Kind::Unit => {
+                0.95
+            }
             // A lone 1 is not compared ("one week" is as often "a week").
             Kind::Number | Kind::Laterality => 0.9,
             Kind::Negation => 0.65,
