@@ -96,6 +96,7 @@ fn main() {
             pricing: PricingTable::load(&pricing_path).unwrap(),
             model: "gpt-4o".into(),
             reasoning: true,
+            verify: None,
             num_pairs: None,
             fewer_pairs_allowed: false,
             limits: ShardLimits::default(),

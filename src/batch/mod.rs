@@ -1,7 +1,8 @@
-//! Stage 1 at the API: submit, poll, download and cancel a planned run through any
+//! Both stages at the API: submit, poll, download and cancel a planned run through any
 //! [`BatchApi`], writing every step into the manifest before and after its call so that
 //! a run that crashed at any point resumes without uploading or creating anything twice.
-//! Retry attempts are planned here too, beside the submission they feed.
+//! Retry attempts (and stage 2's verify shards, built the same way) are written here
+//! too, beside the submission they feed.
 
 mod cancel;
 mod download;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 pub use cancel::{cancel, failure_hint};
 pub use download::{damaged_downloads, repair_downloads};
 pub use poll::{wait, PollSchedule};
-pub use retry::{apply_retry, plan_retry};
+pub use retry::{apply_retry, plan_retry, RetryPlan};
 pub use submit::submit_ready;
 
 use crate::api::{ApiError, BatchInfo};
@@ -95,6 +96,11 @@ pub enum Event {
     Withdrawn {
         shard: usize,
     },
+    /// Stage 2 was built: verify requests for rule-passing paraphrases, in new shards.
+    VerifyBuilt {
+        requests: usize,
+        shards: usize,
+    },
 }
 
 /// Receives [`Event`]s.
@@ -165,12 +171,13 @@ impl RunDir {
         )
     }
 
-    /// Checks the budget set at plan time (or given now) against the worst case.
+    /// Checks the budget set at plan time (or given now) against the worst case of both
+    /// stages.
     pub fn check_budget(&self, budget: Option<Usd>) -> Result<(), BudgetExceeded> {
         let Some(budget) = budget.or(self.manifest.budget_usd) else {
             return Ok(());
         };
-        let worst = self.manifest.estimate.total.batch.worst;
+        let worst = self.manifest.estimate.batch_all().worst;
         self.manifest
             .estimate
             .check_budget(budget)
@@ -181,12 +188,13 @@ impl RunDir {
             })
     }
 
-    /// Prompt tokens of shards submitted and not yet finished.
-    pub(crate) fn in_flight_tokens(&self) -> u64 {
+    /// Prompt tokens of `model`'s shards submitted and not yet finished: the
+    /// enqueued-token limit is per model (a verifier's queue is its own).
+    pub(crate) fn in_flight_tokens(&self, model: &str) -> u64 {
         self.manifest
             .shards
             .iter()
-            .filter(|s| s.remote.in_flight())
+            .filter(|s| s.remote.in_flight() && s.model == model)
             .map(|s| s.prompt_tokens)
             .sum()
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::BatchError;
 use crate::money::Usd;
-use crate::plan::{BatchRequestLine, CustomId, ShardFill, Sharder, TokenTotals};
+use crate::plan::{BatchRequestLine, CustomId, ShardFill, Sharder, Stage, TokenTotals};
 use crate::reconcile::Resolved;
 use crate::store::fs::{read_jsonl, sha256_hex, write_atomic};
 use crate::store::manifest::{INDEX_FILE, REQUESTS_DIR};
@@ -18,16 +18,25 @@ pub struct RetryPlan {
     pub index: Vec<IndexEntry>,
     /// The worst case of the new requests at Batch prices.
     pub worst_usd: Usd,
+    /// The stage of every new shard.
+    pub stage: Stage,
+    /// The manifest's shard count when it was planned: the index lines name shards from
+    /// there (moved up when another attempt was written in between).
+    pub first_index: usize,
 }
 
 /// Builds the next attempt of `requests` (their latest attempt + 1), with the same bodies
 /// as before, in new shards under the run's limits; a request in `caps` (by its old
-/// `custom_id`) gets that output cap instead of its own, and is priced with it.
+/// `custom_id`) gets that output cap instead of its own, and is priced with it. Every
+/// request is of `stage` (a shard holds one stage's requests); verify requests are
+/// priced at the verifier's prices.
 pub fn plan_retry(
     run: &RunDir,
+    stage: Stage,
     requests: &[&Resolved],
     caps: &BTreeMap<String, u32>,
 ) -> Result<RetryPlan, BatchError> {
+    debug_assert!(requests.iter().all(|r| r.kind.stage() == stage));
     let index_path = run.path.join(INDEX_FILE);
     let entries: BTreeMap<String, IndexEntry> =
         read_jsonl::<IndexEntry>(&index_path, "not an index line")?
@@ -101,22 +110,33 @@ pub fn plan_retry(
         index.push(IndexEntry {
             request: planned,
             shard: first_index + shard,
+            verifies: entry.verifies,
         });
     }
     if let Some(fill) = sharder.finish() {
         shards.push((current, fill));
     }
-    let worst_usd = run.manifest.pricing.prices.batch.cost(worst.worst_use());
+    let prices = match (stage, &run.manifest.verify) {
+        (Stage::Verify, Some(verify)) => &verify.pricing.prices,
+        _ => &run.manifest.pricing.prices,
+    };
+    let worst_usd = prices.batch.cost(worst.worst_use());
     Ok(RetryPlan {
         shards,
         index,
         worst_usd,
+        stage,
+        first_index,
     })
 }
 
-/// Writes a retry attempt into the run: new shard files, index lines, manifest entries.
-pub fn apply_retry(run: &mut RunDir, plan: RetryPlan) -> Result<(), BatchError> {
+/// Writes a retry attempt (or stage 2's verify requests) into the run: new shard files,
+/// index lines, manifest entries. Written again after a crash, it gives the same files.
+pub fn apply_retry(run: &mut RunDir, mut plan: RetryPlan) -> Result<(), BatchError> {
     let first_index = run.manifest.shards.len();
+    for entry in &mut plan.index {
+        entry.shard = entry.shard - plan.first_index + first_index;
+    }
     for (offset, (lines, fill)) in plan.shards.into_iter().enumerate() {
         let index = first_index + offset;
         let relative = format!("{REQUESTS_DIR}/shard-{index:03}.jsonl");
@@ -133,6 +153,7 @@ pub fn apply_retry(run: &mut RunDir, plan: RetryPlan) -> Result<(), BatchError> 
             model: fill.model.clone(),
             requests: fill.requests,
             prompt_tokens: fill.prompt_tokens,
+            stage: plan.stage,
             remote: RemoteState::default(),
         });
     }

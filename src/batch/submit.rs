@@ -10,8 +10,8 @@ use super::{
 use crate::api::{ApiError, BatchApi, BatchInfo};
 use crate::store::RunDir;
 
-/// Submits every pending shard the enqueued-token limit lets through now (all of them
-/// without a limit). Shards already submitted are left alone; a shard interrupted
+/// Submits every pending shard the enqueued-token limit of its model lets through now
+/// (all of them without a limit). Shards already submitted are left alone; a shard interrupted
 /// mid-submission resumes where it stopped.
 pub async fn submit_ready<A: BatchApi>(
     api: &A,
@@ -20,16 +20,24 @@ pub async fn submit_ready<A: BatchApi>(
 ) -> Result<usize, BatchError> {
     let limit = run.manifest.limits.max_prompt_tokens;
     let mut submitted = 0;
+    // Models whose queue is full: their later shards wait too (waves keep their order);
+    // another model's shards (the verifier's) have a queue of their own.
+    let mut full: Vec<String> = Vec::new();
     for index in run.pending() {
+        let model = run.shard(index).model.clone();
+        if full.contains(&model) {
+            continue;
+        }
         if let Some(limit) = limit {
-            let in_flight = run.in_flight_tokens();
+            let in_flight = run.in_flight_tokens(&model);
             if in_flight > 0 && in_flight + run.shard(index).prompt_tokens > limit {
                 observer.event(&Event::Deferred {
                     shard: index,
                     in_flight_tokens: in_flight,
                     limit,
                 });
-                break;
+                full.push(model);
+                continue;
             }
         }
         submit_shard(api, run, index, observer).await?;

@@ -111,6 +111,7 @@ fn planned_run() -> (tempfile::TempDir, RunDir) {
         pricing: crate::money::PricingTable::load(&pricing_path).unwrap(),
         model: "gpt-4o".into(),
         reasoning: true,
+        verify: None,
         num_pairs: None,
         fewer_pairs_allowed: false,
         limits: crate::plan::ShardLimits::default(),

@@ -318,6 +318,20 @@ impl ReasoningArgs {
     }
 }
 
+/// Whether a second model reads each rule-passing paraphrase against its original
+/// (stage 2, issue 9) before it may become a CORRECT example.
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
+    /// The verifier model [default: the prompt config's `verify.model`, `gpt-4o-mini` in
+    /// the bundled one].
+    #[arg(long, value_name = "MODEL", conflicts_with = "no_verify")]
+    pub verify_model: Option<String>,
+    /// No verify stage: a paraphrase that passes the rule checks is kept without a
+    /// second model reading it.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
 /// Build Batch API request files and price them, without a key or network.
 ///
 /// Writes `batches/<run>/requests/shard-NNN.jsonl`, `requests/index.jsonl` (every
@@ -346,6 +360,8 @@ pub struct PlanArgs {
     pub model: Option<String>,
     #[command(flatten)]
     pub reasoning: ReasoningArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
     /// Plan only the first N pairs (`all`: every pair); more than the input holds is
     /// an error.
     #[arg(long, value_name = "N|all", value_parser = parse_num_pairs)]
@@ -435,6 +451,8 @@ pub struct EstimateArgs {
     pub models: Vec<String>,
     #[command(flatten)]
     pub reasoning: ReasoningArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
     /// A prompt config of your own [default: the bundled
     /// `configs/prompts/gpt4o_medec_safe_augmentation.json`].
     #[arg(long)]

@@ -118,6 +118,9 @@ impl Observer for Progress {
             Event::OrphansDeleted { shard, files } => {
                 self.say(&format!("shard {shard:03}: deleted {files} earlier upload(s) of the same file"));
             }
+            Event::VerifyBuilt { requests, shards } => self.say(&format!(
+                "stage 2: {requests} rule-passing paraphrase(s) to verify, in {shards} new shard(s)"
+            )),
             Event::Withdrawn { shard } => {
                 self.say(&format!("shard {shard:03}: withdrawn (its submission was cut short and no batch of it exists)"));
             }

@@ -7,15 +7,22 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use super::args::{FallbackArg, NumPairs, PlanArgs, PollArgs, RunRef, SftArgs, SftFormat};
+use super::args::{
+    FallbackArg, NumPairs, PlanArgs, PollArgs, RunRef, SftArgs, SftFormat, VerifyArgs,
+};
 use crate::batch::PollSchedule;
 use crate::job::SftOptions;
 use crate::medec::ReadOptions;
 use crate::money::PricingTable;
 use crate::plan::calibrate::calibrated;
 use crate::plan::kept::KeptRate;
+use crate::plan::prompts::VerifyPrompt;
 use crate::plan::shard::{MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
-use crate::plan::{default_run_name, LoadedPrompts, OutputModel, PlanSettings, ShardLimits};
+use crate::plan::verify::PricingRecord;
+use crate::plan::{
+    default_run_name, family_and_prices, LoadedPrompts, OutputModel, PlanSettings, ShardLimits,
+    VerifySettings,
+};
 use crate::report::ledger::{self, LEDGER_FILE};
 use crate::sft::Fallback;
 use crate::store::validate_run_name;
@@ -54,6 +61,52 @@ pub(crate) fn load_pricing(flag: Option<&Path>) -> anyhow::Result<PricingTable> 
         None => PricingTable::parse(BUNDLED_PRICING, Path::new(BUNDLED_PRICING_NAME))
             .context("the bundled pricing table is not usable"),
     }
+}
+
+/// The verify stage's settings, or `None` with `--no-verify`. A prompt config without a
+/// `verify` section gets the bundled config's verifier prompt: verification stays on
+/// unless it is turned off, whoever wrote the prompts.
+pub(crate) fn verify_settings(
+    args: &VerifyArgs,
+    prompts: &LoadedPrompts,
+    pricing: &PricingTable,
+) -> anyhow::Result<Option<VerifySettings>> {
+    if args.no_verify {
+        return Ok(None);
+    }
+    let (prompt, source): (VerifyPrompt, String) = if let Some(prompt) = &prompts.config.verify {
+        (prompt.clone(), prompts.source.clone())
+    } else {
+        let bundled = load_prompts(None)?;
+        let prompt = bundled
+            .config
+            .verify
+            .context("the bundled prompt config has no `verify` section")?;
+        let source = format!(
+            "{BUNDLED_PROMPTS_NAME} (`{}` has no `verify` section)",
+            prompts.source
+        );
+        (prompt, source)
+    };
+    let model = args
+        .verify_model
+        .clone()
+        .unwrap_or_else(|| prompt.model.clone());
+    let (family, prices) = family_and_prices(pricing, &model)
+        .with_context(|| format!("`--verify-model {model}` cannot be priced"))?;
+    let record = PricingRecord {
+        path: pricing.source.clone(),
+        sha256: pricing.sha256.clone(),
+        model_family: family.name.into(),
+        prices: prices.clone(),
+    };
+    Ok(Some(VerifySettings::new(
+        &model,
+        &prompt,
+        &source,
+        record,
+        prompts.config.paraphrase.max_output_tokens,
+    )?))
 }
 
 /// The expected-output model of `model`, calibrated from the ledger's runs of its
@@ -95,6 +148,7 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         .clone()
         .unwrap_or_else(|| prompts.config.model.clone());
     let output_model = output_model(&args.reports_dir, &model)?;
+    let verify = verify_settings(&args.verify, &prompts, &pricing)?;
     let num_pairs = match args.target_kept {
         Some(target) => Some(
             kept_rate(&args.reports_dir, &model, &prompts.sha256)?
@@ -116,6 +170,7 @@ pub(crate) fn plan_settings(args: &PlanArgs) -> anyhow::Result<PlanSettings> {
         pricing,
         model,
         reasoning: args.reasoning.enabled(),
+        verify,
         num_pairs,
         fewer_pairs_allowed: args.target_kept.is_some(),
         limits: ShardLimits {

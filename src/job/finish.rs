@@ -13,6 +13,7 @@ use super::dataset::write_dataset;
 use super::html::{render_html_report, HtmlError};
 use crate::plan::{CustomId, RequestKind};
 use crate::reconcile::collect::{collect, CollectError, RunFiles};
+use crate::reconcile::stages::stage_counts;
 use crate::reconcile::{reconcile, Reconciled};
 use crate::report::cost::{cost_report, CostReport};
 use crate::report::cost_view::{cost_csv, cost_text};
@@ -35,6 +36,12 @@ pub enum JobError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Html(#[from] HtmlError),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
+    Shard(#[from] crate::plan::ShardError),
+    #[error(transparent)]
+    Batch(#[from] crate::batch::BatchError),
 }
 
 /// How the dataset is written.
@@ -112,6 +119,8 @@ pub fn reconcile_run(
         "model": manifest.model,
         "generation": stats,
         "accounting": reconciled.accounting,
+        "stages": stage_counts(&reconciled),
+        "verify_model": manifest.verify.as_ref().map(|v| &v.model),
         "line_problems": reconciled.problems,
         "tokens": cost.total.usage,
         "actual_usd": cost.total.actual_usd,
@@ -220,6 +229,30 @@ fn summary_text(
     run: &str,
 ) -> String {
     let mut text = accounting_table(&reconciled.accounting);
+    let stages = stage_counts(reconciled);
+    if let Some(verify) = stages
+        .get(&crate::plan::Stage::Verify)
+        .and_then(|kinds| kinds.get(&RequestKind::Verify))
+    {
+        let paraphrase = stages
+            .get(&crate::plan::Stage::Generate)
+            .and_then(|kinds| kinds.get(&RequestKind::Paraphrase))
+            .cloned()
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "\nstage 1: {} paraphrases, {} rejected by a rule check; stage 2: {} verified, {} `same`, {} `changed` (rejected by the verifier), {} without a verdict (failed {}, expired {}, missing {}).",
+            paraphrase.planned,
+            paraphrase.rejected_by_rules,
+            verify.planned,
+            verify.kept,
+            verify.rejected_by_verifier,
+            verify.failed + verify.expired + verify.missing,
+            verify.failed,
+            verify.expired,
+            verify.missing,
+        );
+    }
     let _ = writeln!(
         text,
         "\n{} pairs: {} kept ({} CORRECT + {} INCORRECT examples), {} dropped; reasoning added {}, failed {}.",

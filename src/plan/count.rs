@@ -155,7 +155,7 @@ mod tests {
                 let content = ContentCounter::new(&prompts, counter);
                 for note in NOTES {
                     let pair = pair(note);
-                    let counts = content.count(&pair, &RequestKind::ALL);
+                    let counts = content.count(&pair, &RequestKind::GENERATION);
                     let whole = [
                         counter.count_text(&prompts.paraphrase_template.render(&pair)),
                         counter.count_text(&prompts.reasoning_template.render(&pair)),
@@ -170,7 +170,7 @@ mod tests {
     fn a_kind_not_asked_for_is_not_counted() {
         let prompts = prompts("{correct_note}", "{correct_note}{incorrect_note}");
         let content = ContentCounter::new(&prompts, TokenCounter::new(Encoding::O200kBase));
-        let counts = content.count(&pair("Given aspirin."), &RequestKind::ALL[..1]);
+        let counts = content.count(&pair("Given aspirin."), &RequestKind::GENERATION[..1]);
         assert!(counts[0] > 0);
         assert_eq!(counts[1], 0);
     }

@@ -1,5 +1,6 @@
-//! The plan-level cost estimate (worst case and expected, Batch and standard prices) and
-//! the budget guard. Pure: token totals and prices in, exact dollars out.
+//! The plan-level cost estimate (worst case and expected, Batch and standard prices) of
+//! both stages — generation, then verification at the verifier's own prices — and the
+//! budget guard over both. Pure: token totals and prices in, exact dollars out.
 
 use std::collections::BTreeMap;
 
@@ -113,7 +114,56 @@ pub struct Estimate {
     pub output_model: OutputModel,
     pub pairs: u64,
     pub kinds: BTreeMap<RequestKind, Line>,
+    /// Stage 1 (generation) alone: what `kinds` adds up to.
     pub total: Line,
+    /// Stage 2, priced up front (issue 9); absent with `--no-verify` and in plans made
+    /// before verification existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyEstimate>,
+}
+
+/// The verify stage, priced before any paraphrase exists: the worst case verifies every
+/// pair's paraphrase, each at the paraphrase's output cap, the verifier spending its own
+/// cap; the expected case verifies every pair's paraphrase at its expected length with
+/// the verifier's expected answer. Both at the verifier model's prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyEstimate {
+    pub model: String,
+    pub encoding: super::model::Encoding,
+    pub pricing_checked: String,
+    pub batch_cached_price_assumed: bool,
+    /// Tokens of the worst case (its `prompt_tokens` hold paraphrases at their cap).
+    pub worst_tokens: TokenTotals,
+    /// Tokens of the expected case (paraphrases at their expected length).
+    pub expected_tokens: TokenTotals,
+    pub batch: Scenarios,
+    pub standard: Scenarios,
+}
+
+impl VerifyEstimate {
+    /// Prices the two token totals at the verifier's prices.
+    pub fn new(
+        model: &str,
+        encoding: super::model::Encoding,
+        pricing: &ModelPricing,
+        worst_tokens: TokenTotals,
+        expected_tokens: TokenTotals,
+    ) -> VerifyEstimate {
+        let scenarios = |prices: &TierPrices| Scenarios {
+            expected: prices.cost(expected_tokens.expected_use()),
+            worst: prices.cost(worst_tokens.worst_use()),
+        };
+        VerifyEstimate {
+            model: model.to_string(),
+            encoding,
+            pricing_checked: pricing.checked.clone(),
+            batch_cached_price_assumed: pricing.batch_cached_price_assumed(),
+            worst_tokens,
+            expected_tokens,
+            batch: scenarios(&pricing.batch),
+            standard: scenarios(&pricing.standard),
+        }
+    }
 }
 
 impl Estimate {
@@ -142,20 +192,39 @@ impl Estimate {
             pairs,
             kinds,
             total: Line::price(all, pricing),
+            verify: None,
         }
     }
 
-    /// What the Batch API saves against standard prices, expected case.
-    pub fn batch_saving(&self) -> Usd {
-        self.total
-            .standard
-            .expected
-            .saturating_sub(self.total.batch.expected)
+    /// Both stages at Batch prices: stage 1 plus the verify stage, if planned.
+    pub fn batch_all(&self) -> Scenarios {
+        let verify = self.verify.as_ref().map(|v| v.batch).unwrap_or_default();
+        Scenarios {
+            expected: self.total.batch.expected + verify.expected,
+            worst: self.total.batch.worst + verify.worst,
+        }
     }
 
-    /// `Err(over)` when the worst case exceeds the budget, with the amount over.
+    /// Both stages at standard prices.
+    pub fn standard_all(&self) -> Scenarios {
+        let verify = self.verify.as_ref().map(|v| v.standard).unwrap_or_default();
+        Scenarios {
+            expected: self.total.standard.expected + verify.expected,
+            worst: self.total.standard.worst + verify.worst,
+        }
+    }
+
+    /// What the Batch API saves against standard prices, expected case, both stages.
+    pub fn batch_saving(&self) -> Usd {
+        self.standard_all()
+            .expected
+            .saturating_sub(self.batch_all().expected)
+    }
+
+    /// `Err(over)` when the worst case of both stages exceeds the budget, with the
+    /// amount over.
     pub fn check_budget(&self, budget: Usd) -> Result<(), Usd> {
-        let worst = self.total.batch.worst;
+        let worst = self.batch_all().worst;
         if worst > budget {
             Err(Usd(worst.0 - budget.0))
         } else {
@@ -253,5 +322,48 @@ mod tests {
             estimate.check_budget(Usd::parse("1").unwrap()),
             Err(Usd::parse("0.125").unwrap())
         );
+    }
+
+    #[test]
+    fn the_budget_guard_covers_the_verify_stage_at_the_verifiers_prices() {
+        let mut by_kind = BTreeMap::new();
+        by_kind.insert(RequestKind::Paraphrase, totals(100_000, 50_000, 200_000));
+        let mut estimate =
+            Estimate::new("gpt-4o", &pricing(), &OutputModel::default(), 10, &by_kind);
+        let dec = |s: &str| Decimal::from_str_exact(s).unwrap();
+        let mini = ModelPricing {
+            standard: TierPrices {
+                input: dec("0.15"),
+                cached_input: Some(dec("0.075")),
+                output: dec("0.60"),
+            },
+            batch: TierPrices {
+                input: dec("0.075"),
+                cached_input: None,
+                output: dec("0.30"),
+            },
+            ..pricing()
+        };
+        // worst: 400k prompt × 0.075 + 100k output × 0.30 per 1M = 0.03 + 0.03
+        // expected: 300k × 0.075 + 4k × 0.30 per 1M = 0.0225 + 0.0012
+        let worst = totals(400_000, 0, 100_000);
+        let expected = totals(300_000, 4_000, 100_000);
+        estimate.verify = Some(VerifyEstimate::new(
+            "gpt-4o-mini",
+            super::super::model::Encoding::O200kBase,
+            &mini,
+            worst,
+            expected,
+        ));
+        let verify = estimate.verify.as_ref().unwrap();
+        assert_eq!(verify.batch.worst.exact(), "0.06");
+        assert_eq!(verify.batch.expected.exact(), "0.0237");
+        // stage 1 worst 1.125 + stage 2 worst 0.06
+        assert_eq!(estimate.batch_all().worst.exact(), "1.185");
+        assert_eq!(
+            estimate.check_budget(Usd::parse("1.125").unwrap()),
+            Err(Usd::parse("0.06").unwrap())
+        );
+        assert_eq!(estimate.check_budget(Usd::parse("1.185").unwrap()), Ok(()));
     }
 }

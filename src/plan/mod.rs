@@ -21,10 +21,11 @@ pub mod sizes;
 mod split;
 mod staging;
 pub mod tokens;
+pub mod verify;
 mod write;
 
 pub use chat::{ChatMessage, Role};
-pub use custom_id::{CustomId, RequestKind};
+pub use custom_id::{CustomId, RequestKind, Stage};
 pub use estimate::{Estimate, TokenTotals};
 pub use model::{family_of, Encoding, ModelFamily, UnknownModel};
 pub use output::OutputModel;
@@ -32,6 +33,7 @@ pub use prompts::{LoadedPrompts, PromptError};
 pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder, RequestCost};
 pub use settings::PlanSettings;
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};
+pub use verify::{VerifyBuilder, VerifyError, VerifySettings};
 pub use write::{default_run_name, family_and_prices, plan, PlanOutcome};
 
 use std::path::PathBuf;
@@ -68,6 +70,8 @@ pub enum PlanError {
     Pricing(#[from] PricingError),
     #[error(transparent)]
     Shard(#[from] ShardError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     #[error("`{input}` holds no pairs to plan ({rows} rows read, {unpaired} with Error Flag 0, {blank} blank)")]
     NoPairs {
         input: PathBuf,

@@ -15,6 +15,10 @@ pub struct OutputModel {
     pub paraphrase_output_permille: u64,
     /// A reasoning answer (five short JSON fields) has a typical size, whatever the note.
     pub reasoning_output_tokens: u64,
+    /// A verifier's answer (`{differences, verdict}`): short when nothing differs, which
+    /// is the common case. Absent from plans made before verification existed.
+    #[serde(default = "default_verify_output_tokens")]
+    pub verify_output_tokens: u64,
     /// o-series and gpt-5 also bill hidden reasoning tokens: this many thousandths of the
     /// visible output are added for them.
     pub hidden_reasoning_permille: u64,
@@ -22,14 +26,19 @@ pub struct OutputModel {
     pub source: String,
 }
 
+fn default_verify_output_tokens() -> u64 {
+    40
+}
+
 impl Default for OutputModel {
     /// Assumptions until the ledger has measured runs: a paraphrase 5% longer than its
-    /// prompt's note, a reasoning answer of 350 tokens, hidden reasoning as long again as
+    /// prompt's note, a reasoning answer of 350 tokens, a verdict of 40, hidden reasoning as long again as
     /// the visible answer.
     fn default() -> OutputModel {
         OutputModel {
             paraphrase_output_permille: 1050,
             reasoning_output_tokens: 350,
+            verify_output_tokens: default_verify_output_tokens(),
             hidden_reasoning_permille: 1000,
             source: "default".into(),
         }
@@ -50,6 +59,7 @@ impl OutputModel {
                 (user_content_tokens * self.paraphrase_output_permille).div_ceil(1000)
             }
             RequestKind::Reasoning => self.reasoning_output_tokens,
+            RequestKind::Verify => self.verify_output_tokens,
         };
         let hidden = if reasoning_model {
             (visible * self.hidden_reasoning_permille).div_ceil(1000)

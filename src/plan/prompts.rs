@@ -1,5 +1,6 @@
 //! The prompt config (`configs/prompts/*.json`): system prompts, user templates, model,
-//! temperature and output caps for the two request kinds, validated on load.
+//! temperature and output caps for the two stage-1 request kinds and the verifier
+//! (stage 2, optional in a config), validated on load.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,35 @@ pub struct PromptConfig {
     pub model: String,
     pub paraphrase: KindPrompt,
     pub reasoning: KindPrompt,
+    /// The verifier (issue 9). A config without it still loads: the command line then
+    /// uses the bundled config's verifier prompt (or none, with `--no-verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyPrompt>,
+}
+
+/// The verifier's prompt: its own default model, and a template that shows the original
+/// note (`{correct_note}`) and the paraphrase (`{paraphrase}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPrompt {
+    /// Default verifier model (`--verify-model` overrides it).
+    pub model: String,
+    pub system: String,
+    pub user_template: String,
+    pub temperature: f64,
+    pub max_output_tokens: u32,
+}
+
+impl VerifyPrompt {
+    /// Its prompt fields, as the other kinds have them.
+    pub fn kind_prompt(&self) -> KindPrompt {
+        KindPrompt {
+            system: self.system.clone(),
+            user_template: self.user_template.clone(),
+            temperature: self.temperature,
+            max_output_tokens: self.max_output_tokens,
+        }
+    }
 }
 
 /// The prompt of one request kind.
@@ -63,16 +93,19 @@ pub enum Field {
     ErrorSentence,
     CorrectedSentence,
     NoteId,
+    /// The paraphrase a verifier reads (verify templates only).
+    Paraphrase,
 }
 
 impl Field {
-    const ALL: [(&'static str, Field); 6] = [
+    const ALL: [(&'static str, Field); 7] = [
         ("correct_note", Field::CorrectNote),
         ("incorrect_note", Field::IncorrectNote),
         ("error_type", Field::ErrorType),
         ("error_sentence", Field::ErrorSentence),
         ("corrected_sentence", Field::CorrectedSentence),
         ("note_id", Field::NoteId),
+        ("paraphrase", Field::Paraphrase),
     ];
 }
 
@@ -177,8 +210,19 @@ impl Template {
         out
     }
 
+    /// Fills a verify template from a pair and a paraphrase, byte for byte.
+    pub fn render_with_paraphrase(&self, pair: &Pair, paraphrase: &str) -> String {
+        let mut out = String::with_capacity(pair.correct_note.len() + paraphrase.len() + 512);
+        self.render_fields(pair, paraphrase, &mut out);
+        out
+    }
+
     /// [`Template::render`], appended to `out`.
     pub(crate) fn render_into(&self, pair: &Pair, out: &mut String) {
+        self.render_fields(pair, "", out);
+    }
+
+    fn render_fields(&self, pair: &Pair, paraphrase: &str, out: &mut String) {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
@@ -186,6 +230,7 @@ impl Template {
                 Segment::Field(Field::IncorrectNote) => out.push_str(&pair.incorrect_note),
                 Segment::Field(Field::ErrorType) => out.push_str(pair.error_type.as_str()),
                 Segment::Field(Field::NoteId) => out.push_str(&pair.note_id),
+                Segment::Field(Field::Paraphrase) => out.push_str(paraphrase),
                 Segment::Field(Field::ErrorSentence) => {
                     out.push_str(pair.error_sentence.as_deref().unwrap_or(NOT_GIVEN));
                 }
@@ -197,12 +242,32 @@ impl Template {
     }
 }
 
+/// Why a kind's template must not name a field it names, if it does.
+fn forbidden_field(kind: &str, template: &Template) -> Option<&'static str> {
+    if kind != "verify" && template.uses(Field::Paraphrase) {
+        return Some("must not contain `{paraphrase}`: only the verifier reads a paraphrase");
+    }
+    if kind == "verify" && template.uses(Field::IncorrectNote) {
+        // The verifier compares the paraphrase with the note it was made from.
+        return Some("must not contain `{incorrect_note}`: the verifier compares the paraphrase with the correct note");
+    }
+    if kind == "paraphrase" && template.uses(Field::IncorrectNote) {
+        // The paraphrase model must never see the note with the error in it.
+        return Some(
+            "must not contain `{incorrect_note}`: a paraphrase is made from the correct note only",
+        );
+    }
+    None
+}
+
 /// A validated config with its templates parsed.
 #[derive(Debug, Clone)]
 pub struct LoadedPrompts {
     pub config: PromptConfig,
     pub paraphrase_template: Template,
     pub reasoning_template: Template,
+    /// The verifier's template, when the config has a `verify` section.
+    pub verify_template: Option<Template>,
     /// Where it came from (a path, or the bundled config's name), recorded in the manifest.
     pub source: String,
     /// sha256 and size of the file's bytes, recorded in the manifest.
@@ -236,15 +301,29 @@ impl LoadedPrompts {
         if let Err(error) = super::model::family_of(&config.model) {
             return Err(invalid("model", error.to_string()));
         }
+        if let Some(verify) = &config.verify {
+            if let Err(error) = super::model::family_of(&verify.model) {
+                return Err(invalid("verify.model", error.to_string()));
+            }
+        }
+        let verify_prompt = config.verify.as_ref().map(VerifyPrompt::kind_prompt);
         let mut templates = Vec::new();
-        for (kind, prompt, required) in [
+        let mut kinds = vec![
             ("paraphrase", &config.paraphrase, &[Field::CorrectNote][..]),
             (
                 "reasoning",
                 &config.reasoning,
                 &[Field::CorrectNote, Field::IncorrectNote][..],
             ),
-        ] {
+        ];
+        if let Some(verify) = &verify_prompt {
+            kinds.push((
+                "verify",
+                verify,
+                &[Field::CorrectNote, Field::Paraphrase][..],
+            ));
+        }
+        for (kind, prompt, required) in kinds {
             if prompt.system.trim().is_empty() {
                 return Err(invalid(&format!("{kind}.system"), "is empty".into()));
             }
@@ -262,12 +341,8 @@ impl LoadedPrompts {
                     ));
                 }
             }
-            if kind == "paraphrase" && template.uses(Field::IncorrectNote) {
-                // The paraphrase model must never see the note with the error in it.
-                return Err(invalid(
-                    "paraphrase.user_template",
-                    "must not contain `{incorrect_note}`: a paraphrase is made from the correct note only".into(),
-                ));
+            if let Some(message) = forbidden_field(kind, &template) {
+                return Err(invalid(&format!("{kind}.user_template"), message.into()));
             }
             if !(0.0..=2.0).contains(&prompt.temperature) {
                 return Err(invalid(
@@ -283,12 +358,18 @@ impl LoadedPrompts {
             }
             templates.push(template);
         }
+        let verify_template = if config.verify.is_some() {
+            templates.pop()
+        } else {
+            None
+        };
         let reasoning_template = templates.pop().expect("two templates were pushed");
         let paraphrase_template = templates.pop().expect("two templates were pushed");
         Ok(LoadedPrompts {
             config,
             paraphrase_template,
             reasoning_template,
+            verify_template,
             source: path.display().to_string(),
             sha256: crate::store::fs::sha256_hex(bytes),
             bytes: bytes.len() as u64,
@@ -350,6 +431,45 @@ mod tests {
         let loaded = parse(&shipped()).unwrap();
         assert_eq!(loaded.config.model, "gpt-4o");
         assert!(loaded.paraphrase_template.uses(Field::CorrectNote));
+        let verify = loaded.verify_template.unwrap();
+        assert!(verify.uses(Field::CorrectNote) && verify.uses(Field::Paraphrase));
+        assert!(loaded.config.verify.unwrap().temperature.abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn a_config_without_a_verify_section_still_loads() {
+        let mut config = shipped();
+        config.as_object_mut().unwrap().remove("verify");
+        let loaded = parse(&config).unwrap();
+        assert!(loaded.config.verify.is_none() && loaded.verify_template.is_none());
+    }
+
+    #[test]
+    fn verify_templates_are_checked() {
+        let cases: [(&str, serde_json::Value, &str); 4] = [
+            (
+                "/verify/user_template",
+                "{correct_note}".into(),
+                "must contain `{paraphrase}`",
+            ),
+            (
+                "/verify/user_template",
+                "{correct_note} {paraphrase} {incorrect_note}".into(),
+                "verify.user_template",
+            ),
+            (
+                "/paraphrase/user_template",
+                "{correct_note} {paraphrase}".into(),
+                "only the verifier reads a paraphrase",
+            ),
+            ("/verify/model", "gpt-9".into(), "verify.model"),
+        ];
+        for (pointer, value, expected) in cases {
+            let mut config = shipped();
+            *config.pointer_mut(pointer).unwrap() = value;
+            let error = parse(&config).unwrap_err().to_string();
+            assert!(error.contains(expected), "{pointer}: {error}");
+        }
     }
 
     #[test]

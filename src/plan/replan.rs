@@ -26,6 +26,9 @@ struct PlanInputs<'a> {
     pricing_sha256: &'a str,
     model: &'a str,
     reasoning: bool,
+    /// Absent with `--no-verify`, so plans without a verify stage hash as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify: Option<&'a super::verify::VerifySettings>,
     num_pairs: Option<u64>,
     limits: ShardLimits,
     output_model: &'a OutputModel,
@@ -47,6 +50,7 @@ pub(super) fn plan_inputs_sha256(
         pricing_sha256: &settings.pricing.sha256,
         model: &settings.model,
         reasoning: settings.reasoning,
+        verify: settings.verify.as_ref(),
         num_pairs: settings.num_pairs,
         limits: settings.limits,
         output_model: &settings.output_model,
@@ -98,6 +102,7 @@ mod tests {
             pricing: PricingTable::load(&project.join("configs/pricing.toml")).unwrap(),
             model: "gpt-4o".into(),
             reasoning: true,
+            verify: None,
             num_pairs: None,
             fewer_pairs_allowed: false,
             limits: ShardLimits::default(),

@@ -213,9 +213,9 @@ impl<'a> RequestBuilder<'a> {
 
     pub fn kinds(&self) -> &'static [RequestKind] {
         if self.include_reasoning {
-            &RequestKind::ALL
+            &RequestKind::GENERATION
         } else {
-            &RequestKind::ALL[..1]
+            &RequestKind::GENERATION[..1]
         }
     }
 
@@ -224,6 +224,9 @@ impl<'a> RequestBuilder<'a> {
         match kind {
             RequestKind::Paraphrase => (&prompts.config.paraphrase, &prompts.paraphrase_template),
             RequestKind::Reasoning => (&prompts.config.reasoning, &prompts.reasoning_template),
+            RequestKind::Verify => {
+                unreachable!("verify requests are built from stage-1 answers by `VerifyBuilder`")
+            }
         }
     }
 

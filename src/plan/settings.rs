@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
 use super::shard::ShardLimits;
+use super::verify::VerifySettings;
 use crate::medec::ReadOptions;
 use crate::money::{PricingTable, Usd};
 
@@ -16,6 +17,8 @@ pub struct PlanSettings {
     pub pricing: PricingTable,
     pub model: String,
     pub reasoning: bool,
+    /// The verify stage (issue 9), or `None` with `--no-verify`.
+    pub verify: Option<VerifySettings>,
     pub num_pairs: Option<u64>,
     /// `--target-kept`: `num_pairs` is a wish, and an input holding fewer pairs is planned
     /// whole instead of refused.

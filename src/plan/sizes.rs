@@ -1,5 +1,6 @@
 //! The cost per dataset size and model: exact token counts of the first N real pairs,
-//! scaled up at their mean per pair for sizes beyond the pairs at hand.
+//! scaled up at their mean per pair for sizes beyond the pairs at hand; both stages
+//! (the verify stage at the verifier's prices) when verification is on.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,12 +8,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::custom_id::RequestKind;
-use super::estimate::{Estimate, TokenTotals};
+use super::estimate::{Estimate, TokenTotals, VerifyEstimate};
 use super::kept::KeptRate;
 use super::model::family_of;
 use super::output::OutputModel;
 use super::prompts::LoadedPrompts;
 use super::request::{RequestBuilder, RequestCost};
+use super::verify::{VerifyBuilder, VerifySettings};
 use super::{pipeline, PlanError};
 use crate::medec::{ImportSummary, Pair, ReadOptions};
 use crate::money::{ModelPricing, Usd};
@@ -66,17 +68,18 @@ impl SizeEstimate {
     pub fn keep(&mut self, rate: &KeptRate) {
         self.expected_kept_pairs = rate.expected_kept(self.size);
         self.expected_usd_per_kept_pair =
-            rate.usd_per_kept_pair(self.estimate.total.batch.expected, self.size);
+            rate.usd_per_kept_pair(self.estimate.batch_all().expected, self.size);
         self.kept_rate = Some(rate.clone());
     }
 
-    /// Batch expected dollars per pair (rounded to 1e-10 dollars, for display).
+    /// Batch expected dollars per pair, both stages (rounded to 1e-10 dollars, for
+    /// display).
     pub fn expected_per_pair(&self) -> Usd {
         if self.size == 0 {
             return Usd::ZERO;
         }
         Usd(
-            (self.estimate.total.batch.expected.0 / rust_decimal::Decimal::from(self.size))
+            (self.estimate.batch_all().expected.0 / rust_decimal::Decimal::from(self.size))
                 .round_dp(10),
         )
     }
@@ -87,14 +90,43 @@ pub struct SizeModel<'a> {
     pub model: &'a str,
     pub pricing: &'a ModelPricing,
     pub output_model: OutputModel,
+    /// The verify stage priced beside this model's requests, when verification is on.
+    pub verify: Option<&'a VerifySettings>,
 }
+
+/// The verify stage's (worst, expected) token totals.
+type VerifyTotals = (TokenTotals, TokenTotals);
 
 /// Token totals of one model as pairs are counted, kept at each size asked for.
 struct SizeCounter<'a> {
     model: &'a SizeModel<'a>,
     counted: u64,
     totals: BTreeMap<RequestKind, TokenTotals>,
-    at_size: BTreeMap<u64, BTreeMap<RequestKind, TokenTotals>>,
+    verify_totals: VerifyTotals,
+    at_size: BTreeMap<u64, (BTreeMap<RequestKind, TokenTotals>, VerifyTotals)>,
+}
+
+/// What one pair costs a model: its requests and, with verification, its verify request.
+type PairCosts = (Vec<RequestCost>, Option<(RequestCost, RequestCost)>);
+
+/// Builds and prices one model's requests (and verify requests).
+struct SizeBuilder<'a> {
+    requests: RequestBuilder<'a>,
+    verify: Option<VerifyBuilder<'a>>,
+}
+
+impl SizeBuilder<'_> {
+    fn costs(&self, pair: &Pair, first: bool) -> PairCosts {
+        let costs = self.requests.costs(pair, first);
+        let verify = self.verify.as_ref().map(|verify| {
+            let paraphrase = costs
+                .iter()
+                .find(|c| c.kind == RequestKind::Paraphrase)
+                .map_or(0, |c| c.expected_output_tokens);
+            verify.planned_costs(pair, paraphrase, first)
+        });
+        (costs, verify)
+    }
 }
 
 impl<'a> SizeCounter<'a> {
@@ -103,36 +135,46 @@ impl<'a> SizeCounter<'a> {
         prompts: &'a LoadedPrompts,
         model: &'a SizeModel<'a>,
         reasoning: bool,
-    ) -> Result<(SizeCounter<'a>, RequestBuilder<'a>), PlanError> {
+    ) -> Result<(SizeCounter<'a>, SizeBuilder<'a>), PlanError> {
         let family = family_of(model.model)?;
-        let builder = RequestBuilder::new(
+        let requests = RequestBuilder::new(
             prompts,
             model.model,
             family,
             model.output_model.clone(),
             reasoning,
         );
+        let verify = model
+            .verify
+            .map(|settings| VerifyBuilder::new(settings, model.output_model.clone()))
+            .transpose()?;
         let counter = SizeCounter {
             model,
             counted: 0,
-            totals: builder
+            verify_totals: VerifyTotals::default(),
+            totals: requests
                 .kinds()
                 .iter()
                 .map(|&k| (k, TokenTotals::default()))
                 .collect(),
             at_size: BTreeMap::new(),
         };
-        Ok((counter, builder))
+        Ok((counter, SizeBuilder { requests, verify }))
     }
 
     /// Adds the next pair's request costs; keeps the totals when a size is reached.
-    fn add(&mut self, costs: &[RequestCost], sizes: &[u64]) {
+    fn add(&mut self, (costs, verify): &PairCosts, sizes: &[u64]) {
         for cost in costs {
             self.totals.entry(cost.kind).or_default().add_cost(cost);
         }
+        if let Some((worst, expected)) = verify {
+            self.verify_totals.0.add_cost(worst);
+            self.verify_totals.1.add_cost(expected);
+        }
         self.counted += 1;
         if sizes.contains(&self.counted) {
-            self.at_size.insert(self.counted, self.totals.clone());
+            self.at_size
+                .insert(self.counted, (self.totals.clone(), self.verify_totals));
         }
     }
 
@@ -142,26 +184,41 @@ impl<'a> SizeCounter<'a> {
             model,
             pricing,
             ref output_model,
+            verify,
         } = *self.model;
         sizes
             .iter()
             .map(|&size| {
-                let (measured, kinds) = match self.at_size.get(&size) {
-                    Some(kinds) => (size, kinds.clone()),
+                let (measured, kinds, verify_totals) = match self.at_size.get(&size) {
+                    Some((kinds, verify_totals)) => (size, kinds.clone(), *verify_totals),
                     None => (
                         available,
                         self.totals
                             .iter()
                             .map(|(&k, t)| (k, scale_totals(t, available, size)))
                             .collect(),
+                        (
+                            scale_totals(&self.verify_totals.0, available, size),
+                            scale_totals(&self.verify_totals.1, available, size),
+                        ),
                     ),
                 };
+                let mut estimate = Estimate::new(model, pricing, output_model, size, &kinds);
+                estimate.verify = verify.map(|settings| {
+                    VerifyEstimate::new(
+                        &settings.model,
+                        settings.encoding,
+                        &settings.pricing.prices,
+                        verify_totals.0,
+                        verify_totals.1,
+                    )
+                });
                 SizeEstimate {
                     size,
                     model: model.to_string(),
                     measured_pairs: measured,
                     extrapolated: size > available,
-                    estimate: Estimate::new(model, pricing, output_model, size, &kinds),
+                    estimate,
                     kept_rate: None,
                     expected_kept_pairs: 0,
                     expected_usd_per_kept_pair: None,
@@ -187,6 +244,7 @@ pub fn size_estimates(
         model,
         pricing: model_pricing,
         output_model: output_model.clone(),
+        verify: None,
     };
     let (mut counter, builder) = SizeCounter::new(prompts, &size_model, reasoning)?;
     let largest = sizes.iter().copied().max().unwrap_or(0);

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::custom_id::{CustomId, RequestKind};
+use super::custom_id::{CustomId, RequestKind, Stage};
 use super::estimate::TokenTotals;
-use super::request::{PlannedRequest, RequestBuilder};
+use super::request::{PlannedRequest, RequestBuilder, RequestCost};
 use super::settings::PlanSettings;
 use super::shard::{ShardFill, ShardLimits, Sharder};
+use super::verify::{VerifyBuilder, VerifySettings};
 use super::{OverContext, PlanError};
 use crate::medec::{Pair, ReadOptions, RowError};
 use crate::store::fs::HashingWriter;
@@ -23,17 +24,34 @@ use crate::store::{FileRecord, IndexEntry, RemoteState, ShardRecord, StoreError}
 pub(super) struct PairLines {
     pair: String,
     requests: Vec<(String, PlannedRequest)>,
+    /// The verify request this pair's paraphrase will need: (worst, expected) costs.
+    verify: Option<(RequestCost, RequestCost)>,
 }
 
 impl PairLines {
     /// Serialises `pair` and builds its requests (`first`: the first pair of the run).
-    pub(super) fn new(builder: &RequestBuilder<'_>, pair: &Pair, first: bool) -> PairLines {
+    /// With `verify`, the pair's verify request is priced too (it is built in stage 2).
+    pub(super) fn new(
+        builder: &RequestBuilder<'_>,
+        verify: Option<&VerifyBuilder<'_>>,
+        pair: &Pair,
+        first: bool,
+    ) -> PairLines {
         let mut line = serde_json::to_string(pair)
             .expect("a pair is plain JSON: strings and an enum with string names");
         line.push('\n');
+        let requests = builder.build(pair, first);
+        let verify = verify.map(|verify| {
+            let paraphrase = requests
+                .iter()
+                .find(|(_, r)| r.kind == RequestKind::Paraphrase)
+                .map_or(0, |(_, r)| r.expected_output_tokens);
+            verify.planned_costs(pair, paraphrase, first)
+        });
         PairLines {
             pair: line,
-            requests: builder.build(pair, first),
+            requests,
+            verify,
         }
     }
 }
@@ -210,6 +228,8 @@ pub(super) struct Staging<'a> {
     open: Option<OpenShard>,
     shards: Vec<ShardRecord>,
     totals: BTreeMap<RequestKind, TokenTotals>,
+    /// The verify stage's (worst, expected) tokens.
+    verify_totals: (TokenTotals, TokenTotals),
     planned: u64,
 }
 
@@ -231,6 +251,7 @@ impl<'a> Staging<'a> {
             sharder: Sharder::new(limits),
             open: None,
             shards: Vec::new(),
+            verify_totals: (TokenTotals::default(), TokenTotals::default()),
             planned: 0,
             root: root.to_path_buf(),
         })
@@ -255,6 +276,10 @@ impl<'a> Staging<'a> {
         self.pairs
             .write_all(lines.pair.as_bytes())
             .map_err(self.write_error(PAIRS_FILE))?;
+        if let Some((worst, expected)) = &lines.verify {
+            self.verify_totals.0.add_cost(worst);
+            self.verify_totals.1.add_cost(expected);
+        }
         for (line, request) in lines.requests {
             let (index, finished) = self.sharder.place(
                 &request.custom_id,
@@ -289,6 +314,7 @@ impl<'a> Staging<'a> {
                 &IndexEntry {
                     request,
                     shard: index,
+                    verifies: None,
                 },
             )
             .map_err(std::io::Error::from)
@@ -310,6 +336,7 @@ impl<'a> Staging<'a> {
             model: fill.model.clone(),
             requests: fill.requests,
             prompt_tokens: fill.prompt_tokens,
+            stage: Stage::Generate,
             remote: RemoteState::default(),
         });
         Ok(())
@@ -323,6 +350,7 @@ impl<'a> Staging<'a> {
         Ok(Staged {
             planned: self.planned,
             totals: self.totals,
+            verify_totals: self.verify_totals,
             shards: self.shards,
             pairs_file: finish_file(self.pairs, &self.root.join(PAIRS_FILE), PAIRS_FILE)?,
             request_index: finish_file(self.index, &self.root.join(INDEX_FILE), INDEX_FILE)?,
@@ -334,16 +362,22 @@ impl<'a> Staging<'a> {
 pub(super) struct Staged {
     pub planned: u64,
     pub totals: BTreeMap<RequestKind, TokenTotals>,
+    /// The verify stage's (worst, expected) tokens, when it is planned.
+    pub verify_totals: (TokenTotals, TokenTotals),
     pub shards: Vec<ShardRecord>,
     pub pairs_file: FileRecord,
     pub request_index: FileRecord,
 }
 
 impl Staged {
-    /// sha256 over the model, the pairs file and every shard: equal hashes, equal requests.
-    pub(super) fn plan_hash(&self, model: &str) -> String {
+    /// sha256 over the model, the pairs file and every shard (and, when stage 2 is
+    /// planned, its settings): equal hashes, equal requests.
+    pub(super) fn plan_hash(&self, model: &str, verify: Option<&VerifySettings>) -> String {
         let mut hasher = Sha256::new();
         hasher.update(model.as_bytes());
+        if let Some(verify) = verify {
+            hasher.update(serde_json::to_vec(verify).expect("verify settings are plain JSON"));
+        }
         hasher.update(self.pairs_file.sha256.as_bytes());
         for record in &self.shards {
             hasher.update(record.file.sha256.as_bytes());

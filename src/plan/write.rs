@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::estimate::Estimate;
+use super::estimate::{Estimate, VerifyEstimate};
 use super::model::{self, ModelFamily};
 use super::request::RequestBuilder;
 use super::settings::PlanSettings;
 use super::staging::{ContextGuard, PairLines, Staged, Staging};
+use super::verify::VerifyBuilder;
 use super::{pipeline, replan, PlanError};
 use crate::medec::{ImportSummary, InputFormat};
 use crate::money::{ModelPricing, PricingTable, Usd};
@@ -77,6 +78,11 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
         settings.output_model.clone(),
         settings.reasoning,
     );
+    let verify = settings
+        .verify
+        .as_ref()
+        .map(|verify| VerifyBuilder::new(verify, settings.output_model.clone()))
+        .transpose()?;
     let mut staging = Staging::new(&root, &settings.model, settings.limits, builder.kinds())?;
     let pool = pipeline::thread_pool(settings.jobs)?;
     let mut guard = ContextGuard::new(settings, family.context_window);
@@ -85,7 +91,7 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
         settings.read_options,
         settings.num_pairs.unwrap_or(u64::MAX),
         &pool,
-        |index, pair| PairLines::new(&builder, pair, index == 0),
+        |index, pair| PairLines::new(&builder, verify.as_ref(), pair, index == 0),
         |lines| {
             if guard.admit(&lines)? {
                 staging.add(lines)?;
@@ -108,13 +114,7 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
         staged.planned,
         guard.skipped.len() as u64,
     )?;
-    let estimate = Estimate::new(
-        &settings.model,
-        pricing,
-        &settings.output_model,
-        staged.planned,
-        &staged.totals,
-    );
+    let estimate = both_stages(settings, pricing, &staged);
     if let Some(budget) = settings.budget {
         if let Err(over) = estimate.check_budget(budget) {
             return Ok(PlanOutcome::OverBudget {
@@ -125,7 +125,7 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
             });
         }
     }
-    let plan_hash = staged.plan_hash(&settings.model);
+    let plan_hash = staged.plan_hash(&settings.model, settings.verify.as_ref());
     let replaced = match existing_plan(settings, &run_dir, &plan_hash)? {
         Existing::Same(manifest) => return Ok(PlanOutcome::Unchanged(manifest)),
         Existing::Replace => true,
@@ -151,6 +151,29 @@ pub fn plan(settings: &PlanSettings, progress: &dyn Fn(u64)) -> Result<PlanOutco
     write_json_atomic(&root.join(MANIFEST_FILE), &manifest)?;
     swap_into_place(&staging_dir.keep(), batches_dir, &settings.run, replaced)?;
     Ok(PlanOutcome::Planned(Box::new(manifest)))
+}
+
+/// The estimate of both stages: stage 1's requests at the model's prices, and the
+/// verify stage (when on) at the verifier's.
+fn both_stages(settings: &PlanSettings, pricing: &ModelPricing, staged: &Staged) -> Estimate {
+    let mut estimate = Estimate::new(
+        &settings.model,
+        pricing,
+        &settings.output_model,
+        staged.planned,
+        &staged.totals,
+    );
+    if let Some(verify) = &settings.verify {
+        let (worst, expected) = staged.verify_totals;
+        estimate.verify = Some(VerifyEstimate::new(
+            &verify.model,
+            verify.encoding,
+            &verify.pricing.prices,
+            worst,
+            expected,
+        ));
+    }
+    estimate
 }
 
 /// The outcome of planning again from the same inputs, recognised without counting or
@@ -267,6 +290,7 @@ fn new_manifest(
         model: settings.model.clone(),
         encoding: family.encoding,
         reasoning: settings.reasoning,
+        verify: settings.verify.clone(),
         limits: settings.limits,
         budget_usd: settings.budget,
         schema_allowance_tokens: 0,

@@ -121,7 +121,7 @@ fn line_len(text: &str) -> u32 {
 
 /// Reads the run's pairs (where each one is) and its plan.
 pub fn collect(run_dir: &Path, manifest: &Manifest) -> Result<(RunFiles, Planned), CollectError> {
-    let mut planned = Planned::default();
+    let mut planned = Planned::with_verify(manifest.verify.is_some());
     let pairs_path = run_dir.join(PAIRS_FILE);
     let mut pair_lines: Vec<Option<(u64, u32)>> = Vec::new();
     let mut lines = LineReader::open(&pairs_path)?;
@@ -165,7 +165,7 @@ pub fn collect(run_dir: &Path, manifest: &Manifest) -> Result<(RunFiles, Planned
         let Some(reason) = reasons.get(entry.shard) else {
             continue;
         };
-        planned.push(&id, *reason);
+        planned.push_verify(&id, *reason, entry.verifies);
     }
     let mut results = Vec::new();
     for shard in &manifest.shards {

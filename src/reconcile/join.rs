@@ -58,6 +58,9 @@ impl NoteIds {
 #[derive(Debug, Clone, Default)]
 pub struct Planned {
     pub notes: NoteIds,
+    /// The run has a verify stage: a paraphrase is kept only once the verifier says
+    /// `same` (issue 9).
+    pub verify_on: bool,
     requests: Vec<PlannedRequest>,
     not_run: Vec<(Outcome, String)>,
     by_id: HashMap<(u32, RequestKind, u32), u32>,
@@ -70,9 +73,19 @@ struct PlannedRequest {
     attempt: u32,
     /// Why it has no line, when its shard never ran (an index into `not_run`).
     not_run: Option<u32>,
+    /// A verify request: the attempt of the note's paraphrase it reads.
+    verifies: Option<u32>,
 }
 
 impl Planned {
+    /// An empty plan, with a verify stage or not.
+    pub fn with_verify(verify_on: bool) -> Planned {
+        Planned {
+            verify_on,
+            ..Planned::default()
+        }
+    }
+
     /// Records why requests have no line (e.g. their shard never ran); returns the
     /// number to pass to [`Planned::push`].
     pub fn not_run_reason(&mut self, outcome: Outcome, why: String) -> u32 {
@@ -81,7 +94,13 @@ impl Planned {
     }
 
     /// Adds a planned request; `not_run` says why it cannot have a line.
+    #[cfg(test)]
     pub fn push(&mut self, id: &CustomId, not_run: Option<u32>) {
+        self.push_verify(id, not_run, None);
+    }
+
+    /// Adds a planned request that may verify a paraphrase attempt (`verifies`).
+    pub fn push_verify(&mut self, id: &CustomId, not_run: Option<u32>, verifies: Option<u32>) {
         let note = self.notes.intern(&id.note_id);
         let number = u32::try_from(self.requests.len()).expect("fewer than 2^32 requests");
         // A custom_id planned twice: its line goes to the first (the second is missing).
@@ -93,6 +112,7 @@ impl Planned {
             kind: id.kind,
             attempt: id.attempt,
             not_run,
+            verifies,
         });
     }
 
@@ -131,6 +151,10 @@ pub struct Attempt {
     pub model: Option<u32>,
     /// The line with the answer's text, when a 200 response came back.
     pub answer: Option<LineRef>,
+    /// A paraphrase the rule checks accepted (whatever the verifier said after).
+    pub rules_passed: bool,
+    /// A verify request: the attempt of the note's paraphrase it reads.
+    pub verifies: Option<u32>,
 }
 
 /// Every request's final outcome, the line problems and the accounting.
@@ -139,8 +163,9 @@ pub struct Reconciled {
     pub notes: NoteIds,
     /// Every attempt, in plan order (for costs: every answer is billed).
     pub attempts: Vec<Attempt>,
-    /// Per note number, per kind: the chosen attempt (the latest kept, else the latest).
-    finals: Vec<[Option<u32>; 2]>,
+    /// Per note number, per kind: the chosen attempt (the latest kept, else the latest;
+    /// for verify, the one that read the chosen paraphrase).
+    finals: Vec<[Option<u32>; 3]>,
     pub models: Vec<String>,
     pub problems: LineProblems,
     pub accounting: BTreeMap<RequestKind, Accounting>,
@@ -150,6 +175,7 @@ fn kind_slot(kind: RequestKind) -> usize {
     match kind {
         RequestKind::Paraphrase => 0,
         RequestKind::Reasoning => 1,
+        RequestKind::Verify => 2,
     }
 }
 
@@ -383,6 +409,9 @@ impl Decided {
             note: planned_request.note,
             kind: planned_request.kind,
             attempt: planned_request.attempt,
+            rules_passed: planned_request.kind == RequestKind::Paraphrase
+                && decision.outcome == Outcome::Kept,
+            verifies: planned_request.verifies,
             outcome: decision.outcome,
             reasons: decision.reasons,
             rejections: decision.rejections,
@@ -399,7 +428,7 @@ impl Decided {
 fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconciled {
     let mut reconciled = Reconciled {
         problems,
-        finals: vec![[None; 2]; planned.notes.len()],
+        finals: vec![[None; 3]; planned.notes.len()],
         models: decided.models,
         ..Reconciled::default()
     };
@@ -426,10 +455,17 @@ fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconci
                     usage: Usage::default(),
                     model: None,
                     answer: None,
+                    rules_passed: false,
+                    verifies: planned_request.verifies,
                 }
             })
         })
         .collect();
+    let links = if planned.verify_on {
+        super::verdict::apply_verification(&mut reconciled.attempts, &planned.notes)
+    } else {
+        std::collections::HashMap::new()
+    };
     for (number, attempt) in (0..).zip(&reconciled.attempts) {
         let slot = &mut reconciled.finals[attempt.note as usize][kind_slot(attempt.kind)];
         let better = match *slot {
@@ -443,6 +479,14 @@ fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconci
         };
         if better {
             *slot = Some(number);
+        }
+    }
+    // The verify request shown for a note is the one that read its chosen paraphrase.
+    for slots in &mut reconciled.finals {
+        let paraphrase = slots[kind_slot(RequestKind::Paraphrase)]
+            .map(|number| &reconciled.attempts[number as usize]);
+        if let Some(link) = paraphrase.and_then(|p| links.get(&(p.note, p.attempt))) {
+            slots[kind_slot(RequestKind::Verify)] = Some(*link);
         }
     }
     reconciled.notes = planned.notes;

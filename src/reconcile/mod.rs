@@ -11,8 +11,10 @@ mod join;
 mod line;
 mod reasoning;
 mod resolve;
+pub mod stages;
 #[cfg(test)]
 mod tests;
+pub mod verdict;
 
 pub use join::{reconcile, AnswerSource, Attempt, Reconciled};
 pub use reasoning::parse_reasoning;

@@ -106,6 +106,10 @@ pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseChe
     decision.outcome = Outcome::Rejected;
     if let Some(refusal) = &body.refusal {
         decision.reasons.push(format!("refusal: {refusal}"));
+        if kind == RequestKind::Verify {
+            // A verifier that refuses gave no verdict: retry it, never count it.
+            decision.outcome = Outcome::Failed;
+        }
         return decision;
     }
     let text = body.content.as_deref().unwrap_or_default();
@@ -119,6 +123,30 @@ pub fn resolve(kind: RequestKind, line: &ResultLine, check: Option<ParaphraseChe
             decision.rejections = verdict.rejections;
             if verdict.accepted {
                 decision.outcome = Outcome::Kept;
+            }
+        }
+        RequestKind::Verify => {
+            // An answer that cannot be read is retryable and never an accept; only a
+            // readable `changed` rejects (the paraphrase, not this request: the same
+            // question would get the same answer).
+            if finish.is_some_and(|f| f != "stop") {
+                decision.outcome = Outcome::Failed;
+                decision
+                    .reasons
+                    .push(format!("finish_reason: `{}`", finish.unwrap_or_default()));
+            } else {
+                match super::verdict::parse_verdict(text) {
+                    Ok(verdict) if verdict.same() => decision.outcome = Outcome::Kept,
+                    Ok(verdict) => {
+                        decision.rejections = super::verdict::findings(&verdict);
+                        decision.reasons = decision.rejections.iter().map(describe).collect();
+                        decision.retryable = false;
+                    }
+                    Err(why) => {
+                        decision.outcome = Outcome::Failed;
+                        decision.reasons.push(format!("verify_json: {why}"));
+                    }
+                }
             }
         }
         RequestKind::Reasoning => {

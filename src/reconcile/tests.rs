@@ -342,3 +342,148 @@ fn a_read_error_stops_the_join() {
     );
     assert_eq!(result.err(), Some("pairs gone"));
 }
+
+/// Verify lines (issue 9): `id` verifies the note's paraphrase attempt `reads`.
+fn planned_with_verify(ids: &[&str], verify: &[(&str, u32)]) -> Planned {
+    let mut planned = planned(ids);
+    planned.verify_on = true;
+    for (id, reads) in verify {
+        planned.push_verify(&CustomId::parse(id).unwrap(), None, Some(*reads));
+    }
+    planned
+}
+
+#[test]
+fn a_paraphrase_is_kept_only_when_the_rules_pass_and_the_verifier_says_same() {
+    let same = r#"{"differences": [], "verdict": "same"}"#;
+    let changed = r#"{"differences": [{"kind": "relationship", "original": "mother", "paraphrase": "father"}], "verdict": "changed"}"#;
+    let planned = planned_with_verify(
+        &[
+            "n1|paraphrase|1",
+            "n2|paraphrase|1",
+            "n2|paraphrase|2",
+            "n3|paraphrase|1",
+            "n4|paraphrase|1",
+            "n5|paraphrase|1",
+        ],
+        &[
+            ("n1|verify|1", 1),
+            ("n2|verify|1", 1),
+            ("n2|verify|2", 2),
+            ("n3|verify|1", 1),
+            ("n5|verify|1", 1),
+        ],
+    );
+    let lines = [
+        Ok(answer("n1|paraphrase|1", PARAPHRASE, "stop")),
+        Ok(answer("n2|paraphrase|1", PARAPHRASE, "stop")),
+        Ok(answer("n2|paraphrase|2", PARAPHRASE, "stop")),
+        Ok(answer("n3|paraphrase|1", PARAPHRASE, "stop")),
+        Ok(answer("n4|paraphrase|1", PARAPHRASE, "stop")),
+        Ok(answer(
+            "n5|paraphrase|1",
+            "Here is the paraphrased note: x",
+            "stop",
+        )),
+        Ok(answer("n1|verify|1", same, "stop")),
+        Ok(answer("n2|verify|1", changed, "stop")),
+        Ok(answer("n2|verify|2", same, "stop")),
+        Ok(answer(
+            "n3|verify|1",
+            "Sure! {\"verdict\": \"same\"}",
+            "stop",
+        )),
+        Ok(answer("n5|verify|1", same, "stop")),
+    ];
+    let reconciled = join(planned, &lines);
+    let paraphrase = |note| final_of(&reconciled, note, RequestKind::Paraphrase);
+    let verify = |note| final_of(&reconciled, note, RequestKind::Verify);
+    assert_eq!(paraphrase("n1").outcome, Outcome::Kept);
+    // Attempt 1 flagged `changed`; attempt 2 verified `same` is the one kept.
+    assert_eq!(
+        (paraphrase("n2").attempt, paraphrase("n2").outcome),
+        (2, Outcome::Kept)
+    );
+    assert_eq!(
+        (verify("n2").attempt, verify("n2").outcome),
+        (2, Outcome::Kept)
+    );
+    let flagged = reconciled
+        .attempts
+        .iter()
+        .find(|a| {
+            a.kind == RequestKind::Paraphrase
+                && a.note == reconciled.notes.get("n2").unwrap()
+                && a.attempt == 1
+        })
+        .unwrap();
+    assert_eq!(flagged.outcome, Outcome::Rejected);
+    assert!(flagged.retryable, "a new paraphrase may pass the verifier");
+    assert_eq!(flagged.rejections[0].check, crate::safety::Check::Verifier);
+    assert_eq!(
+        flagged.rejections[0].detail,
+        "relationship: `mother` → `father`"
+    );
+    // An answer that cannot be read is no accept: the verify request is retried, not
+    // the paraphrase.
+    assert_eq!(verify("n3").outcome, Outcome::Failed);
+    assert!(verify("n3").retryable);
+    assert_eq!(paraphrase("n3").outcome, Outcome::Failed);
+    assert!(!paraphrase("n3").retryable);
+    assert!(paraphrase("n3").reasons[0].starts_with("not verified: `n3|verify|1` is failed"));
+    // Rules passed, no verify request yet.
+    assert_eq!(paraphrase("n4").outcome, Outcome::Missing);
+    assert!(reconciled
+        .final_of(reconciled.notes.get("n4").unwrap(), RequestKind::Verify)
+        .is_none());
+    // A verifier's `same` never rescues a paraphrase the rules rejected.
+    assert_eq!(paraphrase("n5").outcome, Outcome::Rejected);
+    let stages = stages::stage_counts(&reconciled);
+    let generate = &stages[&crate::plan::Stage::Generate][&RequestKind::Paraphrase];
+    assert_eq!(
+        (
+            generate.planned,
+            generate.kept,
+            generate.rejected_by_rules,
+            generate.failed,
+            generate.missing
+        ),
+        (5, 2, 1, 1, 1)
+    );
+    assert!(generate.adds_up());
+    let verified = &stages[&crate::plan::Stage::Verify][&RequestKind::Verify];
+    assert_eq!(
+        (verified.planned, verified.kept, verified.failed),
+        (4, 3, 1)
+    );
+    assert!(verified.adds_up());
+    for accounting in reconciled.accounting.values() {
+        assert!(accounting.adds_up());
+    }
+}
+
+#[test]
+fn a_changed_verdict_is_a_rejection_by_the_verifier_in_the_stage_counts() {
+    let changed = r#"{"differences": [{"kind": "severity", "original": "mild", "paraphrase": "severe"}], "verdict": "changed"}"#;
+    let planned = planned_with_verify(&["n1|paraphrase|1"], &[("n1|verify|1", 1)]);
+    let reconciled = join(
+        planned,
+        &[
+            Ok(answer("n1|paraphrase|1", PARAPHRASE, "stop")),
+            Ok(answer("n1|verify|1", changed, "stop")),
+        ],
+    );
+    let stages = stages::stage_counts(&reconciled);
+    let paraphrase = &stages[&crate::plan::Stage::Generate][&RequestKind::Paraphrase];
+    assert_eq!(
+        (
+            paraphrase.rejected_by_verifier,
+            paraphrase.rejected_by_rules
+        ),
+        (1, 0)
+    );
+    let verify = &stages[&crate::plan::Stage::Verify][&RequestKind::Verify];
+    assert_eq!((verify.rejected_by_verifier, verify.kept), (1, 0));
+    let shown = final_of(&reconciled, "n1", RequestKind::Verify);
+    assert!(!shown.retryable, "the same question gets the same verdict");
+}

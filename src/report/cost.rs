@@ -1,15 +1,16 @@
 //! The cost report of a run: actual tokens and dollars from every answer's `usage`, at
 //! the Batch prices the run was planned with, beside the plan's two estimates. Like is
 //! compared with like: first attempts with the plan, retries on their own line with an
-//! estimate of their own (issue 11).
+//! estimate of their own (issue 11). Each kind is priced at its own model's Batch prices
+//! (verify requests at the verifier's), and each stage has its own line (issue 9).
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::money::Usd;
-use crate::plan::RequestKind;
+use crate::money::{ModelPricing, Usd};
+use crate::plan::{RequestKind, Stage};
 use crate::reconcile::{Accounting, LineProblems, Reconciled, Usage};
 use crate::store::Manifest;
 
@@ -66,6 +67,24 @@ pub struct RunTiming {
     pub duration_seconds: Option<u64>,
 }
 
+/// One stage's actual dollars beside its estimate, at its own model's prices.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageCost {
+    pub model: String,
+    pub pricing_checked: String,
+    /// Answers billed, and their tokens.
+    pub answers: u64,
+    pub usage: Usage,
+    pub actual_usd: Usd,
+    pub standard_usd: Usd,
+    pub estimated_expected_usd: Usd,
+    pub estimated_worst_usd: Usd,
+    /// First attempts against the stage's expected estimate, in percent, to one decimal.
+    pub expected_error_percent: Option<Decimal>,
+    /// Every attempt of the stage's kinds, and how it ended.
+    pub accounting: BTreeMap<RequestKind, Accounting>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostReport {
@@ -84,7 +103,11 @@ pub struct CostReport {
     #[serde(default)]
     pub timing: RunTiming,
     pub kinds: BTreeMap<RequestKind, CostLine>,
+    /// Both stages together: dollars are the sum of the kinds', each at its prices.
     pub total: CostLine,
+    /// Per stage (1 generate, 2 verify); empty in reports made before stages existed.
+    #[serde(default)]
+    pub stages: BTreeMap<Stage, StageCost>,
     pub kept_examples: u64,
     pub usd_per_kept_example: Option<Usd>,
     /// Pairs kept (a CORRECT and an INCORRECT example each) and what each cost.
@@ -113,8 +136,15 @@ pub fn error_percent(actual: Usd, expected: Usd) -> Option<Decimal> {
         .then(|| ((actual.0 - expected.0) * Decimal::from(100) / expected.0).round_dp(1))
 }
 
-fn finish(line: &mut CostLine, manifest: &Manifest) {
-    let prices = &manifest.pricing.prices;
+/// The prices a kind of request is billed at: the verifier's for verify requests.
+pub fn prices_of(manifest: &Manifest, kind: RequestKind) -> &ModelPricing {
+    match (kind, &manifest.verify) {
+        (RequestKind::Verify, Some(verify)) => &verify.pricing.prices,
+        _ => &manifest.pricing.prices,
+    }
+}
+
+fn finish(line: &mut CostLine, prices: &ModelPricing) {
     line.actual_usd = prices.batch.cost(line.usage.priced());
     line.standard_usd = prices.standard.cost(line.usage.priced());
     line.batch_saving_usd = line.standard_usd.saturating_sub(line.actual_usd);
@@ -176,14 +206,46 @@ pub fn run_timing(manifest: &Manifest) -> RunTiming {
     }
 }
 
+/// Per kind: the plan's (expected, worst) dollars and its expected dollars per request
+/// (the verify stage's from its own estimate).
+fn planned_per_kind(manifest: &Manifest) -> BTreeMap<RequestKind, (Usd, Usd, Decimal)> {
+    let mut planned: BTreeMap<RequestKind, (Usd, Usd, Decimal)> = manifest
+        .estimate
+        .kinds
+        .iter()
+        .map(|(kind, line)| {
+            let per_request = if line.tokens.requests > 0 {
+                line.batch.expected.0 / Decimal::from(line.tokens.requests)
+            } else {
+                Decimal::ZERO
+            };
+            (*kind, (line.batch.expected, line.batch.worst, per_request))
+        })
+        .collect();
+    if let Some(verify) = &manifest.estimate.verify {
+        let requests = verify.expected_tokens.requests;
+        let per_request = if requests > 0 {
+            verify.batch.expected.0 / Decimal::from(requests)
+        } else {
+            Decimal::ZERO
+        };
+        planned.insert(
+            RequestKind::Verify,
+            (verify.batch.expected, verify.batch.worst, per_request),
+        );
+    }
+    planned
+}
+
 /// Builds the report from every attempt's usage (every answer is billed, kept or not).
 pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64) -> CostReport {
     let mut kinds: BTreeMap<RequestKind, CostLine> = BTreeMap::new();
-    for (kind, line) in &manifest.estimate.kinds {
+    let planned = planned_per_kind(manifest);
+    for (kind, (expected, worst, _)) in &planned {
         let entry = kinds.entry(*kind).or_default();
-        entry.estimated_expected_usd = line.batch.expected;
-        entry.estimated_worst_usd = line.batch.worst;
-        entry.first_attempts.estimated_expected_usd = line.batch.expected;
+        entry.estimated_expected_usd = *expected;
+        entry.estimated_worst_usd = *worst;
+        entry.first_attempts.estimated_expected_usd = *expected;
     }
     let mut completion: BTreeMap<RequestKind, Vec<u64>> = BTreeMap::new();
     for attempt in &reconciled.attempts {
@@ -206,24 +268,23 @@ pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64
             .or_default()
             .push(attempt.usage.completion_tokens);
     }
+    let all = manifest.estimate.batch_all();
     let mut total = CostLine {
-        estimated_expected_usd: manifest.estimate.total.batch.expected,
-        estimated_worst_usd: manifest.estimate.total.batch.worst,
+        estimated_expected_usd: all.expected,
+        estimated_worst_usd: all.worst,
         ..CostLine::default()
     };
     total.first_attempts.estimated_expected_usd = total.estimated_expected_usd;
     for (kind, line) in &mut kinds {
-        let planned = manifest.estimate.kinds.get(kind);
-        let per_request = planned
-            .filter(|p| p.tokens.requests > 0)
-            .map_or(Decimal::ZERO, |p| {
-                p.batch.expected.0 / Decimal::from(p.tokens.requests)
-            });
+        let per_request = planned.get(kind).map_or(Decimal::ZERO, |p| p.2);
         line.retries.estimated_expected_usd =
             Usd((per_request * Decimal::from(line.retries.requests)).round_dp(10));
-        finish(line, manifest);
+        finish(line, prices_of(manifest, *kind));
+        // Kinds are priced at their own models' prices: the total adds their dollars.
         total.answers += line.answers;
         total.usage.add(line.usage);
+        total.actual_usd += line.actual_usd;
+        total.standard_usd += line.standard_usd;
         for (sum, part) in [
             (&mut total.first_attempts, &line.first_attempts),
             (&mut total.retries, &line.retries),
@@ -231,10 +292,16 @@ pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64
             sum.requests += part.requests;
             sum.answers += part.answers;
             sum.usage.add(part.usage);
+            sum.actual_usd += part.actual_usd;
         }
         total.retries.estimated_expected_usd += line.retries.estimated_expected_usd;
     }
-    finish(&mut total, manifest);
+    total.batch_saving_usd = total.standard_usd.saturating_sub(total.actual_usd);
+    for part in [&mut total.first_attempts, &mut total.retries] {
+        part.expected_error_percent = error_percent(part.actual_usd, part.estimated_expected_usd);
+    }
+    total.expected_error_percent = total.first_attempts.expected_error_percent;
+    let stages = stage_costs(manifest, &kinds, reconciled);
     let per = |count: u64| {
         (count > 0).then(|| Usd((total.actual_usd.0 / Decimal::from(count)).round_dp(8)))
     };
@@ -251,6 +318,7 @@ pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64
         batch_cached_price_assumed: prices.batch_cached_price_assumed(),
         timing: run_timing(manifest),
         kinds,
+        stages,
         kept_examples: 2 * kept_pairs,
         usd_per_kept_example: per(2 * kept_pairs),
         kept_pairs,
@@ -265,6 +333,55 @@ pub fn cost_report(manifest: &Manifest, reconciled: &Reconciled, kept_pairs: u64
         sft_dir: String::new(),
         pairs_file: String::new(),
     }
+}
+
+/// Per stage: its kinds' dollars added up, beside the stage's estimate.
+fn stage_costs(
+    manifest: &Manifest,
+    kinds: &BTreeMap<RequestKind, CostLine>,
+    reconciled: &Reconciled,
+) -> BTreeMap<Stage, StageCost> {
+    let mut stages = BTreeMap::new();
+    let estimate = &manifest.estimate;
+    let mut add = |stage: Stage, model: &str, prices: &ModelPricing, expected: Usd, worst: Usd| {
+        let mut cost = StageCost {
+            model: model.to_string(),
+            pricing_checked: prices.checked.clone(),
+            estimated_expected_usd: expected,
+            estimated_worst_usd: worst,
+            ..StageCost::default()
+        };
+        let mut first_attempts = Usd::ZERO;
+        for (kind, line) in kinds.iter().filter(|(k, _)| k.stage() == stage) {
+            cost.answers += line.answers;
+            cost.usage.add(line.usage);
+            cost.actual_usd += line.actual_usd;
+            cost.standard_usd += line.standard_usd;
+            first_attempts += line.first_attempts.actual_usd;
+            if let Some(accounting) = reconciled.accounting.get(kind) {
+                cost.accounting.insert(*kind, accounting.clone());
+            }
+        }
+        cost.expected_error_percent = error_percent(first_attempts, expected);
+        stages.insert(stage, cost);
+    };
+    add(
+        Stage::Generate,
+        &manifest.model,
+        &manifest.pricing.prices,
+        estimate.total.batch.expected,
+        estimate.total.batch.worst,
+    );
+    if let (Some(verify), Some(planned)) = (&manifest.verify, &estimate.verify) {
+        add(
+            Stage::Verify,
+            &verify.model,
+            &verify.pricing.prices,
+            planned.batch.expected,
+            planned.batch.worst,
+        );
+    }
+    stages
 }
 
 #[cfg(test)]

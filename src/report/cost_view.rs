@@ -1,5 +1,6 @@
 //! The cost report of a run as people read it (dollars and cents, retries on their own
-//! line) and as CSV (exact values, a row per kind and attempt).
+//! line, a table per stage) and as CSV (exact values, a row per kind and attempt, and
+//! per stage).
 
 use std::fmt::Write as _;
 
@@ -87,7 +88,68 @@ pub fn cost_csv(report: &CostReport) -> String {
             report.pricing_checked.clone(),
         ]);
     }
+    for (stage, cost) in &report.stages {
+        rows.push(vec![
+            report.run.clone(),
+            format!("stage {} ({})", stage.number(), stage.as_str()),
+            "all".into(),
+            cost.accounting
+                .values()
+                .map(|a| a.planned)
+                .sum::<u64>()
+                .to_string(),
+            cost.answers.to_string(),
+            cost.usage.prompt_tokens.to_string(),
+            cost.usage.cached_tokens.to_string(),
+            cost.usage.completion_tokens.to_string(),
+            cost.usage.reasoning_tokens.to_string(),
+            cost.actual_usd.exact(),
+            cost.estimated_expected_usd.exact(),
+            cost.estimated_worst_usd.exact(),
+            percent(cost.expected_error_percent),
+            cost.standard_usd.exact(),
+            cost.standard_usd.saturating_sub(cost.actual_usd).exact(),
+            cost.pricing_checked.clone(),
+        ]);
+    }
     csv_text(&COST_CSV_HEADER, rows)
+}
+
+/// One line per stage: its model, what it spent against its estimate.
+fn stage_text(report: &CostReport) -> String {
+    let mut out = String::new();
+    if report.stages.len() < 2 {
+        return out;
+    }
+    let rows: Vec<Vec<String>> = report
+        .stages
+        .iter()
+        .map(|(stage, cost)| {
+            vec![
+                format!("{} {}", stage.number(), stage.as_str()),
+                cost.model.clone(),
+                thousands(cost.answers),
+                cost.actual_usd.dollars(),
+                cost.estimated_expected_usd.dollars(),
+                signed_percent(cost.expected_error_percent),
+                cost.estimated_worst_usd.dollars(),
+            ]
+        })
+        .collect();
+    out.push('\n');
+    out.push_str(&table(
+        &[
+            "stage",
+            "model",
+            "answers",
+            "actual",
+            "expected",
+            "vs expected",
+            "worst case",
+        ],
+        &rows,
+    ));
+    out
 }
 
 fn signed_percent(value: Option<rust_decimal::Decimal>) -> String {
@@ -173,6 +235,7 @@ pub fn cost_text(report: &CostReport) -> String {
         ],
         &rows,
     ));
+    out.push_str(&stage_text(report));
     let total = &report.total;
     let _ = writeln!(
         out,

@@ -1,5 +1,6 @@
-//! Every run of the ledger for finance: a row per run, then per dataset size and model,
-//! as text (dollars and cents), CSV (exact) and JSON groups.
+//! Every run of the ledger for finance: a row per run, then per dataset size, model and
+//! verifier, each with its dollars per stage (1 generate, 2 verify), as text (dollars
+//! and cents), CSV (exact) and JSON groups.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,7 +19,12 @@ use crate::money::Usd;
 pub struct LedgerGroup {
     pub pairs: u64,
     pub model: String,
+    /// The verifier (empty: no verify stage).
+    pub verify_model: String,
     pub runs: usize,
+    /// Stage 1 (generate) and stage 2 (verify) spend; 0 for rows made before stages.
+    pub stage1_actual_usd: Usd,
+    pub stage2_actual_usd: Usd,
     pub actual_usd: Usd,
     pub estimated_expected_usd: Usd,
     pub estimated_worst_usd: Usd,
@@ -32,16 +38,16 @@ pub struct LedgerGroup {
 
 /// Ledger rows grouped by dataset size (pairs) and model.
 pub fn ledger_groups(rows: &[LedgerRow]) -> Vec<LedgerGroup> {
-    let mut groups: BTreeMap<(u64, String), Vec<&LedgerRow>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u64, String, String), Vec<&LedgerRow>> = BTreeMap::new();
     for row in rows {
         groups
-            .entry((row.pairs, row.model.clone()))
+            .entry((row.pairs, row.model.clone(), row.verify_model.clone()))
             .or_default()
             .push(row);
     }
     groups
         .into_iter()
-        .map(|((pairs, model), rows)| {
+        .map(|((pairs, model, verify_model), rows)| {
             let actual: Usd = rows.iter().map(|r| r.actual_usd).sum();
             let first: Usd = rows.iter().map(|r| first_attempt_usd(r)).sum();
             let expected: Usd = rows.iter().map(|r| r.estimated_expected_usd).sum();
@@ -50,7 +56,10 @@ pub fn ledger_groups(rows: &[LedgerRow]) -> Vec<LedgerGroup> {
             LedgerGroup {
                 pairs,
                 model,
+                verify_model,
                 runs: rows.len(),
+                stage1_actual_usd: rows.iter().map(|r| r.stage1_actual_usd).sum(),
+                stage2_actual_usd: rows.iter().map(|r| r.stage2_actual_usd).sum(),
                 actual_usd: actual,
                 estimated_expected_usd: expected,
                 estimated_worst_usd: rows.iter().map(|r| r.estimated_worst_usd).sum(),
@@ -80,7 +89,7 @@ pub fn run_usd_per_kept_pair(row: &LedgerRow) -> Option<Usd> {
 }
 
 /// The header of `report --format csv`: a row per run, exact.
-pub const LEDGER_CSV_HEADER: [&str; 15] = [
+pub const LEDGER_CSV_HEADER: [&str; 18] = [
     "run",
     "date",
     "started_at",
@@ -96,6 +105,9 @@ pub const LEDGER_CSV_HEADER: [&str; 15] = [
     "expected_error_percent",
     "kept_pairs",
     "usd_per_kept_pair",
+    "stage1_actual_usd",
+    "verify_model",
+    "stage2_actual_usd",
 ];
 
 /// The runs as CSV, exact.
@@ -123,6 +135,9 @@ pub fn ledger_csv(rows: &[LedgerRow]) -> String {
                     .unwrap_or_default(),
                 r.kept_sample().pairs_kept.to_string(),
                 run_usd_per_kept_pair(r).map(Usd::exact).unwrap_or_default(),
+                r.stage1_actual_usd.exact(),
+                r.verify_model.clone(),
+                r.stage2_actual_usd.exact(),
             ]
         }),
     )
@@ -183,8 +198,15 @@ pub fn ledger_text(rows: &[LedgerRow]) -> String {
             vec![
                 thousands(g.pairs),
                 g.model.clone(),
+                if g.verify_model.is_empty() {
+                    "off".to_string()
+                } else {
+                    g.verify_model.clone()
+                },
                 g.runs.to_string(),
                 g.estimated_expected_usd.dollars(),
+                g.stage1_actual_usd.dollars(),
+                g.stage2_actual_usd.dollars(),
                 g.actual_usd.dollars(),
                 signed(g.expected_error_percent),
                 g.usd_per_kept_pair.map(Usd::unit_price).unwrap_or_default(),
@@ -195,8 +217,11 @@ pub fn ledger_text(rows: &[LedgerRow]) -> String {
         &[
             "pairs",
             "model",
+            "verifier",
             "runs",
             "expected",
+            "stage 1",
+            "stage 2",
             "actual",
             "first vs expected",
             "per kept pair",

@@ -12,8 +12,8 @@ use super::ReportError;
 use crate::money::Usd;
 use crate::plan::calibrate::RunSample;
 use crate::plan::kept::KeptSample;
-use crate::plan::RequestKind;
-use crate::reconcile::{Outcome, Reconciled};
+use crate::plan::{RequestKind, Stage};
+use crate::reconcile::Reconciled;
 use crate::store::fs::write_atomic;
 use crate::store::{Manifest, StoreError};
 
@@ -59,6 +59,23 @@ pub struct LedgerRow {
     pub reasoning_completion_tokens: u64,
     pub reasoning_hidden_tokens: u64,
     pub pricing_checked: String,
+    /// Stage 1 (paraphrase + reasoning) at the run's model's Batch prices (issue 9).
+    pub stage1_estimated_expected_usd: Usd,
+    pub stage1_estimated_worst_usd: Usd,
+    pub stage1_actual_usd: Usd,
+    /// Stage 2 (verify) at the verifier's Batch prices; empty model when it was off.
+    pub verify_model: String,
+    pub stage2_estimated_expected_usd: Usd,
+    pub stage2_estimated_worst_usd: Usd,
+    pub stage2_actual_usd: Usd,
+    /// Verify requests planned (one per rule-passing paraphrase) and their verdicts:
+    /// `same` (kept), `changed` (the paraphrase rejected), no verdict (failed, expired
+    /// or missing).
+    pub verify_requests: u64,
+    pub verify_same: u64,
+    pub verify_changed: u64,
+    pub verify_no_verdict: u64,
+    pub verify_completion_tokens: u64,
 }
 
 /// What the ledger row needs besides the manifest, the decisions and the cost report.
@@ -107,6 +124,23 @@ impl LedgerRow {
             pricing_checked: cost.pricing_checked.clone(),
             ..LedgerRow::default()
         };
+        if let Some(stage) = cost.stages.get(&Stage::Generate) {
+            row.stage1_estimated_expected_usd = stage.estimated_expected_usd;
+            row.stage1_estimated_worst_usd = stage.estimated_worst_usd;
+            row.stage1_actual_usd = stage.actual_usd;
+        }
+        if let Some(stage) = cost.stages.get(&Stage::Verify) {
+            row.verify_model.clone_from(&stage.model);
+            row.stage2_estimated_expected_usd = stage.estimated_expected_usd;
+            row.stage2_estimated_worst_usd = stage.estimated_worst_usd;
+            row.stage2_actual_usd = stage.actual_usd;
+        }
+        if let Some(verify) = reconciled.accounting.get(&RequestKind::Verify) {
+            row.verify_requests = verify.planned;
+            row.verify_same = verify.kept;
+            row.verify_changed = verify.rejected;
+            row.verify_no_verdict = verify.failed + verify.expired + verify.missing;
+        }
         for attempt in &reconciled.attempts {
             let usage = attempt.usage;
             if usage.completion_tokens == 0 {
@@ -119,7 +153,8 @@ impl LedgerRow {
                 RequestKind::Paraphrase => {
                     row.paraphrase_completion_tokens += usage.completion_tokens;
                     row.paraphrase_hidden_tokens += usage.reasoning_tokens;
-                    let answered = matches!(attempt.outcome, Outcome::Kept | Outcome::Rejected);
+                    // Answered: the rules decided it (the verifier's verdict comes after).
+                    let answered = attempt.answer.is_some();
                     let content = facts
                         .paraphrase_content_tokens
                         .get(reconciled.notes.id(attempt.note))
@@ -136,6 +171,7 @@ impl LedgerRow {
                     row.reasoning_completion_tokens += usage.completion_tokens;
                     row.reasoning_hidden_tokens += usage.reasoning_tokens;
                 }
+                RequestKind::Verify => row.verify_completion_tokens += usage.completion_tokens,
             }
         }
         row

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::tables::{csv_text, table, thousands};
 use crate::money::Usd;
-use crate::plan::estimate::{Estimate, Line};
+use crate::plan::estimate::{Estimate, Line, Scenarios, TokenTotals, VerifyEstimate};
 use crate::plan::kept::{KeptRate, TargetKept};
 use crate::plan::sizes::SizeEstimate;
 
@@ -27,20 +27,58 @@ pub struct PlanView<'a> {
     pub target: Option<&'a TargetKept>,
 }
 
-fn kind_rows(estimate: &Estimate, cells: impl Fn(&Line) -> Vec<String>) -> Vec<Vec<String>> {
+/// One row per stage-1 kind and their total; with a verify stage, its row (worst-case
+/// tokens, both scenarios' dollars at the verifier's prices) and the total of both.
+fn kind_rows(
+    estimate: &Estimate,
+    cells: impl Fn(&TokenTotals, &Scenarios, &Scenarios) -> Vec<String>,
+) -> Vec<Vec<String>> {
+    let line_cells = |line: &Line| cells(&line.tokens, &line.batch, &line.standard);
     let mut rows: Vec<Vec<String>> = estimate
         .kinds
         .iter()
         .map(|(kind, line)| {
             let mut row = vec![kind.to_string()];
-            row.extend(cells(line));
+            row.extend(line_cells(line));
             row
         })
         .collect();
-    let mut total = vec!["total".to_string()];
-    total.extend(cells(&estimate.total));
+    let Some(verify) = &estimate.verify else {
+        let mut total = vec!["total".to_string()];
+        total.extend(line_cells(&estimate.total));
+        rows.push(total);
+        return rows;
+    };
+    let mut stage_one = vec!["stage 1 total".to_string()];
+    stage_one.extend(line_cells(&estimate.total));
+    rows.push(stage_one);
+    let mut row = vec![format!("verify (stage 2, {})", verify.model)];
+    row.extend(cells(
+        &verify_tokens(verify),
+        &verify.batch,
+        &verify.standard,
+    ));
+    rows.push(row);
+    let mut both = estimate.total.tokens;
+    both.merge(&verify_tokens(verify));
+    let mut total = vec!["total, both stages".to_string()];
+    total.extend(cells(
+        &both,
+        &estimate.batch_all(),
+        &estimate.standard_all(),
+    ));
     rows.push(total);
     rows
+}
+
+/// The verify stage's tokens as one row: prompts of the worst case (paraphrases at
+/// their cap), cached and output tokens expected, and the verifier's caps.
+fn verify_tokens(verify: &VerifyEstimate) -> TokenTotals {
+    TokenTotals {
+        expected_cached_tokens: verify.expected_tokens.expected_cached_tokens,
+        expected_output_tokens: verify.expected_tokens.expected_output_tokens,
+        ..verify.worst_tokens
+    }
 }
 
 /// The plan table: tokens and exact dollars per kind, the Batch saving and the budget.
@@ -73,8 +111,7 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
             "output (expected)",
             "output (worst)",
         ],
-        &kind_rows(estimate, |line| {
-            let t = &line.tokens;
+        &kind_rows(estimate, |t, _, _| {
             vec![
                 thousands(t.requests),
                 thousands(t.prompt_tokens),
@@ -93,12 +130,12 @@ pub fn plan_table(view: &PlanView<'_>) -> String {
             "standard expected",
             "standard worst",
         ],
-        &kind_rows(estimate, |line| {
+        &kind_rows(estimate, |_, batch, standard| {
             vec![
-                line.batch.expected.dollars(),
-                line.batch.worst.dollars(),
-                line.standard.expected.dollars(),
-                line.standard.worst.dollars(),
+                batch.expected.dollars(),
+                batch.worst.dollars(),
+                standard.expected.dollars(),
+                standard.worst.dollars(),
             ]
         }),
     ));
@@ -137,8 +174,11 @@ fn plan_notes(view: &PlanView<'_>) -> String {
         },
         output.source,
     );
+    if let Some(verify) = &estimate.verify {
+        out.push_str(&verify_notes(verify, view.pairs_planned));
+    }
     if let Some(rate) = view.kept_rate {
-        if let Some(per) = rate.usd_per_kept_pair(estimate.total.batch.expected, view.pairs_planned)
+        if let Some(per) = rate.usd_per_kept_pair(estimate.batch_all().expected, view.pairs_planned)
         {
             let _ = writeln!(
                 out,
@@ -167,7 +207,7 @@ fn plan_notes(view: &PlanView<'_>) -> String {
         );
     }
     if let Some(budget) = view.budget {
-        let worst = estimate.total.batch.worst;
+        let worst = estimate.batch_all().worst;
         match estimate.check_budget(budget) {
             Ok(()) => {
                 let _ = writeln!(
@@ -192,6 +232,42 @@ fn plan_notes(view: &PlanView<'_>) -> String {
     out
 }
 
+/// What verification adds: per pair and per dataset size, expected and worst, and what
+/// its worst case assumes.
+fn verify_notes(verify: &VerifyEstimate, pairs: u64) -> String {
+    let mut out = String::new();
+    let per_pair = |usd: Usd| Usd(usd.0 / rust_decimal::Decimal::from(pairs.max(1)));
+    let expected = per_pair(verify.batch.expected);
+    let worst = per_pair(verify.batch.worst);
+    let _ = writeln!(
+        out,
+        "Verification by {} ({}) adds {} expected, {} worst: {} per pair expected ({} worst); {} per 1,000 pairs, {} per 10,000 (expected). `--no-verify` turns it off.",
+        verify.model,
+        verify.encoding.as_str(),
+        verify.batch.expected.dollars(),
+        verify.batch.worst.dollars(),
+        expected.unit_price(),
+        worst.unit_price(),
+        Usd(expected.0 * rust_decimal::Decimal::from(1000)).dollars(),
+        Usd(expected.0 * rust_decimal::Decimal::from(10_000)).dollars(),
+    );
+    let _ = writeln!(
+        out,
+        "Verify worst case: every pair's paraphrase is verified, each at the paraphrase's output cap ({} prompt tokens in all; {} expected), the verifier spending its cap. Verifier prices checked {}.",
+        thousands(verify.worst_tokens.prompt_tokens),
+        thousands(verify.expected_tokens.prompt_tokens),
+        verify.pricing_checked,
+    );
+    if verify.batch_cached_price_assumed {
+        let _ = writeln!(
+            out,
+            "No Batch price for cached input is published for {}: cached tokens are priced as uncached.",
+            verify.model
+        );
+    }
+    out
+}
+
 impl PlanView<'_> {
     fn model_is_reasoning(&self) -> bool {
         crate::plan::family_of(self.model).is_ok_and(|f| f.reasoning_model)
@@ -199,7 +275,7 @@ impl PlanView<'_> {
 }
 
 /// The header of the cost-per-size CSV.
-pub const SIZE_CSV_HEADER: [&str; 19] = [
+pub const SIZE_CSV_HEADER: [&str; 22] = [
     "size",
     "model",
     "measured_pairs",
@@ -219,10 +295,16 @@ pub const SIZE_CSV_HEADER: [&str; 19] = [
     "batch_expected_usd_per_kept_pair",
     "target_kept",
     "kept_rate_source",
+    "verify_model",
+    "verify_batch_expected_usd",
+    "verify_batch_worst_usd",
 ];
 
+/// Tokens are stage 1's; dollars are both stages' (the verify stage also on its own).
 fn size_cells(row: &SizeEstimate) -> Vec<String> {
     let total = &row.estimate.total;
+    let (batch, standard) = (row.estimate.batch_all(), row.estimate.standard_all());
+    let verify = row.estimate.verify.as_ref();
     vec![
         row.size.to_string(),
         row.model.clone(),
@@ -232,10 +314,10 @@ fn size_cells(row: &SizeEstimate) -> Vec<String> {
         total.tokens.prompt_tokens.to_string(),
         total.tokens.expected_output_tokens.to_string(),
         total.tokens.worst_output_tokens.to_string(),
-        total.batch.expected.exact(),
-        total.batch.worst.exact(),
-        total.standard.expected.exact(),
-        total.standard.worst.exact(),
+        batch.expected.exact(),
+        batch.worst.exact(),
+        standard.expected.exact(),
+        standard.worst.exact(),
         row.expected_per_pair().exact(),
         row.estimate.pricing_checked.clone(),
         row.kept_rate
@@ -251,6 +333,9 @@ fn size_cells(row: &SizeEstimate) -> Vec<String> {
             .as_ref()
             .map(|r| r.source.clone())
             .unwrap_or_default(),
+        verify.map(|v| v.model.clone()).unwrap_or_default(),
+        verify.map(|v| v.batch.expected.exact()).unwrap_or_default(),
+        verify.map(|v| v.batch.worst.exact()).unwrap_or_default(),
     ]
 }
 
@@ -266,13 +351,18 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Cost per dataset size, from exact token counts of the real pairs (Batch prices; reasoning {}).\n",
-        if reasoning { "on" } else { "off" }
+        "Cost per dataset size, from exact token counts of the real pairs (Batch prices; reasoning {}; {}).\n",
+        if reasoning { "on" } else { "off" },
+        match rows.first().and_then(|r| r.estimate.verify.as_ref()) {
+            Some(verify) => format!("verification by {} included, its part in the `verify` column", verify.model),
+            None => "verification off".to_string(),
+        }
     );
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             let total = &row.estimate.total;
+            let (batch, standard) = (row.estimate.batch_all(), row.estimate.standard_all());
             vec![
                 format!(
                     "{}{}",
@@ -282,9 +372,13 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
                 row.model.clone(),
                 thousands(total.tokens.prompt_tokens),
                 thousands(total.tokens.expected_output_tokens),
-                total.batch.expected.dollars(),
-                total.batch.worst.dollars(),
-                total.standard.expected.dollars(),
+                batch.expected.dollars(),
+                row.estimate
+                    .verify
+                    .as_ref()
+                    .map_or_else(|| "off".to_string(), |v| v.batch.expected.dollars()),
+                batch.worst.dollars(),
+                standard.expected.dollars(),
                 row.expected_per_pair().unit_price(),
                 thousands(row.expected_kept_pairs),
                 row.expected_usd_per_kept_pair
@@ -300,6 +394,7 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
             "prompt tokens",
             "output (expected)",
             "expected",
+            "verify",
             "worst case",
             "standard",
             "per pair",
@@ -333,15 +428,15 @@ pub fn size_table(rows: &[SizeEstimate], reasoning: bool) -> String {
     }
     for row in rows {
         if let Some(target) = row.target_kept {
-            let total = &row.estimate.total;
+            let total = row.estimate.batch_all();
             let _ = writeln!(
                 out,
                 "{} kept pairs on {}: plan {} pairs, expected {} (worst case {}).",
                 thousands(target),
                 row.model,
                 thousands(row.size),
-                total.batch.expected.dollars(),
-                total.batch.worst.dollars()
+                total.expected.dollars(),
+                total.worst.dollars()
             );
         }
     }

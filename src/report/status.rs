@@ -68,6 +68,62 @@ pub fn import_summary_text(
     out
 }
 
+/// One line per stage: its model, shards, requests and how many shards finished.
+fn stage_lines(manifest: &crate::store::Manifest) -> String {
+    use crate::plan::Stage;
+    let mut out = String::new();
+    for stage in [Stage::Generate, Stage::Verify] {
+        let shards: Vec<_> = manifest
+            .shards
+            .iter()
+            .filter(|s| s.stage == stage)
+            .collect();
+        let model = match stage {
+            Stage::Generate => manifest.model.as_str(),
+            Stage::Verify => {
+                let Some(verify) = &manifest.verify else {
+                    let _ = writeln!(out, "stage 2 (verify): off");
+                    continue;
+                };
+                verify.model.as_str()
+            }
+        };
+        if shards.is_empty() {
+            let _ = writeln!(
+                out,
+                "stage {} ({}, {model}): not built yet (built once stage 1's answers are in and rule-checked)",
+                stage.number(),
+                stage.as_str()
+            );
+            continue;
+        }
+        let finished = shards
+            .iter()
+            .filter(|s| s.remote.line_check.is_some() || s.remote.withdrawn)
+            .count();
+        let _ = writeln!(
+            out,
+            "stage {} ({}, {model}): {} shard(s), {} requests, {finished} finished",
+            stage.number(),
+            stage.as_str(),
+            shards.len(),
+            thousands(shards.iter().map(|s| s.requests).sum()),
+        );
+    }
+    out
+}
+
+/// A Unix time as a table shows it (`-` when unknown).
+fn when(seconds: Option<u64>) -> String {
+    seconds
+        .and_then(|s| i64::try_from(s).ok())
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or_else(
+            || "-".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+        )
+}
+
 /// One row per shard: where it is at the API, its counts and its files.
 pub fn status_table(manifest: &crate::store::Manifest) -> String {
     let mut out = String::new();
@@ -89,15 +145,6 @@ pub fn status_table(manifest: &crate::store::Manifest) -> String {
                 .as_ref()
                 .map(|b| b.request_counts)
                 .unwrap_or_default();
-            let when = |seconds: Option<u64>| {
-                seconds
-                    .and_then(|s| i64::try_from(s).ok())
-                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    .map_or_else(
-                        || "-".to_string(),
-                        |t| t.format("%Y-%m-%d %H:%M").to_string(),
-                    )
-            };
             let created = when(remote.batch.as_ref().map(|b| b.created_at));
             let ended = when(remote.batch.as_ref().and_then(|b| {
                 b.completed_at
@@ -115,6 +162,7 @@ pub fn status_table(manifest: &crate::store::Manifest) -> String {
             };
             vec![
                 format!("{:03}", shard.index),
+                format!("{} {}", shard.stage.number(), shard.stage.as_str()),
                 remote.batch_id.clone().unwrap_or_else(|| "-".into()),
                 state,
                 thousands(counts.completed),
@@ -128,14 +176,17 @@ pub fn status_table(manifest: &crate::store::Manifest) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "run {} ({} shards, model {})\n",
+        "run {} ({} shards, model {})",
         manifest.run,
         manifest.shards.len(),
         manifest.model
     );
+    out.push_str(&stage_lines(manifest));
+    out.push('\n');
     out.push_str(&table(
         &[
             "shard",
+            "stage",
             "batch",
             "status",
             "completed",

@@ -78,6 +78,8 @@ pub enum Check {
     Length,
     ContentDropped,
     NearCopy,
+    /// Not a rule: the verifier model (stage 2, issue 9) found a fact that differs.
+    Verifier,
 }
 
 impl Check {
@@ -111,6 +113,7 @@ impl Check {
             Check::Length => "length",
             Check::ContentDropped => "content_dropped",
             Check::NearCopy => "near_copy",
+            Check::Verifier => "verifier",
         }
     }
 

@@ -11,7 +11,7 @@ use crate::api::BatchInfo;
 use crate::medec::{ImportSummary, InputFormat};
 use crate::money::ModelPricing;
 use crate::money::Usd;
-use crate::plan::{Encoding, Estimate, PlannedRequest, ShardLimits};
+use crate::plan::{Encoding, Estimate, PlannedRequest, ShardLimits, Stage, VerifySettings};
 
 /// The manifest's format version; bump it when a field changes meaning.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -57,6 +57,10 @@ pub struct ShardRecord {
     pub model: String,
     pub requests: u64,
     pub prompt_tokens: u64,
+    /// Stage 1 (generation) or stage 2 (verification); absent, as in manifests made
+    /// before stage 2 existed, it is stage 1.
+    #[serde(default)]
+    pub stage: Stage,
     #[serde(default)]
     pub remote: RemoteState,
 }
@@ -126,6 +130,11 @@ pub struct Manifest {
     pub model: String,
     pub encoding: Encoding,
     pub reasoning: bool,
+    /// The verify stage's settings (issue 9): `None` with `--no-verify` and in manifests
+    /// made before stage 2 existed, which load unchanged (no version bump: every new
+    /// field has a default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifySettings>,
     pub limits: ShardLimits,
     pub budget_usd: Option<Usd>,
     /// Tokens added to each reasoning prompt for its structured-output schema.
@@ -186,6 +195,9 @@ pub struct IndexEntry {
     #[serde(flatten)]
     pub request: PlannedRequest,
     pub shard: usize,
+    /// A verify request: the attempt of the note's paraphrase it reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifies: Option<u32>,
 }
 
 #[cfg(test)]

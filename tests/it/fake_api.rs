@@ -85,6 +85,85 @@ struct FakeBatch {
     polls: u32,
 }
 
+/// The fake's own knowledge, for verify requests (issue 9): which paraphrases it
+/// altered (a change the rule checks do not see), and how often its verifier misses one.
+#[derive(Default, Clone)]
+pub struct Verifier {
+    /// Every `n`-th paraphrase answered well gets altered (none when `None`).
+    alter_every: Option<usize>,
+    /// Every `n`-th verify request that reads an altered paraphrase says `same` anyway.
+    miss_every: Option<usize>,
+    paraphrases_seen: usize,
+    /// Altered paraphrase text → (note id, original words, altered words).
+    altered: BTreeMap<String, (String, String, String)>,
+    /// Verify requests that read an altered paraphrase, so far.
+    altered_read: usize,
+    /// Note ids whose paraphrase was altered.
+    pub altered_notes: Vec<String>,
+    /// Note ids whose altered paraphrase the verifier flagged `changed`.
+    pub flagged: Vec<String>,
+    /// Note ids whose altered paraphrase the verifier missed (`same`).
+    pub missed: Vec<String>,
+    /// Verify requests answered in all.
+    pub verify_answers: usize,
+}
+
+/// A change of meaning the rule checks do not see (where the patient was seen, a
+/// direction, a relationship: no lexicon concept): the first of these words in the
+/// paraphrase is replaced. `None` when it has none.
+fn alter(note: &str) -> Option<(String, String, String)> {
+    const SWAPS: [(&str, &str); 6] = [
+        (" emergency department", " urgent care clinic"),
+        (" physician", " nurse practitioner"),
+        (" doctor", " nurse practitioner"),
+        (" decreased", " increased"),
+        (" friend", " coworker"),
+        (" school", " bank"),
+    ];
+    SWAPS
+        .iter()
+        .find(|(from, _)| note.contains(from))
+        .map(|(from, to)| {
+            (
+                note.replacen(from, to, 1),
+                from.trim().to_string(),
+                to.trim().to_string(),
+            )
+        })
+}
+
+/// The verify answer for a request that reads a paraphrase (the text after
+/// `PARAPHRASE:` in its user message): `changed` with the difference when the fake
+/// altered that paraphrase (but `same` on a planned miss), else `same`.
+fn verify_answer(request: &Value, verifier: &mut Verifier) -> String {
+    let user = request["body"]["messages"][1]["content"]
+        .as_str()
+        .unwrap_or_default();
+    let paraphrase = user
+        .split_once("PARAPHRASE:\n")
+        .map_or("", |(_, rest)| rest)
+        .rsplit_once("\n\nList every fact")
+        .map_or("", |(text, _)| text);
+    verifier.verify_answers += 1;
+    let Some((note_id, from, to)) = verifier.altered.get(paraphrase).cloned() else {
+        return json!({"differences": [], "verdict": "same"}).to_string();
+    };
+    verifier.altered_read += 1;
+    if verifier
+        .miss_every
+        .is_some_and(|n| verifier.altered_read.is_multiple_of(n))
+    {
+        verifier.missed.push(note_id);
+        return json!({"differences": [], "verdict": "same"}).to_string();
+    }
+    verifier.flagged.push(note_id);
+    json!({
+        "differences": [{"kind": "course", "original": from, "paraphrase": to}],
+        "verdict": "changed"
+    })
+    .to_string()
+}
+
 #[derive(Default)]
 struct FakeState {
     files: Vec<FakeFile>,
@@ -95,6 +174,8 @@ struct FakeState {
     next_id: u64,
     /// First attempts get defective answers now and then (see `completion`).
     defects: bool,
+    /// What the fake knows of the paraphrases it altered, to answer verify requests.
+    verifier: Verifier,
     batches_created: usize,
     files_uploaded: usize,
     /// The first answers come back malformed (see `malformed_answers`).
@@ -215,6 +296,20 @@ impl FakeApi {
     /// now and then; retries (attempt 2 on) are answered well.
     pub fn defective_answers(&self) {
         self.state.lock().unwrap().defects = true;
+    }
+
+    /// From now on, every `alter_every`-th paraphrase answered well carries a change of
+    /// meaning the rule checks do not see, which the fake's verifier flags `changed`,
+    /// except every `miss_every`-th time it reads one (a verifier miss).
+    pub fn altered_paraphrases(&self, alter_every: usize, miss_every: Option<usize>) {
+        let mut state = self.state.lock().unwrap();
+        state.verifier.alter_every = Some(alter_every);
+        state.verifier.miss_every = miss_every;
+    }
+
+    /// What the fake's verifier has done so far.
+    pub fn verifier(&self) -> Verifier {
+        self.state.lock().unwrap().verifier.clone()
     }
 
     /// From now on, the first three answers of a batch come back malformed: a body that
@@ -707,7 +802,7 @@ async fn list_batches(
 /// A chat.completion body for one request, shaped like the real one. Paraphrases are
 /// faithful rule-made rewrites of the note; with `defects`, first attempts are sometimes
 /// truncated, refused, preambled, or (reasoning) broken JSON or fenced JSON.
-fn completion(request: &Value, index: usize, defects: bool) -> Value {
+fn completion(request: &Value, index: usize, defects: bool, verifier: &mut Verifier) -> Value {
     let custom_id = request["custom_id"].as_str().unwrap_or_default();
     let prompt: String = request["body"]["messages"]
         .as_array()
@@ -720,9 +815,22 @@ fn completion(request: &Value, index: usize, defects: bool) -> Value {
         0
     };
     let reasoning = custom_id.contains("|reasoning|");
+    let verify = custom_id.contains("|verify|");
+    // Verify requests (first attempts) are refused or preambled now and then: answers
+    // that cannot be read, to retry.
+    let defect = match (verify, defects && custom_id.ends_with("|1"), index % 7) {
+        (true, true, 3) => 2,
+        (true, true, 5) => 3,
+        (true, _, _) => 0,
+        (false, _, _) => defect,
+    };
     let mut finish_reason = "stop";
     let mut refusal = Value::Null;
-    let mut content = if reasoning {
+    let mut content = if verify && defect == 0 {
+        verify_answer(request, verifier)
+    } else if verify {
+        json!({"differences": [], "verdict": "same"}).to_string()
+    } else if reasoning {
         json!({
             "error_identified": "The organism named does not fit the presentation.",
             "why_wrong": "Disulfiram-like reaction after alcohol points to metronidazole therapy.",
@@ -737,7 +845,27 @@ fn completion(request: &Value, index: usize, defects: bool) -> Value {
             .unwrap_or_default()
             .split_once("\n\n")
             .map_or("", |(_, note)| note);
-        crate::safety_benchmark::mutations::faithful(note)
+        let faithful = crate::safety_benchmark::mutations::faithful(note);
+        let note_id = custom_id.split('|').next().unwrap_or_default().to_string();
+        match verifier.alter_every {
+            Some(every) if defect == 0 => match alter(&faithful) {
+                // Every `every`-th paraphrase that can be altered is.
+                Some((altered, from, to)) => {
+                    verifier.paraphrases_seen += 1;
+                    if verifier.paraphrases_seen.is_multiple_of(every) {
+                        verifier.altered_notes.push(note_id.clone());
+                        verifier
+                            .altered
+                            .insert(altered.clone(), (note_id, from, to));
+                        altered
+                    } else {
+                        faithful
+                    }
+                }
+                None => faithful,
+            },
+            _ => faithful,
+        }
     };
     match (defect, reasoning) {
         (1, _) => {
@@ -769,7 +897,7 @@ fn completion(request: &Value, index: usize, defects: bool) -> Value {
         "id": format!("chatcmpl-{index:08}"),
         "object": "chat.completion",
         "created": now(),
-        "model": "gpt-4o-2024-08-06",
+        "model": if verify { "gpt-4o-mini-2024-07-18" } else { "gpt-4o-2024-08-06" },
         "choices": [{
             "index": 0,
             "message": {"role": "assistant", "content": if refusal.is_null() { json!(content) } else { Value::Null }, "refusal": refusal, "annotations": []},
@@ -798,6 +926,7 @@ fn finish_files(
 ) {
     let requests = state.batches[batch].requests.clone();
     let defects = state.defects;
+    let mut verifier = std::mem::take(&mut state.verifier);
     let mut output = Vec::new();
     let mut errors = Vec::new();
     for (index, request) in requests.iter().enumerate() {
@@ -818,11 +947,12 @@ fn finish_files(
         } else {
             output.push(json!({
                 "id": line_id, "custom_id": custom_id,
-                "response": {"status_code": 200, "request_id": format!("req_{index:06}"), "body": completion(request, index, defects)},
+                "response": {"status_code": 200, "request_id": format!("req_{index:06}"), "body": completion(request, index, defects, &mut verifier)},
                 "error": null
             }));
         }
     }
+    state.verifier = verifier;
     if state.malformed {
         for (line, bad) in output.iter_mut().zip(0..3) {
             let body = &mut line["response"]["body"];

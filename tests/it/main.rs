@@ -17,6 +17,7 @@ mod reconcile;
 mod robust;
 mod safety_benchmark;
 mod token_reference;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -162,7 +162,9 @@ fn over_budget_writes_nothing_and_exits_1() {
     let test = plan(&["--budget-usd", "0.50", "--json"]);
     let out = test.expect(1).json();
     assert_eq!(out["status"], "over_budget");
-    let worst = dec(&out["estimate"]["total"]["batch"]["worst"]);
+    // The budget guard covers both stages: stage 1 and the verify stage.
+    let worst = dec(&out["estimate"]["total"]["batch"]["worst"])
+        + dec(&out["estimate"]["verify"]["batch"]["worst"]);
     assert_eq!(
         dec(&out["over_budget_usd"]),
         worst - Decimal::from_str("0.50").unwrap()

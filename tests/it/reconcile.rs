@@ -39,6 +39,8 @@ pub(crate) fn finished_run() -> (FakeApi, Test) {
             "30",
             "--budget-usd",
             "5",
+            // Stage 1 alone: the verify stage has its own tests (verify.rs).
+            "--no-verify",
         ],
     ));
     test.success();

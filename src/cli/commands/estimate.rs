@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::cli::args::{EstimateArgs, TableFormat};
 use crate::cli::output::{stdout_json, stdout_text, warn_about_import, warn_if_prices_stale};
-use crate::cli::settings::{kept_rate, load_pricing, load_prompts, output_model};
+use crate::cli::settings::{kept_rate, load_pricing, load_prompts, output_model, verify_settings};
 use crate::cli::ExitStatus;
 use crate::medec::ReadOptions;
 use crate::plan::family_and_prices;
@@ -25,6 +25,7 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
     } else {
         args.models.clone()
     };
+    let verify = verify_settings(&args.verify, &prompts, &pricing)?;
     let mut models_priced = Vec::new();
     let mut rates = Vec::new();
     let mut sizes = args.sizes.clone();
@@ -35,6 +36,7 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
             model,
             pricing: prices,
             output_model: output_model(&args.reports_dir, model)?,
+            verify: verify.as_ref(),
         });
         let rate = kept_rate(&args.reports_dir, model, &prompts.sha256)?;
         let target_size = match args.target_kept {
@@ -87,6 +89,7 @@ pub(super) fn estimate(args: &EstimateArgs) -> anyhow::Result<ExitStatus> {
             "input": args.input,
             "pairs_available": summary.pairs,
             "reasoning": args.reasoning.enabled(),
+            "verify_model": verify.as_ref().map(|v| &v.model),
             "target_kept": args.target_kept,
             "rows": rows,
         }))?,

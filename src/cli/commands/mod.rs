@@ -83,6 +83,30 @@ pub(super) async fn interruptible<T, E>(
     }
 }
 
+/// Waits for every shard; then, once stage 1's answers are in, builds stage 2 (a verify
+/// request per rule-passing paraphrase not yet verified) and waits for it too, until
+/// nothing new is built. Resumable at any await point: building stage 2 again after a
+/// crash rebuilds the same shards, and a batch created before it is found by its metadata.
+pub(super) async fn wait_both_stages<A: crate::api::BatchApi>(
+    api: &A,
+    run: &mut RunDir,
+    schedule: crate::batch::PollSchedule,
+    progress: &mut crate::cli::progress::Progress,
+) -> anyhow::Result<()> {
+    use crate::batch::Observer as _;
+    loop {
+        crate::batch::wait(api, run, schedule, progress).await?;
+        let prepared = crate::job::prepare_verify(run)?;
+        if prepared.requests == 0 {
+            return Ok(());
+        }
+        progress.event(&crate::batch::Event::VerifyBuilt {
+            requests: prepared.requests,
+            shards: prepared.shards,
+        });
+    }
+}
+
 /// How the shards are shown after waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Shown {

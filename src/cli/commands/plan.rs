@@ -157,7 +157,7 @@ pub(super) fn plan(
             }
             eprintln!(
                 "error: the worst case {} is over the budget {} by {}: nothing was written\nhint: plan fewer pairs (`--num-pairs`), drop reasoning (`--no-reasoning`), pick a cheaper model (`--model gpt-4o-mini`) or lower the output caps",
-                estimate.total.batch.worst.dollars(),
+                estimate.batch_all().worst.dollars(),
                 budget.dollars(),
                 over.dollars()
             );

@@ -13,6 +13,8 @@ use crate::cli::progress::Progress;
 use crate::cli::settings::run_dir;
 use crate::cli::ExitStatus;
 use crate::job::reconcile_results;
+use crate::money::Usd;
+use crate::plan::Stage;
 use crate::reconcile::collect::RunFiles;
 use crate::reconcile::{AnswerSource, Outcome, Reconciled, Resolved};
 use crate::report::cost::cost_report;
@@ -66,6 +68,27 @@ fn pick(
     Ok(picked)
 }
 
+/// The retry attempts, one per stage with requests to resend: a shard holds one
+/// stage's requests, and verify requests are priced at the verifier's prices.
+fn plan_by_stage(
+    run: &RunDir,
+    to_retry: &[&Resolved],
+    caps: &BTreeMap<String, u32>,
+) -> anyhow::Result<Vec<batch::RetryPlan>> {
+    let mut plans = Vec::new();
+    for stage in [Stage::Generate, Stage::Verify] {
+        let of_stage: Vec<&Resolved> = to_retry
+            .iter()
+            .copied()
+            .filter(|r| r.kind.stage() == stage)
+            .collect();
+        if !of_stage.is_empty() {
+            plans.push(batch::plan_retry(run, stage, &of_stage, caps)?);
+        }
+    }
+    Ok(plans)
+}
+
 pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(&args.target)?;
     let mut run = RunDir::open(&dir)?;
@@ -114,8 +137,8 @@ pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
         }
         return Ok(ExitStatus::Success);
     }
-    let retry_plan = batch::plan_retry(&run, &to_retry, &caps)?;
-    let new_worst = retry_plan.worst_usd;
+    let retry_plans = plan_by_stage(&run, &to_retry, &caps)?;
+    let new_worst: Usd = retry_plans.iter().map(|p| p.worst_usd).sum();
     let budget = args.budget_usd.or(run.manifest.budget_usd);
     if let Some(budget) = budget {
         if spent + new_worst > budget {
@@ -131,8 +154,10 @@ pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Failure);
         }
     }
-    let shards = retry_plan.shards.len();
-    batch::apply_retry(&mut run, retry_plan)?;
+    let shards: usize = retry_plans.iter().map(|p| p.shards.len()).sum();
+    for retry_plan in retry_plans {
+        batch::apply_retry(&mut run, retry_plan)?;
+    }
     eprintln!(
         "retrying {} requests in {shards} new shard(s); worst case {new_worst}, spent so far {spent}",
         to_retry.len()

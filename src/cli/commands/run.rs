@@ -1,4 +1,5 @@
-//! `safesft run`: the whole job — plan, budget check, submit, wait, reconcile, report —
+//! `safesft run`: the whole job — plan, budget check, submit stage 1, wait, rule checks,
+//! submit stage 2 (verify), wait, reconcile, report —
 //! stopping after the plan with `--dry-run`, resuming where it stopped. Without a key
 //! (and without `--dry-run`) it is an error before anything is planned.
 
@@ -15,7 +16,7 @@ use crate::store::RunDir;
 
 use super::plan::plan;
 use super::reconcile::reconcile_and_report;
-use super::{finish_wait, http_api, interruptible, runtime, this_command, Shown};
+use super::{finish_wait, http_api, interruptible, runtime, this_command, wait_both_stages, Shown};
 
 pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let has_key = std::env::var_os("OPENAI_API_KEY").is_some_and(|k| !k.is_empty());
@@ -45,7 +46,7 @@ pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         let mut progress = Progress::new(args.plan.quiet);
         let outcome = interruptible(async {
             batch::submit_ready(&api, &mut run, &mut progress).await?;
-            batch::wait(&api, &mut run, schedule, &mut progress).await
+            wait_both_stages(&api, &mut run, schedule, &mut progress).await
         })
         .await?;
         progress.clear();

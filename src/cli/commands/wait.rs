@@ -1,14 +1,14 @@
 //! `safesft wait`: poll until every batch is done, then download its files (and fetch
-//! again any download that is missing or damaged).
+//! again any download that is missing or damaged); once stage 1 is in, build and wait
+//! for stage 2 (the verify requests).
 
-use crate::batch;
 use crate::cli::args::WaitArgs;
 use crate::cli::progress::Progress;
 use crate::cli::settings::{run_dir, schedule};
 use crate::cli::ExitStatus;
 use crate::store::RunDir;
 
-use super::{finish_wait, http_api, interruptible, runtime, Shown};
+use super::{finish_wait, http_api, interruptible, runtime, wait_both_stages, Shown};
 
 pub(super) fn wait(args: &WaitArgs) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(&args.target)?;
@@ -24,7 +24,7 @@ pub(super) fn wait(args: &WaitArgs) -> anyhow::Result<ExitStatus> {
     let api = http_api()?;
     let schedule = schedule(args.poll)?;
     let mut progress = Progress::new(args.quiet);
-    let outcome = runtime()?.block_on(interruptible(batch::wait(
+    let outcome = runtime()?.block_on(interruptible(wait_both_stages(
         &api,
         &mut run,
         schedule,
