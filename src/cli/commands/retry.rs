@@ -89,6 +89,25 @@ fn plan_by_stage(
     Ok(plans)
 }
 
+/// The worst case of verifying the paraphrases among `to_retry` once rewritten: the
+/// plan's verify worst case per pair (a paraphrase at its cap, the verifier at its
+/// cap), or nothing without a verify stage.
+fn verify_reserve(run: &RunDir, to_retry: &[&Resolved]) -> Usd {
+    let paraphrases = to_retry
+        .iter()
+        .filter(|r| r.kind == crate::plan::RequestKind::Paraphrase)
+        .count();
+    let Some(verify) = &run.manifest.estimate.verify else {
+        return Usd::ZERO;
+    };
+    let requests = verify.worst_tokens.requests;
+    if requests == 0 {
+        return Usd::ZERO;
+    }
+    let per_pair = verify.batch.worst.0 / rust_decimal::Decimal::from(requests);
+    Usd(per_pair * rust_decimal::Decimal::from(paraphrases as u64))
+}
+
 pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
     let dir = run_dir(&args.target)?;
     let mut run = RunDir::open(&dir)?;
@@ -138,7 +157,9 @@ pub(super) fn retry(args: &RetryArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let retry_plans = plan_by_stage(&run, &to_retry, &caps)?;
-    let new_worst: Usd = retry_plans.iter().map(|p| p.worst_usd).sum();
+    // A rewritten paraphrase is verified in its turn (stage 2): reserved now.
+    let new_worst: Usd =
+        retry_plans.iter().map(|p| p.worst_usd).sum::<Usd>() + verify_reserve(&run, &to_retry);
     let budget = args.budget_usd.or(run.manifest.budget_usd);
     if let Some(budget) = budget {
         if spent + new_worst > budget {
