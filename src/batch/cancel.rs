@@ -7,7 +7,8 @@ use super::{BatchError, Event, Observer};
 use crate::api::{BatchApi, BatchStatus};
 use crate::store::RunDir;
 
-/// Cancels every unfinished batch and withdraws shards never submitted. Nothing is
+/// Cancels every unfinished batch and withdraws shards never submitted, and records the
+/// cancel, so that `wait` builds no verify stage for the run afterwards. Nothing is
 /// uploaded or created: a shard whose submission was cut short is looked up by its
 /// metadata, cancelled when its batch exists, withdrawn when it does not.
 pub async fn cancel<A: BatchApi>(
@@ -15,6 +16,9 @@ pub async fn cancel<A: BatchApi>(
     run: &mut RunDir,
     observer: &mut dyn Observer,
 ) -> Result<(), BatchError> {
+    // Said first: no stage 2 is built for a cancelled run (until a retry).
+    run.manifest.cancelled_at = Some(super::unix_now());
+    run.save()?;
     for index in 0..run.manifest.shards.len() {
         let remote = &run.shard(index).remote;
         if remote.batch_id.is_none() {

@@ -173,6 +173,10 @@ pub fn apply_retry(run: &mut RunDir, mut plan: RetryPlan) -> Result<(), BatchErr
     run.manifest.request_index.sha256 = sha256_hex(text.as_bytes());
     run.manifest.request_index.bytes = text.len() as u64;
     run.manifest.requests += plan.index.len() as u64;
+    if plan.stage == Stage::Generate {
+        // Sending again is a decision to go on: stage 2 may be built again.
+        run.manifest.cancelled_at = None;
+    }
     Ok(run.save()?)
 }
 

@@ -22,12 +22,13 @@ pub struct VerifyPrepared {
 
 /// Adds the verify requests the run's results call for: one per paraphrase attempt the
 /// rule checks accepted that no verify request reads yet. Nothing to do for a run
-/// without a verify stage, or while a shard is still running.
+/// without a verify stage, while a shard is still running, or after a `cancel` (until a
+/// retry).
 pub fn prepare_verify(run: &mut RunDir) -> Result<VerifyPrepared, JobError> {
     let Some(settings) = run.manifest.verify.clone() else {
         return Ok(VerifyPrepared::default());
     };
-    if !run.finished() {
+    if !run.finished() || run.manifest.cancelled_at.is_some() {
         return Ok(VerifyPrepared::default());
     }
     let (files, reconciled) = reconcile_results(run)?;

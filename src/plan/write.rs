@@ -291,6 +291,7 @@ fn new_manifest(
         encoding: family.encoding,
         reasoning: settings.reasoning,
         verify: settings.verify.clone(),
+        cancelled_at: None,
         limits: settings.limits,
         budget_usd: settings.budget,
         schema_allowance_tokens: 0,

@@ -88,6 +88,15 @@ fn stage_lines(manifest: &crate::store::Manifest) -> String {
                 verify.model.as_str()
             }
         };
+        if shards.is_empty() && manifest.cancelled_at.is_some() {
+            let _ = writeln!(
+                out,
+                "stage {} ({}, {model}): not built: the run was cancelled (`safesft retry` goes on)",
+                stage.number(),
+                stage.as_str()
+            );
+            continue;
+        }
         if shards.is_empty() {
             let _ = writeln!(
                 out,

@@ -136,6 +136,10 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifySettings>,
     pub limits: ShardLimits,
+    /// When `cancel` stopped the run (Unix seconds): no verify stage is built after it,
+    /// until a `retry` sends requests again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<u64>,
     pub budget_usd: Option<Usd>,
     /// Tokens added to each reasoning prompt for its structured-output schema.
     pub schema_allowance_tokens: u64,

@@ -587,3 +587,31 @@ fn run_does_both_stages_and_running_it_again_sends_nothing() {
     assert_eq!(fake.batches_created(), 2);
     assert_eq!(fake.files_uploaded(), 2);
 }
+
+#[test]
+fn a_cancelled_run_builds_no_verify_stage_until_a_retry() {
+    let fake = FakeApi::start();
+    let test = Test::new().args(plan_args("r", &["--num-pairs", "6"]));
+    test.success();
+    let test = test
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("OPENAI_BASE_URL", &fake.url)
+        .env("SAFESFT_NO_RETRY_DELAY", "1")
+        .args(["submit", "r"]);
+    test.success();
+    let test = test.args(["cancel", "r"]);
+    test.success();
+    let mut args = vec!["wait", "r"];
+    args.extend_from_slice(&FAST);
+    let test = test.args(args);
+    test.expect(1); // cancelled: not every request ran
+    let shards = manifest(&test)["shards"].as_array().unwrap().clone();
+    assert!(
+        shards.iter().all(|s| s["stage"] == "generate"),
+        "{shards:?}"
+    );
+    assert_eq!(fake.batches_created(), 1, "nothing sent after the cancel");
+    let test = test.args(["status", "r"]);
+    test.success()
+        .stdout_has("not built: the run was cancelled");
+}
