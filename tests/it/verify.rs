@@ -388,6 +388,21 @@ fn two_stages_keep_only_what_the_verifier_finds_unchanged() {
     let ledger = std::fs::read_to_string(test.path("reports/ledger.csv")).unwrap();
     assert!(ledger.lines().next().unwrap().contains("stage2_actual_usd"));
     assert!(ledger.contains(&bill["verify"].normalize().to_string()));
+    // `report` groups by verifier and shows each stage's dollars.
+    let test = test.args(["report", "--format", "csv"]);
+    let csv = test.success().stdout;
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("stage1_actual_usd,verify_model,stage2_actual_usd"));
+    assert!(csv.contains(&format!(
+        "{},gpt-4o-mini,{}",
+        bill["generate"].normalize(),
+        bill["verify"].normalize()
+    )));
+    let test = test.args(["report"]);
+    test.success().stdout_has("verifier").stdout_has("stage 2");
 
     // Retry: verify answers that could not be read are sent again (as verify requests),
     // paraphrases the verifier flagged are rewritten, and the new ones are verified.
