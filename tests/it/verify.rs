@@ -630,3 +630,22 @@ fn a_cancelled_run_builds_no_verify_stage_until_a_retry() {
     test.success()
         .stdout_has("not built: the run was cancelled");
 }
+
+#[test]
+fn a_manifest_from_before_the_verify_stage_still_loads_without_one() {
+    let test = Test::new().args(plan_args("r", &["--num-pairs", "3", "--no-verify"]));
+    test.success();
+    // As an older tool wrote it: no `stage` on shards, no `verify`, no `verifies`.
+    let path = test.path("batches/r/manifest.json");
+    let mut old = read_json(&path);
+    for shard in old["shards"].as_array_mut().unwrap() {
+        shard.as_object_mut().unwrap().remove("stage");
+    }
+    assert!(old.get("verify").is_none() && old.get("cancelled_at").is_none());
+    std::fs::write(&path, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+    let test = test.args(["status", "r", "--json"]);
+    let status = test.success().json();
+    assert_eq!(status["shards"][0]["stage"], "generate");
+    let test = test.args(["status", "r"]);
+    test.success().stdout_has("stage 2 (verify): off");
+}
