@@ -156,7 +156,7 @@ pub(super) fn plan(
                 stdout_text(&report::plan_table(&view))?;
             }
             eprintln!(
-                "error: the worst case {} is over the budget {} by {}: nothing was written\nhint: plan fewer pairs (`--num-pairs`), drop reasoning (`--no-reasoning`), pick a cheaper model (`--model gpt-4o-mini`) or lower the output caps",
+                "error: the worst case {} is over the budget {} by {}: nothing was written\nhint: plan fewer pairs (`--num-pairs`), drop reasoning (`--no-reasoning`), a cheaper verifier (`--verify-model`) or none (`--no-verify`), pick a cheaper model (`--model gpt-4o-mini`) or lower the output caps",
                 estimate.batch_all().worst.dollars(),
                 budget.dollars(),
                 over.dollars()
