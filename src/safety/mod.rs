@@ -245,6 +245,12 @@ impl SafetyChecker {
         &self.config
     }
 
+    /// The fact table the checker reads from `text`, as lines of text (lexicon concepts
+    /// with their kind, canonical name and negation; numbers with their units).
+    pub fn describe(text: &str) -> String {
+        Facts::read(text).describe()
+    }
+
     /// Checks `paraphrase` against `original`. `finish_reason` is the API's, when known.
     pub fn check(&self, original: &str, paraphrase: &str, finish_reason: Option<&str>) -> Verdict {
         let mut rejections: Vec<Finding> =
@@ -290,9 +296,9 @@ impl SafetyChecker {
         );
         coverage::compare_coverage(
             &self.config,
-            original,
-            &original_lower,
+            (original, &original_lower, &before),
             &paraphrase_words,
+            &after,
             &mut rejections,
         );
         let similarity = coverage::compare_similarity(
