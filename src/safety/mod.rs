@@ -12,6 +12,7 @@
 //! - `drugs.rs`: drug names and the dose, route and frequency in their sentence;
 //! - `concepts.rs`: findings, diagnoses, organisms and procedures as canonical concepts;
 //! - `scope.rs`: NegEx/ConText triggers and their scopes;
+//! - `management.rs`: management statements (what was done or is planned);
 //! - `negation.rs`: negation per concept;
 //! - `laterality.rs`: left, right and bilateral per body part;
 //! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
@@ -30,6 +31,7 @@ mod drugs;
 mod facts;
 mod laterality;
 mod lexicon;
+mod management;
 mod negation;
 mod numbers;
 mod qualifiers;
@@ -69,6 +71,7 @@ pub enum Check {
     OrganismAdded,
     ProcedureDropped,
     ProcedureAdded,
+    Management,
     NegationLost,
     NegationAdded,
     Laterality,
@@ -102,6 +105,7 @@ impl Check {
             Check::OrganismAdded => "organism_added",
             Check::ProcedureDropped => "procedure_dropped",
             Check::ProcedureAdded => "procedure_added",
+            Check::Management => "management",
             Check::NegationLost => "negation_lost",
             Check::NegationAdded => "negation_added",
             Check::Laterality => "laterality",
@@ -131,6 +135,7 @@ impl Check {
                 | Check::OrganismAdded
                 | Check::ProcedureDropped
                 | Check::ProcedureAdded
+                | Check::Management
                 | Check::NegationLost
                 | Check::NegationAdded
                 | Check::Laterality
@@ -276,6 +281,7 @@ impl SafetyChecker {
         );
         drugs::compare_drugs(&before, &after, &mut rejections);
         concepts::compare_concepts(&before, &after, &mut rejections);
+        management::compare_management(&before, &after, &mut rejections);
         negation::compare_negations(&before, &after, &mut rejections);
         laterality::compare_laterality(&before, &after, &mut rejections);
         qualifiers::compare_qualifiers(&before, &after, &mut rejections);
