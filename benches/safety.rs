@@ -224,7 +224,21 @@ fn main() {
             }
             let base = mutations::faithful(&case.original);
             let (o, r) = (base.as_bytes(), case.rewrite.as_bytes());
-            let at = o.iter().zip(r).take_while(|(a, b)| a == b).count();
+            let mut at = o.iter().zip(r).take_while(|(a, b)| a == b).count();
+            // Or around the paraphrase span of the first rejection, when there is one.
+            if faithful {
+                if let Some(span) = verdict
+                    .rejections
+                    .iter()
+                    .find_map(|f| f.paraphrase_span.as_deref().or(f.original_span.as_deref()))
+                {
+                    at = case
+                        .rewrite
+                        .find(span)
+                        .or_else(|| base.find(span))
+                        .unwrap_or(at);
+                }
+            }
             let window = |t: &str| {
                 let mut a = at.saturating_sub(70);
                 while !t.is_char_boundary(a) {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::{Kind, Mention};
+use super::qualifiers::is_qualifier;
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
@@ -19,12 +20,37 @@ fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Ment
     out
 }
 
-/// Whether every word of the mention stands in `other` (the concept is there, read as a
-/// part of a longer or different match).
+/// Whether every word of the mention stands in `other`, close together (the concept is
+/// there, read as a part of a longer or different match): `diabetes … type 2` counts,
+/// `major` in one sentence and `depressive disorder` in another does not.
 fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
-    facts.tokens[mention.first..mention.last]
-        .iter()
-        .all(|t| other.has_word(&t.lower) || other.has_word_like(&t.lower))
+    let words = &facts.tokens[mention.first..mention.last];
+    let reach = words.len() + 3;
+    let matches = |word: &str, t: usize| {
+        let lower = other.tokens[t].lower.as_str();
+        lower == word
+            || lower.split('-').any(|part| part == word)
+            || lower.strip_suffix('s') == Some(word)
+            || word.strip_suffix('s') == Some(lower)
+            || like(word, lower)
+    };
+    (0..other.tokens.len())
+        .filter(|&t| matches(&words[0].lower, t))
+        .any(|anchor| {
+            words[1..].iter().all(|w| {
+                (anchor.saturating_sub(reach)..(anchor + reach).min(other.tokens.len()))
+                    .any(|t| matches(&w.lower, t))
+            })
+        })
+}
+
+/// Whether two words share all but their endings (`allergy` and `allergic`), as
+/// `Facts::has_word_like` tests them.
+fn like(word: &str, other: &str) -> bool {
+    let letters = word.chars().count();
+    word.char_indices()
+        .nth(5.max(letters.saturating_sub(1)))
+        .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
 }
 
 /// Whether `name` (a concept one text names and the other does not) is excused by a
@@ -48,21 +74,73 @@ fn broader_in_place(
     })
 }
 
+/// The word right before a mention in the same phrase when it may qualify it: a word of
+/// three letters or more, not a stopword, a side, a severity or time qualifier (their own
+/// checks compare those) or a negation.
+fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
+    let before = mention.first.checked_sub(1)?;
+    if facts.tokens[mention.first].gap > Gap::Joiner {
+        return None;
+    }
+    let word = facts.tokens[before].lower.as_str();
+    let plain = word.len() >= 3
+        && word.chars().all(|c| c.is_alphabetic() || c == '-')
+        && !is_stopword(word)
+        && !facts.trigger[before]
+        && !is_qualifier(word)
+        // `noted bleeding`: a verb's participle tells what was done, not which finding.
+        && !(word.ends_with("ed") && !word.contains('-'))
+        && !matches!(
+            word,
+            "left" | "right" | "bilateral" | "both" | "new" | "any" | "all" | "her" | "his" | "their"
+        );
+    plain.then_some(before)
+}
+
 /// Whether the word right before a mention (in the same phrase) is a content word the
 /// other text has nowhere: the mention is qualified in a way the other text is not.
 fn new_qualifier(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
-    let Some(before) = mention.first.checked_sub(1) else {
-        return false;
-    };
-    if facts.tokens[mention.first].gap > Gap::Joiner {
-        return false;
+    modifier(facts, mention).is_some_and(|t| absent(&facts.tokens[t].lower, other))
+}
+
+/// Whether `word` stands nowhere in `other`, in no form.
+fn absent(word: &str, other: &Facts) -> bool {
+    !other.has_word(word) && !other.has_word_like(word)
+}
+
+/// Rejects a concept both texts name, qualified by a word in the original that the
+/// paraphrase has nowhere and by another in the paraphrase that the original has nowhere
+/// (`superficial spreading melanoma` became `nodular melanoma`).
+fn compare_modifiers(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let kinds = [Kind::Finding, Kind::Organism, Kind::Procedure];
+    let swapped: Vec<(&Mention, usize)> = before
+        .of_kind(kinds)
+        .filter_map(|m| modifier(before, m).map(|t| (m, t)))
+        .filter(|(_, t)| absent(&before.tokens[*t].lower, after))
+        .collect();
+    let mut reported = Vec::new();
+    for (m, t) in swapped {
+        let name = m.entry.canonical;
+        if reported.contains(&name) {
+            continue;
+        }
+        let other = after
+            .of_kind(kinds)
+            .filter(|p| p.entry.canonical == name)
+            .find_map(|p| modifier(after, p).map(|u| (p, u)))
+            .filter(|(_, u)| absent(&after.tokens[*u].lower, before));
+        if let Some((p, u)) = other {
+            reported.push(name);
+            let from = before.span(before.tokens[t].start, m.end);
+            let to = after.span(after.tokens[u].start, p.end);
+            rejections.push(Finding::new(
+                Check::FindingAdded,
+                format!("`{from}` became `{to}` ({name} qualified otherwise)"),
+                Some(from),
+                Some(to),
+            ));
+        }
     }
-    let word = facts.tokens[before].lower.as_str();
-    word.len() >= 4
-        && word.chars().all(|c| c.is_alphabetic() || c == '-')
-        && !is_stopword(word)
-        && !other.has_word(word)
-        && !other.has_word_like(word)
 }
 
 /// Whether a concept the paraphrase adds is a broader form of one the original names
@@ -77,6 +155,7 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
 /// Rejects a finding, diagnosis, organism, procedure or test one text names and the
 /// other does not.
 pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    compare_modifiers(before, after, rejections);
     for (kind, dropped, added, what) in [
         (
             Kind::Finding,
@@ -157,6 +236,19 @@ mod tests {
             ),
             vec![Check::FindingDropped]
         );
+        // The same concept qualified otherwise on both sides.
+        assert_eq!(
+            compared(
+                "Suspected of superficial spreading melanoma.",
+                "Suspected of nodular melanoma."
+            ),
+            vec![Check::FindingAdded]
+        );
+        assert!(compared(
+            "Suspected of nodular melanoma.",
+            "Nodular melanoma is suspected."
+        )
+        .is_empty());
         // A broader concept the original names itself stands for itself.
         assert_eq!(
             compared(

@@ -226,7 +226,9 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
         if token.lower == "both" && forward.is_none() {
             continue;
         }
-        if raw.len() == 1 && forward.is_none() {
+        // A lone `L` needs a body part after it, and is no side after a `/` (`U/L`,
+        // `mmol/L`: a unit's litre, read before a reflowed line).
+        if raw.len() == 1 && (forward.is_none() || facts.text[..token.start].ends_with('/')) {
             continue;
         }
         let part = found.map_or(String::new(), |(_, p)| {
@@ -381,5 +383,11 @@ mod tests {
             1
         );
         assert!(sided_abbreviation("lad").is_none());
+        // The litre of a unit, reflowed before a finding, is no side.
+        assert!(compared(
+            "ALT: 15 U/L\nThe patient reports flank pain.",
+            "ALT: 15 U/L The patient reports flank pain."
+        )
+        .is_empty());
     }
 }
