@@ -74,6 +74,41 @@ fn broader_in_place(
     })
 }
 
+/// Verbs that stand right before a finding they report (`appears lethargic`, `develops
+/// fever`): no qualifier of it.
+const VERBS: &[&str] = &[
+    "appears",
+    "appear",
+    "seems",
+    "seem",
+    "looks",
+    "look",
+    "feels",
+    "feel",
+    "becomes",
+    "become",
+    "remains",
+    "remain",
+    "reports",
+    "report",
+    "notes",
+    "note",
+    "complains",
+    "describes",
+    "develops",
+    "develop",
+    "experiences",
+    "endorses",
+    "states",
+    "having",
+    "causing",
+    "including",
+    "suggesting",
+    "showing",
+    "revealing",
+    "demonstrating",
+];
+
 /// The word right before a mention in the same phrase when it may qualify it: a word of
 /// three letters or more, not a stopword, a side, a severity or time qualifier (their own
 /// checks compare those) or a negation.
@@ -88,8 +123,10 @@ fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
         && !is_stopword(word)
         && !facts.trigger[before]
         && !is_qualifier(word)
-        // `noted bleeding`: a verb's participle tells what was done, not which finding.
+        // `noted bleeding`, `appears lethargic`: a verb tells what was done or seen, not
+        // which finding.
         && !(word.ends_with("ed") && !word.contains('-'))
+        && !VERBS.contains(&word)
         && !matches!(
             word,
             "left" | "right" | "bilateral" | "both" | "new" | "any" | "all" | "her" | "his" | "their"

@@ -1,7 +1,8 @@
 //! Relative time expressions (`13 days after`, `a few months ago`): an amount, a time unit
 //! and a direction, and the check that the paraphrase does not turn one into the other
 //! direction or another unit. Only a conflict rejects: a paraphrase that words the time
-//! another way (`a 3-day history`) is left to the number check.
+//! another way (`a 3-day history`) is left to the number check. Also opposed time words
+//! (`initially` / `subsequently`, `persisted` / `coming and going`), by conflict only.
 
 use super::facts::Facts;
 use super::text::Gap;
@@ -36,6 +37,83 @@ const DIRECTIONS: &[(&str, &str)] = &[
 ];
 /// Amounts written as words that are no number (`a few months ago`).
 const VAGUE: &[&str] = &["few", "several", "couple", "many", "some"];
+
+/// Opposed ways of telling when or how long, as classes of phrases: a text that says the
+/// first class and not the second, against one that says the second and not the first, is
+/// a change (a conflict only: a paraphrase that leaves the time out is left alone).
+const CONTRASTS: &[(&[&str], &[&str])] = &[
+    (
+        &["initially", "originally", "at first", "at onset"],
+        &[
+            "subsequently",
+            "afterwards",
+            "afterward",
+            "eventually",
+            "later on",
+        ],
+    ),
+    (
+        &[
+            "persisted",
+            "persists",
+            "persisting",
+            "persistent",
+            "persistently",
+            "constant",
+            "constantly",
+            "continuous",
+            "continuously",
+        ],
+        &[
+            "intermittent",
+            "intermittently",
+            "coming and going",
+            "come and go",
+            "comes and goes",
+            "on and off",
+            "off and on",
+            "episodic",
+            "waxing and waning",
+        ],
+    ),
+];
+
+/// The tokens of the first phrase of `class` the text says, if any.
+fn said(facts: &Facts, class: &[&str]) -> Option<(usize, usize)> {
+    let tokens = &facts.tokens;
+    class.iter().find_map(|phrase| {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        (0..tokens.len().saturating_sub(words.len() - 1)).find_map(|i| {
+            words
+                .iter()
+                .zip(&tokens[i..])
+                .all(|(w, t)| t.lower == *w)
+                .then_some((i, i + words.len()))
+        })
+    })
+}
+
+/// Rejects a text saying one of two opposed time classes where the other says the other.
+fn compare_contrasts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    for (first, second) in CONTRASTS {
+        for (from, to) in [(first, second), (second, first)] {
+            let (Some(o), None) = (said(before, from), said(before, to)) else {
+                continue;
+            };
+            let (Some(p), None) = (said(after, to), said(after, from)) else {
+                continue;
+            };
+            let from = before.token_span(o.0, o.1);
+            let to = after.token_span(p.0, p.1);
+            rejections.push(Finding::new(
+                Check::Temporal,
+                format!("time changed: `{from}` became `{to}`"),
+                Some(from),
+                Some(to),
+            ));
+        }
+    }
+}
 
 /// One relative time expression and its tokens.
 struct Timing {
@@ -98,6 +176,7 @@ fn timings(facts: &Facts) -> Vec<Timing> {
 /// Rejects a relative time the paraphrase turns around (`after` → `before`) or moves to
 /// another unit (`a few months ago` → `a few days ago`).
 pub(super) fn compare_timings(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    compare_contrasts(before, after, rejections);
     let original = timings(before);
     let paraphrase = timings(after);
     for o in &original {
@@ -156,5 +235,23 @@ mod tests {
         )
         .is_empty());
         assert!(compared("Pain began 3 days ago.", "A 3-day history of pain.").is_empty());
+        // Opposed classes conflict; leaving the time out does not.
+        assert_eq!(
+            compared(
+                "Initially, she had a cough.",
+                "Subsequently, she developed a cough."
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            compared(
+                "Symptoms started 1 hour ago and have persisted.",
+                "Symptoms began 1 hour ago and have been coming and going."
+            )
+            .len(),
+            1
+        );
+        assert!(compared("Initially, she had a cough.", "She had a cough.").is_empty());
     }
 }
