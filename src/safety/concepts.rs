@@ -125,7 +125,7 @@ fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
         && !is_qualifier(word)
         // `noted bleeding`, `appears lethargic`: a verb tells what was done or seen, not
         // which finding.
-        && !(word.ends_with("ed") && !word.contains('-'))
+        && (!word.ends_with("ed") || word.contains('-'))
         && !VERBS.contains(&word)
         && !matches!(
             word,

@@ -2,6 +2,7 @@
 //! its numbers with units. Every check compares two of these, never raw words.
 
 use std::cell::OnceCell;
+use std::fmt::Write as _;
 
 use rustc_hash::FxHashSet;
 
@@ -91,21 +92,23 @@ impl<'a> Facts<'a> {
     pub(super) fn describe(&self) -> String {
         let mut out = String::new();
         for m in &self.mentions {
-            out.push_str(&format!(
-                "{:?}  `{}` ({}){}\n",
+            let _ = writeln!(
+                out,
+                "{:?}  `{}` ({}){}",
                 m.entry.kind,
                 self.span(m.start, m.end),
                 m.entry.canonical,
                 if self.is_negated(m) { " negated" } else { "" }
-            ));
+            );
         }
         for n in &self.numbers {
-            out.push_str(&format!(
-                "Number  `{}` = {} {}\n",
+            let _ = writeln!(
+                out,
+                "Number  `{}` = {} {}",
                 self.span(n.start, n.end),
                 n.value,
                 n.unit.unwrap_or("")
-            ));
+            );
         }
         out
     }
