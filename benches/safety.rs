@@ -6,7 +6,8 @@
 //! core. Run with `cargo bench --bench safety`; `SAFETY_MISSES=1` also prints what the
 //! checker got wrong on the dev split (never the held-out one). `SAFETY_SPLIT=dev` skips
 //! every held-out item and odd MEDEC pair entirely (they are neither checked, counted nor
-//! timed): the only way to run it while tuning.
+//! timed): the only way to run it while tuning. `SAFETY_DESCRIBE=FILE` (an original, a
+//! line `----`, a paraphrase) prints the two fact tables and the verdict, nothing else.
 
 #[path = "safety/evalsets.rs"]
 mod evalsets;
