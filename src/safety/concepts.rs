@@ -150,26 +150,30 @@ fn absent(word: &str, other: &Facts) -> bool {
 /// (`superficial spreading melanoma` became `nodular melanoma`).
 fn compare_modifiers(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     let kinds = [Kind::Finding, Kind::Organism, Kind::Procedure];
-    let swapped: Vec<(&Mention, usize)> = before
+    let qualified: Vec<(&Mention, usize)> = after
         .of_kind(kinds)
-        .filter_map(|m| modifier(before, m).map(|t| (m, t)))
-        .filter(|(_, t)| absent(&before.tokens[*t].lower, after))
+        .filter_map(|p| modifier(after, p).map(|u| (p, u)))
         .collect();
+    if qualified.is_empty() {
+        return;
+    }
     let mut reported = Vec::new();
-    for (m, t) in swapped {
+    for m in before.of_kind(kinds) {
         let name = m.entry.canonical;
-        if reported.contains(&name) {
+        if reported.contains(&name) || !qualified.iter().any(|(p, _)| p.entry.canonical == name) {
             continue;
         }
-        let other = after
-            .of_kind(kinds)
-            .filter(|p| p.entry.canonical == name)
-            .find_map(|p| modifier(after, p).map(|u| (p, u)))
-            .filter(|(_, u)| absent(&after.tokens[*u].lower, before));
+        let Some(t) = modifier(before, m).filter(|&t| absent(&before.tokens[t].lower, after))
+        else {
+            continue;
+        };
+        let other = qualified
+            .iter()
+            .find(|(p, u)| p.entry.canonical == name && absent(&after.tokens[*u].lower, before));
         if let Some((p, u)) = other {
             reported.push(name);
             let from = before.span(before.tokens[t].start, m.end);
-            let to = after.span(after.tokens[u].start, p.end);
+            let to = after.span(after.tokens[*u].start, p.end);
             rejections.push(Finding::new(
                 Check::FindingAdded,
                 format!("`{from}` became `{to}` ({name} qualified otherwise)"),

@@ -49,17 +49,8 @@ pub(super) fn compare_coverage(
         .filter(|w| is_content_word(w))
         .map(|w| stem(w))
         .collect();
-    let named: FxHashSet<&str> = after.mentions.iter().map(|m| m.entry.canonical).collect();
+    let mut named: Option<FxHashSet<&str>> = None;
     for sentence in sentences(original_lower) {
-        let start = sentence.as_ptr() as usize - original_lower.as_ptr() as usize;
-        let end = start + sentence.len();
-        let by_concept: FxHashSet<&str> = before
-            .mentions
-            .iter()
-            .filter(|m| m.start >= start && m.end <= end && named.contains(m.entry.canonical))
-            .flat_map(|m| &before.tokens[m.first..m.last])
-            .map(|t| stem(&original_lower[t.start..t.end]))
-            .collect();
         let content: FxHashSet<&str> = words(sentence)
             .into_iter()
             .filter(|w| is_content_word(w))
@@ -68,10 +59,26 @@ pub(super) fn compare_coverage(
         if content.len() < config.min_sentence_words {
             continue;
         }
-        let kept = content
-            .iter()
-            .filter(|w| present.contains(*w) || by_concept.contains(*w))
-            .count();
+        let mut kept = content.iter().filter(|w| present.contains(*w)).count();
+        #[allow(clippy::cast_precision_loss)]
+        if (kept as f64) < config.min_sentence_coverage * content.len() as f64 {
+            // Short of words: count those of concepts the paraphrase names otherwise.
+            let named = named
+                .get_or_insert_with(|| after.mentions.iter().map(|m| m.entry.canonical).collect());
+            let start = sentence.as_ptr() as usize - original_lower.as_ptr() as usize;
+            let end = start + sentence.len();
+            let by_concept: FxHashSet<&str> = before
+                .mentions
+                .iter()
+                .filter(|m| m.start >= start && m.end <= end && named.contains(m.entry.canonical))
+                .flat_map(|m| &before.tokens[m.first..m.last])
+                .map(|t| stem(&original_lower[t.start..t.end]))
+                .collect();
+            kept = content
+                .iter()
+                .filter(|w| present.contains(*w) || by_concept.contains(*w))
+                .count();
+        }
         #[allow(clippy::cast_precision_loss)]
         let coverage = kept as f64 / content.len() as f64;
         if coverage < config.min_sentence_coverage {

@@ -12,8 +12,6 @@
 //! ending, or a word of a lexicon concept that sentence names in other words (`US` for
 //! ultrasonography).
 
-use rustc_hash::FxHashSet;
-
 use super::facts::Facts;
 use super::text::is_stopword;
 use super::{Check, Finding};
@@ -177,17 +175,15 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
         .collect();
     let found_in = |range: std::ops::Range<usize>| {
         let tokens = &other.tokens[range.clone()];
-        let mentions = other
-            .mentions
-            .iter()
-            .filter(|m| range.contains(&m.first))
-            .map(|m| m.entry.canonical);
-        let named: FxHashSet<&str> = mentions.collect();
         let found = words
             .iter()
             .filter(|(w, concept)| {
-                concept.is_some_and(|c| named.contains(c))
-                    || tokens.iter().any(|o| same_word(w, &o.lower))
+                concept.is_some_and(|c| {
+                    other
+                        .mentions
+                        .iter()
+                        .any(|m| range.contains(&m.first) && m.entry.canonical == c)
+                }) || tokens.iter().any(|o| same_word(w, &o.lower))
             })
             .count();
         found * 2 >= words.len()
@@ -214,16 +210,18 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
 /// The same word, a part of a hyphenated one, or the same but for its ending (`reassurance`
 /// and `reassured`: all but the last three letters of the shorter, five at least).
 fn same_word(word: &str, other: &str) -> bool {
-    if word == other || other.split('-').any(|p| p == word) {
-        return true;
-    }
     let common = word
-        .chars()
-        .zip(other.chars())
+        .bytes()
+        .zip(other.bytes())
         .take_while(|(a, b)| a == b)
         .count();
-    let shorter = word.chars().count().min(other.chars().count());
-    common >= 5.max(shorter.saturating_sub(3))
+    if common == word.len() && common == other.len() {
+        return true;
+    }
+    if common >= 5 && common >= word.len().min(other.len()).saturating_sub(3) {
+        return true;
+    }
+    other.contains('-') && other.split('-').any(|p| p == word)
 }
 
 /// Rejects a management statement of the original the paraphrase no longer makes, and
