@@ -12,6 +12,10 @@
 //! ending, or a word of a lexicon concept that sentence names in other words (`US` for
 //! ultrasonography).
 
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
+
 use super::facts::Facts;
 use super::text::is_stopword;
 use super::{Check, Finding};
@@ -99,6 +103,17 @@ const GENERIC: &[&str] = &[
     "as",
 ];
 
+/// `ACTIONS` and `GENERIC` as hash sets (tested for every token of every note).
+fn sets() -> &'static (FxHashSet<&'static str>, FxHashSet<&'static str>) {
+    static SETS: OnceLock<(FxHashSet<&'static str>, FxHashSet<&'static str>)> = OnceLock::new();
+    SETS.get_or_init(|| {
+        (
+            ACTIONS.iter().copied().collect(),
+            GENERIC.iter().copied().collect(),
+        )
+    })
+}
+
 /// One management statement: its content words (token indices) and its byte range.
 struct Statement {
     words: Vec<usize>,
@@ -109,6 +124,7 @@ struct Statement {
 /// The management statements of a note, sentence by sentence.
 fn statements(facts: &Facts) -> Vec<Statement> {
     let tokens = &facts.tokens;
+    let (actions, generic) = sets();
     let mut out = Vec::new();
     let mut first = 0;
     while first < tokens.len() {
@@ -120,7 +136,7 @@ fn statements(facts: &Facts) -> Vec<Statement> {
         first = last;
         let Some(action) = range
             .clone()
-            .find(|&t| ACTIONS.contains(&tokens[t].lower.as_str()))
+            .find(|&t| actions.contains(tokens[t].lower.as_str()))
         else {
             continue;
         };
@@ -138,8 +154,8 @@ fn statements(facts: &Facts) -> Vec<Statement> {
                 let w = tokens[t].lower.as_str();
                 w.len() >= 3
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
-                    && !ACTIONS.contains(&w)
-                    && !GENERIC.contains(&w)
+                    && !actions.contains(w)
+                    && !generic.contains(w)
                     && !is_stopword(w)
             })
             .collect();

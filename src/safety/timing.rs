@@ -4,6 +4,10 @@
 //! another way (`a 3-day history`) is left to the number check. Also opposed time words
 //! (`initially` / `subsequently`, `persisted` / `coming and going`), by conflict only.
 
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
 use super::facts::Facts;
 use super::text::Gap;
 use super::{Check, Finding};
@@ -78,37 +82,51 @@ const CONTRASTS: &[(&[&str], &[&str])] = &[
     ),
 ];
 
-/// The tokens of the first phrase of `class` the text says, if any. Most notes hold none
-/// of the phrases' first words, so each token is tested by its first byte first.
-fn said(facts: &Facts, class: &[&str]) -> Option<(usize, usize)> {
+/// Per contrast and side: the tokens of the first phrase of that class the text says, in
+/// one pass over the tokens (a hash lookup each, by the phrases' first words).
+fn said(facts: &Facts) -> Vec<[Option<(usize, usize)>; 2]> {
+    type Index = FxHashMap<&'static str, Vec<(usize, usize, Vec<&'static str>)>>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index: Index = FxHashMap::default();
+        for (c, (first, second)) in CONTRASTS.iter().enumerate() {
+            for (side, class) in [first, second].into_iter().enumerate() {
+                for phrase in *class {
+                    let mut words = phrase.split(' ');
+                    let head = words.next().unwrap_or("");
+                    index
+                        .entry(head)
+                        .or_default()
+                        .push((c, side, words.collect()));
+                }
+            }
+        }
+        index
+    });
     let tokens = &facts.tokens;
-    let firsts: Vec<(&str, Vec<&str>)> = class
-        .iter()
-        .map(|phrase| {
-            let mut words = phrase.split(' ');
-            (words.next().unwrap_or(""), words.collect())
-        })
-        .collect();
-    tokens.iter().enumerate().find_map(|(i, token)| {
-        let byte = token.lower.as_bytes().first()?;
-        firsts.iter().find_map(|(first, rest)| {
-            let fits = first.as_bytes().first() == Some(byte)
-                && token.lower == *first
-                && rest.len() < tokens.len() - i
+    let mut out = vec![[None, None]; CONTRASTS.len()];
+    for (i, token) in tokens.iter().enumerate() {
+        let Some(candidates) = index.get(token.lower.as_str()) else {
+            continue;
+        };
+        for (c, side, rest) in candidates {
+            let fits = rest.len() < tokens.len() - i
                 && rest
                     .iter()
                     .zip(&tokens[i + 1..])
                     .all(|(w, t)| t.lower == *w);
-            fits.then_some((i, i + 1 + rest.len()))
-        })
-    })
+            if fits && out[*c][*side].is_none() {
+                out[*c][*side] = Some((i, i + 1 + rest.len()));
+            }
+        }
+    }
+    out
 }
 
 /// Rejects a text saying one of two opposed time classes where the other says the other.
 fn compare_contrasts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
-    for (first, second) in CONTRASTS {
-        let original = [said(before, first), said(before, second)];
-        let paraphrase = [said(after, first), said(after, second)];
+    let (said_before, said_after) = (said(before), said(after));
+    for (original, paraphrase) in said_before.iter().zip(&said_after) {
         for (from, to) in [(0, 1), (1, 0)] {
             let (Some(o), None) = (original[from], original[to]) else {
                 continue;
