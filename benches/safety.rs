@@ -4,7 +4,10 @@
 //! rejections apart), hand-written one-fact changes rejected per kind (and for the right
 //! reason), the rule-made mutation stress test, and the speed in pairs per second on one
 //! core. Run with `cargo bench --bench safety`; `SAFETY_MISSES=1` also prints what the
-//! checker got wrong on the dev split (never the held-out one).
+//! checker got wrong on the dev split (never the held-out one). `SAFETY_SPLIT=dev` skips
+//! every held-out item and odd MEDEC pair entirely (they are neither checked, counted nor
+//! timed): the only way to run it while tuning. `SAFETY_DESCRIBE=FILE` (an original, a
+//! line `----`, a paraphrase) prints the two fact tables and the verdict, nothing else.
 
 #[path = "safety/evalsets.rs"]
 mod evalsets;
@@ -27,8 +30,26 @@ fn main() {
         "checker ready in {:.1} ms (lexicons compiled in)",
         started.elapsed().as_secs_f64() * 1000.0
     );
+    // `SAFETY_DESCRIBE=FILE`: an original, a line `----` and a paraphrase; prints what the
+    // checker reads from each and its verdict, and nothing else.
+    if let Some(path) = std::env::var_os("SAFETY_DESCRIBE") {
+        let text = std::fs::read_to_string(&path).expect("SAFETY_DESCRIBE names a readable file");
+        let (original, paraphrase) = text.split_once("\n----\n").unwrap_or((&text, ""));
+        println!("original:\n{}", SafetyChecker::describe(original));
+        println!("paraphrase:\n{}", SafetyChecker::describe(paraphrase));
+        println!(
+            "{}",
+            reasons(&checker.check(original, paraphrase, Some("stop")))
+        );
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let show_misses = std::env::var_os("SAFETY_MISSES").is_some();
+    let only = std::env::var("SAFETY_SPLIT").ok();
+    let wanted = |split: &str| only.as_deref().is_none_or(|o| o == split);
+    if let Some(o) = &only {
+        println!("split: {o} only (SAFETY_SPLIT)");
+    }
     let rows = evalsets::medec_rows(root);
     let originals: BTreeMap<&str, &str> = rows
         .iter()
@@ -40,6 +61,9 @@ fn main() {
     let mut medec: Table = BTreeMap::new();
     for (index, row) in rows.iter().filter(|r| r.error_flag).enumerate() {
         let split = if index % 2 == 0 { "dev" } else { "heldout" };
+        if !wanted(split) {
+            continue;
+        }
         let verdict = checker.check(&row.corrected_text, &row.text, Some("stop"));
         let right = verdict.rejections.iter().any(|f| {
             f.check.is_fact()
@@ -86,7 +110,10 @@ fn main() {
 
     // Faithful paraphrases: kept, near-copy rejections counted apart.
     let mut faithful: Table = BTreeMap::new();
-    for item in evalsets::items(&root.join("tests/data/safety/faithful.txt")) {
+    for item in evalsets::items(&root.join("tests/data/safety/faithful.txt"))
+        .into_iter()
+        .filter(|i| wanted(&i.split))
+    {
         let Some(original) = originals.get(item.note.as_str()) else {
             println!("faithful {}: no MEDEC note `{}`", item.id, item.note);
             continue;
@@ -124,7 +151,10 @@ fn main() {
 
     // One-fact changes: rejected, and rejected for the right reason.
     let mut onefact: Table = BTreeMap::new();
-    for item in evalsets::items(&root.join("tests/data/safety/onefact.txt")) {
+    for item in evalsets::items(&root.join("tests/data/safety/onefact.txt"))
+        .into_iter()
+        .filter(|i| wanted(&i.split))
+    {
         let Some(original) = originals.get(item.note.as_str()) else {
             println!("one-fact {}: no MEDEC note `{}`", item.id, item.note);
             continue;
@@ -175,6 +205,61 @@ fn main() {
     let notes = mutations::medec_notes();
     let cases = mutations::cases(&notes, 20_261_129);
     let (tallies, _) = mutations::run(&cases, &checker);
+    if show_misses {
+        // Stress-test misses on notes of no held-out pair, shown around the change.
+        let heldout: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r.error_flag)
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, r)| r.corrected_text.as_str())
+            .collect();
+        for case in cases
+            .iter()
+            .filter(|c| !heldout.contains(c.original.as_str()))
+        {
+            let verdict = checker.check(&case.original, &case.rewrite, Some("stop"));
+            let faithful = case.kind == mutations::Kind::Faithful;
+            if verdict.accepted == faithful {
+                continue;
+            }
+            let base = mutations::faithful(&case.original);
+            let (o, r) = (base.as_bytes(), case.rewrite.as_bytes());
+            let mut at = o.iter().zip(r).take_while(|(a, b)| a == b).count();
+            // Or around the paraphrase span of the first rejection, when there is one.
+            if faithful {
+                if let Some(span) = verdict
+                    .rejections
+                    .iter()
+                    .find_map(|f| f.paraphrase_span.as_deref().or(f.original_span.as_deref()))
+                {
+                    at = case
+                        .rewrite
+                        .find(span)
+                        .or_else(|| base.find(span))
+                        .unwrap_or(at);
+                }
+            }
+            let window = |t: &str| {
+                let mut a = at.saturating_sub(70);
+                while !t.is_char_boundary(a) {
+                    a -= 1;
+                }
+                let mut b = (at + 70).min(t.len());
+                while !t.is_char_boundary(b) {
+                    b += 1;
+                }
+                t[a..b].replace('\n', " ")
+            };
+            println!(
+                "stress miss ({}): {}\n  o: {}\n  r: {}",
+                case.kind.name(),
+                reasons(&verdict),
+                window(&base),
+                window(&case.rewrite)
+            );
+        }
+    }
     println!(
         "\nRule-made mutation stress test\n{}",
         mutations::table(&tallies)

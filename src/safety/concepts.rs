@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::{Kind, Mention};
+use super::qualifiers::is_qualifier;
+use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
 /// The first mention of each concept of `kind`, by canonical name.
@@ -18,25 +20,183 @@ fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Ment
     out
 }
 
-/// Whether every word of the mention stands in `other` (the concept is there, read as a
-/// part of a longer or different match).
+/// Whether every word of the mention stands in `other`, close together (the concept is
+/// there, read as a part of a longer or different match): `diabetes … type 2` counts,
+/// `major` in one sentence and `depressive disorder` in another does not.
 fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
-    facts.tokens[mention.first..mention.last]
-        .iter()
-        .all(|t| other.has_word(&t.lower) || other.has_word_like(&t.lower))
+    let words = &facts.tokens[mention.first..mention.last];
+    let reach = words.len() + 3;
+    let matches = |word: &str, t: usize| {
+        let lower = other.tokens[t].lower.as_str();
+        lower == word
+            || lower.split('-').any(|part| part == word)
+            || lower.strip_suffix('s') == Some(word)
+            || word.strip_suffix('s') == Some(lower)
+            || like(word, lower)
+    };
+    (0..other.tokens.len())
+        .filter(|&t| matches(&words[0].lower, t))
+        .any(|anchor| {
+            words[1..].iter().all(|w| {
+                (anchor.saturating_sub(reach)..(anchor + reach).min(other.tokens.len()))
+                    .any(|t| matches(&w.lower, t))
+            })
+        })
 }
 
-/// Whether `name` is a narrower or broader form of a concept in `others` ("diabetes
-/// mellitus, type 2" and "diabetes mellitus"): a paraphrase may name it less exactly.
-fn related(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
-    others
-        .keys()
-        .any(|o| o.len() >= 6 && name.len() >= 6 && (name.starts_with(o) || o.starts_with(name)))
+/// Whether two words share all but their endings (`allergy` and `allergic`), as
+/// `Facts::has_word_like` tests them.
+fn like(word: &str, other: &str) -> bool {
+    let letters = word.chars().count();
+    word.char_indices()
+        .nth(5.max(letters.saturating_sub(1)))
+        .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
+}
+
+/// Whether `name` (a concept one text names and the other does not) is excused by a
+/// broader concept the other text names in its place ("diabetes mellitus, type 2" said as
+/// "diabetes mellitus"): the broader concept must be one the first text does not name
+/// itself (else it stands for itself), and its mention must not carry a qualifying word
+/// the first text lacks ("epidural hematoma" is no stand-in for "subdural hematoma").
+fn broader_in_place(
+    name: &str,
+    others: &BTreeMap<&'static str, &Mention>,
+    own: &BTreeMap<&'static str, &Mention>,
+    other_facts: &Facts,
+    own_facts: &Facts,
+) -> bool {
+    others.iter().any(|(o, m)| {
+        o.len() >= 6
+            && name.len() > o.len()
+            && name.starts_with(o)
+            && !own.contains_key(o)
+            && !new_qualifier(other_facts, m, own_facts)
+    })
+}
+
+/// Verbs that stand right before a finding they report (`appears lethargic`, `develops
+/// fever`): no qualifier of it.
+const VERBS: &[&str] = &[
+    "appears",
+    "appear",
+    "seems",
+    "seem",
+    "looks",
+    "look",
+    "feels",
+    "feel",
+    "becomes",
+    "become",
+    "remains",
+    "remain",
+    "reports",
+    "report",
+    "notes",
+    "note",
+    "complains",
+    "describes",
+    "develops",
+    "develop",
+    "experiences",
+    "endorses",
+    "states",
+    "having",
+    "causing",
+    "including",
+    "suggesting",
+    "showing",
+    "revealing",
+    "demonstrating",
+];
+
+/// The word right before a mention in the same phrase when it may qualify it: a word of
+/// three letters or more, not a stopword, a side, a severity or time qualifier (their own
+/// checks compare those) or a negation.
+fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
+    let before = mention.first.checked_sub(1)?;
+    if facts.tokens[mention.first].gap > Gap::Joiner {
+        return None;
+    }
+    let word = facts.tokens[before].lower.as_str();
+    let plain = word.len() >= 3
+        && word.chars().all(|c| c.is_alphabetic() || c == '-')
+        && !is_stopword(word)
+        && !facts.trigger[before]
+        && !is_qualifier(word)
+        // `noted bleeding`, `appears lethargic`: a verb tells what was done or seen, not
+        // which finding.
+        && (!word.ends_with("ed") || word.contains('-'))
+        && !VERBS.contains(&word)
+        && !matches!(
+            word,
+            "left" | "right" | "bilateral" | "both" | "new" | "any" | "all" | "her" | "his" | "their"
+        );
+    plain.then_some(before)
+}
+
+/// Whether the word right before a mention (in the same phrase) is a content word the
+/// other text has nowhere: the mention is qualified in a way the other text is not.
+fn new_qualifier(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
+    modifier(facts, mention).is_some_and(|t| absent(&facts.tokens[t].lower, other))
+}
+
+/// Whether `word` stands nowhere in `other`, in no form.
+fn absent(word: &str, other: &Facts) -> bool {
+    !other.has_word(word) && !other.has_word_like(word)
+}
+
+/// Rejects a concept both texts name, qualified by a word in the original that the
+/// paraphrase has nowhere and by another in the paraphrase that the original has nowhere
+/// (`superficial spreading melanoma` became `nodular melanoma`).
+fn compare_modifiers(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let kinds = [Kind::Finding, Kind::Organism, Kind::Procedure];
+    let qualified: Vec<(&Mention, usize)> = after
+        .of_kind(kinds)
+        .filter_map(|p| modifier(after, p).map(|u| (p, u)))
+        .collect();
+    if qualified.is_empty() {
+        return;
+    }
+    let mut reported = Vec::new();
+    for m in before.of_kind(kinds) {
+        let name = m.entry.canonical;
+        if reported.contains(&name) || !qualified.iter().any(|(p, _)| p.entry.canonical == name) {
+            continue;
+        }
+        let Some(t) = modifier(before, m).filter(|&t| absent(&before.tokens[t].lower, after))
+        else {
+            continue;
+        };
+        let other = qualified
+            .iter()
+            .find(|(p, u)| p.entry.canonical == name && absent(&after.tokens[*u].lower, before));
+        if let Some((p, u)) = other {
+            reported.push(name);
+            let from = before.span(before.tokens[t].start, m.end);
+            let to = after.span(after.tokens[*u].start, p.end);
+            rejections.push(Finding::new(
+                Check::FindingAdded,
+                format!("`{from}` became `{to}` ({name} qualified otherwise)"),
+                Some(from),
+                Some(to),
+            ));
+        }
+    }
+}
+
+/// Whether a concept the paraphrase adds is a broader form of one the original names
+/// ("diabetes mellitus" for "diabetes mellitus, type 2"): less exact, not new.
+fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> bool {
+    name.len() >= 6
+        && original
+            .keys()
+            .any(|o| o.len() > name.len() && o.starts_with(name))
 }
 
 /// Rejects a finding, diagnosis, organism, procedure or test one text names and the
 /// other does not.
 pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    compare_modifiers(before, after, rejections);
     for (kind, dropped, added, what) in [
         (
             Kind::Finding,
@@ -62,7 +222,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         for (name, m) in &original {
             if !paraphrase.contains_key(name)
                 && !words_kept(before, m, after)
-                && !related(name, &paraphrase)
+                && !broader_in_place(name, &paraphrase, &original, after, before)
             {
                 let span = before.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -76,7 +236,8 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         for (name, m) in &paraphrase {
             if !original.contains_key(name)
                 && !words_kept(after, m, before)
-                && !related(name, &original)
+                && !broader_in_place(name, &original, &paraphrase, before, after)
+                && !narrower_kept(name, &original)
             {
                 let span = after.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -87,5 +248,55 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
+        let mut out = Vec::new();
+        compare_concepts(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+        out.into_iter().map(|f| f.check).collect()
+    }
+
+    #[test]
+    fn a_broader_name_passes_and_a_differently_qualified_one_does_not() {
+        // Less exact: the broader concept in place of the narrower one.
+        assert!(compared(
+            "She has type 2 diabetes mellitus.",
+            "She has diabetes mellitus."
+        )
+        .is_empty());
+        // The broader concept carries a qualifier the original lacks: another diagnosis.
+        assert_eq!(
+            compared(
+                "Patient is diagnosed with a subdural hematoma.",
+                "Patient is diagnosed with an epidural hematoma."
+            ),
+            vec![Check::FindingDropped]
+        );
+        // The same concept qualified otherwise on both sides.
+        assert_eq!(
+            compared(
+                "Suspected of superficial spreading melanoma.",
+                "Suspected of nodular melanoma."
+            ),
+            vec![Check::FindingAdded]
+        );
+        assert!(compared(
+            "Suspected of nodular melanoma.",
+            "Nodular melanoma is suspected."
+        )
+        .is_empty());
+        // A broader concept the original names itself stands for itself.
+        assert_eq!(
+            compared(
+                "A hematoma of the scalp and a subdural hematoma.",
+                "A hematoma of the scalp and a hematoma."
+            ),
+            vec![Check::FindingDropped]
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::facts::Facts;
 use super::text::{is_content_word, sentences, stem, words};
 use super::{Check, Finding, SafetyConfig};
 
@@ -34,11 +35,13 @@ pub(super) fn compare_length(
 
 /// Rejects every original sentence (with enough content words) whose content words the
 /// paraphrase mostly lacks. `original_lower` is `original` lower-cased (ASCII).
+/// A word of the original also counts as kept when it belongs to a lexicon concept the
+/// paraphrase names in other words (`coronary artery disease` said as `CAD`).
 pub(super) fn compare_coverage(
     config: &SafetyConfig,
-    original: &str,
-    original_lower: &str,
+    (original, original_lower, before): (&str, &str, &Facts),
     paraphrase_words: &[&str],
+    after: &Facts,
     rejections: &mut Vec<Finding>,
 ) {
     let present: FxHashSet<&str> = paraphrase_words
@@ -46,6 +49,7 @@ pub(super) fn compare_coverage(
         .filter(|w| is_content_word(w))
         .map(|w| stem(w))
         .collect();
+    let mut named: Option<FxHashSet<&str>> = None;
     for sentence in sentences(original_lower) {
         let content: FxHashSet<&str> = words(sentence)
             .into_iter()
@@ -55,7 +59,26 @@ pub(super) fn compare_coverage(
         if content.len() < config.min_sentence_words {
             continue;
         }
-        let kept = content.iter().filter(|w| present.contains(*w)).count();
+        let mut kept = content.iter().filter(|w| present.contains(*w)).count();
+        #[allow(clippy::cast_precision_loss)]
+        if (kept as f64) < config.min_sentence_coverage * content.len() as f64 {
+            // Short of words: count those of concepts the paraphrase names otherwise.
+            let named = named
+                .get_or_insert_with(|| after.mentions.iter().map(|m| m.entry.canonical).collect());
+            let start = sentence.as_ptr() as usize - original_lower.as_ptr() as usize;
+            let end = start + sentence.len();
+            let by_concept: FxHashSet<&str> = before
+                .mentions
+                .iter()
+                .filter(|m| m.start >= start && m.end <= end && named.contains(m.entry.canonical))
+                .flat_map(|m| &before.tokens[m.first..m.last])
+                .map(|t| stem(&original_lower[t.start..t.end]))
+                .collect();
+            kept = content
+                .iter()
+                .filter(|w| present.contains(*w) || by_concept.contains(*w))
+                .count();
+        }
         #[allow(clippy::cast_precision_loss)]
         let coverage = kept as f64 / content.len() as f64;
         if coverage < config.min_sentence_coverage {
@@ -188,6 +211,36 @@ mod tests {
             };
             assert!((rouge_l(x, y) - f1).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn a_sentence_said_in_abbreviations_is_covered_by_its_concepts() {
+        let original =
+            "He has type 2 diabetes mellitus, coronary artery disease, and hypertension.";
+        let paraphrase = "PMH: T2DM, CAD, HTN.";
+        let config = SafetyConfig::default();
+        let mut out = Vec::new();
+        let lower = original.to_ascii_lowercase();
+        let paraphrase_lower = paraphrase.to_ascii_lowercase();
+        let (before, after) = (Facts::read(original), Facts::read(paraphrase));
+        compare_coverage(
+            &config,
+            (original, &lower, &before),
+            &words(&paraphrase_lower),
+            &after,
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
+        // Without the concepts, the sentence is dropped.
+        let after = Facts::read("PMH: asthma.");
+        compare_coverage(
+            &config,
+            (original, &lower, &before),
+            &words("pmh: asthma."),
+            &after,
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
     }
 
     fn plain_lcs(a: &[&str], b: &[&str]) -> usize {

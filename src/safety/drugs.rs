@@ -227,13 +227,34 @@ fn table<'f>(facts: &'f Facts) -> Table<'f> {
     out
 }
 
+/// Whether every word of a drug mention stands in the other text, the same or with only
+/// its ending changed (`hormonal replacement therapy` and `hormone replacement therapy`):
+/// the other text names the drug in words the lexicon does not list.
+/// A word inside a hyphenated combination (`amoxicillin-clavulanic acid`) does not count:
+/// the combination is another drug.
+fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
+    facts.tokens[mention.first..mention.last].iter().all(|t| {
+        let letters = t.lower.chars().count();
+        let cut = t
+            .lower
+            .char_indices()
+            .nth(5.max(letters.saturating_sub(1)))
+            .map_or(t.lower.len(), |(i, _)| i);
+        let prefix = &t.lower[..cut];
+        other.tokens.iter().any(|o| {
+            o.lower == t.lower
+                || (letters >= 6 && !o.lower.contains('-') && o.lower.starts_with(prefix))
+        })
+    })
+}
+
 /// Rejects a drug the paraphrase drops or adds, and a dose, route or frequency that no
 /// longer stands next to the same drug.
 pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     let original = table(before);
     let paraphrase = table(after);
     for (name, (m, _)) in &original {
-        if !paraphrase.contains_key(name) {
+        if !paraphrase.contains_key(name) && !words_kept(before, m, after) {
             let span = before.span(m.start, m.end);
             rejections.push(Finding::new(
                 Check::DrugDropped,
@@ -244,7 +265,7 @@ pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<
         }
     }
     for (name, (m, _)) in &paraphrase {
-        if !original.contains_key(name) {
+        if !original.contains_key(name) && !words_kept(after, m, before) {
             let span = after.span(m.start, m.end);
             rejections.push(Finding::new(
                 Check::DrugAdded,
@@ -299,5 +320,33 @@ pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<
             Some(original_span),
             Some(paraphrase_span),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
+        let mut out = Vec::new();
+        compare_drugs(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+        out.into_iter().map(|f| f.check).collect()
+    }
+
+    #[test]
+    fn a_drug_named_in_unlisted_words_of_the_same_stems_is_kept() {
+        assert!(compared(
+            "She is on hormonal replacement therapy.",
+            "She is on hormone replacement therapy."
+        )
+        .is_empty());
+        // A part of a hyphenated combination is another drug.
+        assert_eq!(
+            compared(
+                "He was prescribed amoxicillin-clavulanic acid.",
+                "He was prescribed amoxicillin."
+            ),
+            vec![Check::DrugAdded]
+        );
     }
 }

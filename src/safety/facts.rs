@@ -2,6 +2,7 @@
 //! its numbers with units. Every check compares two of these, never raw words.
 
 use std::cell::OnceCell;
+use std::fmt::Write as _;
 
 use rustc_hash::FxHashSet;
 
@@ -26,11 +27,54 @@ pub(super) struct Facts<'a> {
     words: OnceCell<FxHashSet<String>>,
 }
 
+/// Capitalised abbreviations that are also common lower-case words (or too short to list
+/// in lower case), read as the concept they abbreviate only when written in capitals:
+/// `US` ultrasound (except after `the`: the country), `VA` visual acuity, `ID` infectious
+/// disease. Forms from the standard abbreviation lists (Wikipedia "List of medical
+/// abbreviations"; Davis's Pocket Clinical Abbreviations).
+const CAPITALISED: &[(&str, &str)] = &[
+    ("US", "ultrasound"),
+    ("VA", "visual acuity"),
+    ("ID", "infectious disease"),
+];
+
+/// The lexicon mentions of the capitalised abbreviations of `CAPITALISED` among `tokens`,
+/// merged into `mentions` in text order.
+fn capitalised_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
+    let mut added = false;
+    for (i, token) in tokens.iter().enumerate() {
+        let raw = &text[token.start..token.end];
+        let Some((_, phrase)) = CAPITALISED.iter().find(|(a, _)| *a == raw) else {
+            continue;
+        };
+        if raw == "US" && i > 0 && tokens[i - 1].lower == "the" {
+            continue;
+        }
+        if mentions.iter().any(|m| m.first <= i && i < m.last) {
+            continue;
+        }
+        if let Some(entry) = lexicon().get(phrase) {
+            mentions.push(Mention {
+                entry,
+                first: i,
+                last: i + 1,
+                start: token.start,
+                end: token.end,
+            });
+            added = true;
+        }
+    }
+    if added {
+        mentions.sort_by_key(|m| m.first);
+    }
+}
+
 impl<'a> Facts<'a> {
     /// Reads `text` into its fact table.
     pub(super) fn read(text: &'a str) -> Facts<'a> {
         let tokens = tokens(text);
-        let mentions = lexicon().mentions(&tokens);
+        let mut mentions = lexicon().mentions(&tokens);
+        capitalised_mentions(text, &tokens, &mut mentions);
         let (negated, trigger) = scope::scopes(&tokens);
         Facts {
             words: OnceCell::new(),
@@ -41,6 +85,32 @@ impl<'a> Facts<'a> {
             negated,
             trigger,
         }
+    }
+
+    /// The fact table as text, one concept or number a line (`finding  fever (fever)
+    /// negated`): what the checker read, for a person tuning or reviewing it.
+    pub(super) fn describe(&self) -> String {
+        let mut out = String::new();
+        for m in &self.mentions {
+            let _ = writeln!(
+                out,
+                "{:?}  `{}` ({}){}",
+                m.entry.kind,
+                self.span(m.start, m.end),
+                m.entry.canonical,
+                if self.is_negated(m) { " negated" } else { "" }
+            );
+        }
+        for n in &self.numbers {
+            let _ = writeln!(
+                out,
+                "Number  `{}` = {} {}",
+                self.span(n.start, n.end),
+                n.value,
+                n.unit.unwrap_or("")
+            );
+        }
+        out
     }
 
     /// The mentions of these kinds.
@@ -89,19 +159,54 @@ impl<'a> Facts<'a> {
         self.tokens.iter().any(|t| t.lower.starts_with(prefix))
     }
 
-    /// Whether the text holds this word (lower case, or its singular) anywhere.
+    /// Whether the text holds this word (lower case, or its singular) anywhere, alone or
+    /// as a part of a hyphenated word.
     pub(super) fn has_word(&self, word: &str) -> bool {
         self.words
             .get_or_init(|| {
                 let mut words = FxHashSet::default();
                 for t in &self.tokens {
-                    if let Some(singular) = t.lower.strip_suffix('s') {
-                        words.insert(singular.to_string());
+                    // `foreign-body` holds `foreign` and `body` too.
+                    let parts = t.lower.split('-').filter(|p| p.len() < t.lower.len());
+                    for word in std::iter::once(t.lower.as_str()).chain(parts) {
+                        if let Some(singular) = word.strip_suffix('s') {
+                            words.insert(singular.to_string());
+                        }
+                        words.insert(word.to_string());
                     }
-                    words.insert(t.lower.clone());
                 }
                 words
             })
             .contains(word)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capital_abbreviations_are_concepts_and_lower_case_words_are_not() {
+        let canonicals = |text: &str| -> Vec<&'static str> {
+            Facts::read(text)
+                .mentions
+                .iter()
+                .map(|m| m.entry.canonical)
+                .collect()
+        };
+        assert_eq!(
+            canonicals("An abdominal US showed it."),
+            canonicals("An abdominal ultrasound showed it.")
+        );
+        assert!(canonicals("Tell us. Born in the US.").is_empty());
+        assert_eq!(canonicals("VA 20/40."), canonicals("visual acuity 20/40."));
+        assert!(canonicals("Give me your id.").is_empty());
+    }
+
+    #[test]
+    fn hyphenated_words_hold_their_parts() {
+        let facts = Facts::read("a foreign-body sensation");
+        assert!(facts.has_word("foreign") && facts.has_word("body"));
+        assert!(facts.has_word("foreign-body") && !facts.has_word("sensation-body"));
     }
 }

@@ -113,6 +113,47 @@ const BODY_PARTS: &[&str] = &[
     "heels",
 ];
 
+/// Capitalised clinical abbreviations that carry a side and a body part (`RUQ` = right
+/// upper quadrant), read as written in capitals only. Forms from the standard abbreviation
+/// lists (Wikipedia "List of medical abbreviations", letters L and R; Davis's Pocket
+/// Clinical Abbreviations): abdominal quadrants, limbs, lung lobes, coronary arteries,
+/// ventricles and bundle branches.
+const SIDED_ABBREVIATIONS: &[(&str, &str, &str)] = &[
+    ("RUQ", "right", "quadrant"),
+    ("RLQ", "right", "quadrant"),
+    ("LUQ", "left", "quadrant"),
+    ("LLQ", "left", "quadrant"),
+    ("RUE", "right", "extremity"),
+    ("RLE", "right", "extremity"),
+    ("LUE", "left", "extremity"),
+    ("LLE", "left", "extremity"),
+    ("BLE", "bilateral", "extremity"),
+    ("RUL", "right", "lobe"),
+    ("RML", "right", "lobe"),
+    ("RLL", "right", "lobe"),
+    ("LUL", "left", "lobe"),
+    ("LLL", "left", "lobe"),
+    ("RCA", "right", "artery"),
+    ("LAD", "left", "artery"),
+    ("LCA", "left", "artery"),
+    ("LCX", "left", "artery"),
+    ("LCx", "left", "artery"),
+    ("LV", "left", "ventricle"),
+    ("RV", "right", "ventricle"),
+    ("LVH", "left", "ventricular"),
+    ("RVH", "right", "ventricular"),
+    ("LBBB", "left", ""),
+    ("RBBB", "right", ""),
+];
+
+/// The side and body part of a capitalised abbreviation (`RUQ`), if it is one.
+fn sided_abbreviation(raw: &str) -> Option<(&'static str, &'static str)> {
+    SIDED_ABBREVIATIONS
+        .iter()
+        .find(|(a, _, _)| *a == raw)
+        .map(|(_, side, part)| (*side, *part))
+}
+
 /// A side word's canonical side.
 fn side(word: &str, raw: &str) -> Option<&'static str> {
     Some(match word {
@@ -155,6 +196,10 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         let raw = &facts.text[token.start..token.end];
+        if let Some((side, part)) = sided_abbreviation(raw) {
+            out.push((side, part.to_string(), (i, i + 1)));
+            continue;
+        }
         let Some(side) = side(&token.lower, raw) else {
             continue;
         };
@@ -181,11 +226,17 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
         if token.lower == "both" && forward.is_none() {
             continue;
         }
-        if raw.len() == 1 && forward.is_none() {
+        // A lone `L` needs a body part after it, and is no side after a `/` (`U/L`,
+        // `mmol/L`: a unit's litre, read before a reflowed line).
+        if raw.len() == 1 && (forward.is_none() || facts.text[..token.start].ends_with('/')) {
             continue;
         }
         let part = found.map_or(String::new(), |(_, p)| {
-            p.strip_suffix('s').unwrap_or(p).replace("feet", "foot")
+            match p.strip_suffix('s').unwrap_or(p) {
+                "feet" => "foot".to_string(),
+                "extremitie" => "extremity".to_string(),
+                p => p.to_string(),
+            }
         });
         let (a, b) = found.map_or((i, i + 1), |(j, _)| (i.min(j), i.max(j) + 1));
         out.push((side, part, (a, b)));
@@ -298,5 +349,45 @@ fn compare_counts(
                 span(after, paraphrase, to),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::facts::Facts;
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        compare_laterality(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+        out
+    }
+
+    #[test]
+    fn sided_abbreviations_stand_for_their_side_and_part() {
+        for (long, short) in [
+            ("Tenderness in the right upper quadrant.", "RUQ tenderness."),
+            ("Swelling of the left lower extremity.", "LLE swelling."),
+            (
+                "Consolidation of the right lower lobe.",
+                "RLL consolidation.",
+            ),
+            ("Occlusion of the right coronary artery.", "RCA occlusion."),
+        ] {
+            assert!(compared(long, short).is_empty(), "{long} / {short}");
+            assert!(compared(short, long).is_empty(), "{short} / {long}");
+        }
+        // The other side is still a change, and lower case `lad` is no artery.
+        assert_eq!(
+            compared("Tenderness in the right upper quadrant.", "LUQ tenderness.").len(),
+            1
+        );
+        assert!(sided_abbreviation("lad").is_none());
+        // The litre of a unit, reflowed before a finding, is no side.
+        assert!(compared(
+            "ALT: 15 U/L\nThe patient reports flank pain.",
+            "ALT: 15 U/L The patient reports flank pain."
+        )
+        .is_empty());
     }
 }

@@ -217,6 +217,21 @@ mod tests {
     }
 
     #[test]
+    fn abbreviations_and_exam_signs_meet_their_spelled_out_forms() {
+        for (short, long) in [
+            ("OCD", "obsessive-compulsive disorder"),
+            ("TIA", "transient ischemic attack"),
+            ("JVD", "jugular venous distension"),
+            ("blurry vision", "blurred vision"),
+            ("RSV", "respiratory syncytial virus"),
+        ] {
+            assert_eq!(found(short), found(long), "{short} / {long}");
+            assert!(!found(short).is_empty(), "{short}");
+        }
+        assert_ne!(found("OCD"), found("OCPD"));
+    }
+
+    #[test]
     fn lab_analytes_are_not_drugs() {
         for lab in ["lactate dehydrogenase", "AST", "ALP", "creatine kinase"] {
             assert!(

@@ -12,6 +12,7 @@
 //! - `drugs.rs`: drug names and the dose, route and frequency in their sentence;
 //! - `concepts.rs`: findings, diagnoses, organisms and procedures as canonical concepts;
 //! - `scope.rs`: NegEx/ConText triggers and their scopes;
+//! - `management.rs`: management statements (what was done or is planned);
 //! - `negation.rs`: negation per concept;
 //! - `laterality.rs`: left, right and bilateral per body part;
 //! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
@@ -30,6 +31,7 @@ mod drugs;
 mod facts;
 mod laterality;
 mod lexicon;
+mod management;
 mod negation;
 mod numbers;
 mod qualifiers;
@@ -69,6 +71,7 @@ pub enum Check {
     OrganismAdded,
     ProcedureDropped,
     ProcedureAdded,
+    Management,
     NegationLost,
     NegationAdded,
     Laterality,
@@ -104,6 +107,7 @@ impl Check {
             Check::OrganismAdded => "organism_added",
             Check::ProcedureDropped => "procedure_dropped",
             Check::ProcedureAdded => "procedure_added",
+            Check::Management => "management",
             Check::NegationLost => "negation_lost",
             Check::NegationAdded => "negation_added",
             Check::Laterality => "laterality",
@@ -134,6 +138,7 @@ impl Check {
                 | Check::OrganismAdded
                 | Check::ProcedureDropped
                 | Check::ProcedureAdded
+                | Check::Management
                 | Check::NegationLost
                 | Check::NegationAdded
                 | Check::Laterality
@@ -248,6 +253,12 @@ impl SafetyChecker {
         &self.config
     }
 
+    /// The fact table the checker reads from `text`, as lines of text (lexicon concepts
+    /// with their kind, canonical name and negation; numbers with their units).
+    pub fn describe(text: &str) -> String {
+        Facts::read(text).describe()
+    }
+
     /// Checks `paraphrase` against `original`. `finish_reason` is the API's, when known.
     pub fn check(&self, original: &str, paraphrase: &str, finish_reason: Option<&str>) -> Verdict {
         let mut rejections: Vec<Finding> =
@@ -273,6 +284,7 @@ impl SafetyChecker {
         );
         drugs::compare_drugs(&before, &after, &mut rejections);
         concepts::compare_concepts(&before, &after, &mut rejections);
+        management::compare_management(&before, &after, &mut rejections);
         negation::compare_negations(&before, &after, &mut rejections);
         laterality::compare_laterality(&before, &after, &mut rejections);
         qualifiers::compare_qualifiers(&before, &after, &mut rejections);
@@ -293,9 +305,9 @@ impl SafetyChecker {
         );
         coverage::compare_coverage(
             &self.config,
-            original,
-            &original_lower,
+            (original, &original_lower, &before),
             &paraphrase_words,
+            &after,
             &mut rejections,
         );
         let similarity = coverage::compare_similarity(

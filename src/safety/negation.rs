@@ -34,7 +34,6 @@ const MODIFIERS: &[&str] = &[
     "visible",
     "palpable",
     "abnormal",
-    "abnormalities",
 ];
 
 /// The concepts a text states, each with whether it is said negated and asserted, and
@@ -94,6 +93,29 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
     out
 }
 
+/// How many times `word` stands negated (in a negation scope, or after a negation trigger
+/// of its sentence) and how many times not.
+fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
+    let tokens = &facts.tokens;
+    let mut counts = (0, 0);
+    for t in 0..tokens.len() {
+        if singular(&tokens[t].lower) != word {
+            continue;
+        }
+        let negated = facts.negated[t]
+            || (0..t)
+                .rev()
+                .take_while(|&j| tokens[j].sentence == tokens[t].sentence)
+                .any(|j| facts.trigger[j]);
+        if negated {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+    }
+    counts
+}
+
 fn singular(word: &str) -> &str {
     match word.strip_suffix('s') {
         Some(stem) if stem.len() >= 3 && !word.ends_with("ss") && !word.ends_with("us") => stem,
@@ -137,15 +159,32 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
         let Some([p_neg, p_pos]) = paraphrase.get(key) else {
             continue;
         };
-        let name = key.strip_prefix("word:").unwrap_or(key);
+        let word = key.strip_prefix("word:");
+        let name = word.unwrap_or(key);
+        // A word concept (no lexicon entry) flips only when the other text says it
+        // negated fewer times and asserted more times, counting a word after a trigger of
+        // its sentence as negated: word order moves plain words in and out of scopes ("no
+        // medial tenderness" / "no tenderness over the medial malleolus"), and a note
+        // may say a word in both ways.
+        let moved = |from: &Facts, to: &Facts| {
+            word.is_none_or(|w| {
+                let (from_negated, from_asserted) = loose_counts(from, w);
+                let (to_negated, to_asserted) = loose_counts(to, w);
+                to_negated < from_negated && to_asserted > from_asserted
+            })
+        };
         let flip = match (o_neg, o_pos, p_neg, p_pos) {
-            (Some(o), None, _, Some(p)) if p_neg.is_none() || !key.starts_with("word:") => Some((
-                Check::NegationLost,
-                *o,
-                *p,
-                "negated in the original, asserted in the paraphrase",
-            )),
-            (None, Some(o), Some(p), _) => Some((
+            (Some(o), None, _, Some(p))
+                if (word.is_none() || p_neg.is_none()) && moved(before, after) =>
+            {
+                Some((
+                    Check::NegationLost,
+                    *o,
+                    *p,
+                    "negated in the original, asserted in the paraphrase",
+                ))
+            }
+            (None, Some(o), Some(p), _) if moved(after, before) => Some((
                 Check::NegationAdded,
                 *o,
                 *p,
@@ -161,5 +200,39 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
                 Some(after.token_span(p.0, p.1)),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
+        let mut out = Vec::new();
+        compare_negations(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+        out.into_iter().map(|f| f.check).collect()
+    }
+
+    #[test]
+    fn plain_words_moved_out_of_a_scope_by_word_order_are_no_flip() {
+        assert!(compared(
+            "There is no medial or lateral malleolus point tenderness.",
+            "No point tenderness is present over the medial or lateral malleolus."
+        )
+        .is_empty());
+        // A word negated in one place and asserted in another of the paraphrase.
+        assert!(compared(
+            "No abnormalities in behavior. Cognitive behavioral therapy is advised.",
+            "No behavioral abnormalities. Cognitive behavioral therapy is advised."
+        )
+        .is_empty());
+        // A real flip of a plain word is still one.
+        assert_eq!(
+            compared(
+                "The knee shows no crepitations.",
+                "The knee shows crepitations."
+            ),
+            vec![Check::NegationLost]
+        );
     }
 }

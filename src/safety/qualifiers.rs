@@ -63,6 +63,11 @@ const QUALIFIERS: &[(&str, Check, &str)] = &[
     ("overnight", Check::Temporal, "overnight"),
 ];
 
+/// Whether `word` is a severity or time qualifier this file compares.
+pub(super) fn is_qualifier(word: &str) -> bool {
+    QUALIFIERS.iter().any(|(s, _, _)| *s == word)
+}
+
 /// A qualifier with what it qualifies (`""` when nothing follows) and its token span.
 struct Qualified {
     check: Check,

@@ -15,7 +15,8 @@ use rustc_hash::FxHashSet;
 
 use super::text::{Gap, PhraseTable, Token};
 
-/// Forward triggers (pre-negations), longest first where one starts another.
+/// Forward triggers (pre-negations), longest first where one starts another; `refrain
+/// from` and `withhold` (a treatment not given) in `ConText`'s sense of negated actions.
 const FORWARD: &[&str] = &[
     "no evidence of",
     "no history of",
@@ -43,6 +44,10 @@ const FORWARD: &[&str] = &[
     "cannot",
     "lack of",
     "lacks",
+    "refrain from",
+    "refrained from",
+    "withhold",
+    "withheld",
 ];
 /// Backward triggers (post-negations): the scope runs back over the clause.
 const BACKWARD: &[&str] = &[
@@ -134,8 +139,9 @@ const TERMINATION: &[&str] = &[
 const AUXILIARIES: &[&str] = &[
     "has", "had", "have", "been", "be", "is", "was", "are", "were", "any",
 ];
-/// How many words a forward scope reaches at most.
-const MAX_SCOPE: usize = 10;
+/// How many words a forward scope reaches at most (a list of findings after one `denies`
+/// runs long: `ConText` lets a scope run to the end of its clause).
+const MAX_SCOPE: usize = 15;
 /// How many words a backward scope reaches at most.
 const MAX_BACKWARD: usize = 6;
 
@@ -261,5 +267,15 @@ mod tests {
             vec!["nitrites", "bacteria"]
         );
         assert!(negated_words("Gram-negative rods grew.").is_empty());
+        // A long list after one trigger stays in its scope to the last item.
+        assert_eq!(
+            negated_words("She denies any cough, shortness of breath, hemoptysis, weight loss, fatigue, fevers, or night sweats.").last().map(String::as_str),
+            Some("sweats")
+        );
+        // Withholding a treatment negates it.
+        assert_eq!(
+            negated_words("Recommended to refrain from administering DTaP vaccine."),
+            vec!["administering", "dtap", "vaccine"]
+        );
     }
 }

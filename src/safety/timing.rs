@@ -1,7 +1,12 @@
 //! Relative time expressions (`13 days after`, `a few months ago`): an amount, a time unit
 //! and a direction, and the check that the paraphrase does not turn one into the other
 //! direction or another unit. Only a conflict rejects: a paraphrase that words the time
-//! another way (`a 3-day history`) is left to the number check.
+//! another way (`a 3-day history`) is left to the number check. Also opposed time words
+//! (`initially` / `subsequently`, `persisted` / `coming and going`), by conflict only.
+
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
 use super::text::Gap;
@@ -36,6 +41,110 @@ const DIRECTIONS: &[(&str, &str)] = &[
 ];
 /// Amounts written as words that are no number (`a few months ago`).
 const VAGUE: &[&str] = &["few", "several", "couple", "many", "some"];
+
+/// Opposed ways of telling when or how long, as classes of phrases: a text that says the
+/// first class and not the second, against one that says the second and not the first, is
+/// a change (a conflict only: a paraphrase that leaves the time out is left alone).
+const CONTRASTS: &[(&[&str], &[&str])] = &[
+    (
+        &["initially", "originally", "at first", "at onset"],
+        &[
+            "subsequently",
+            "afterwards",
+            "afterward",
+            "eventually",
+            "later on",
+        ],
+    ),
+    (
+        &[
+            "persisted",
+            "persists",
+            "persisting",
+            "persistent",
+            "persistently",
+            "constant",
+            "constantly",
+            "continuous",
+            "continuously",
+        ],
+        &[
+            "intermittent",
+            "intermittently",
+            "coming and going",
+            "come and go",
+            "comes and goes",
+            "on and off",
+            "off and on",
+            "episodic",
+            "waxing and waning",
+        ],
+    ),
+];
+
+/// Per contrast and side: the tokens of the first phrase of that class the text says, in
+/// one pass over the tokens (a hash lookup each, by the phrases' first words).
+fn said(facts: &Facts) -> Vec<[Option<(usize, usize)>; 2]> {
+    type Index = FxHashMap<&'static str, Vec<(usize, usize, Vec<&'static str>)>>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index: Index = FxHashMap::default();
+        for (c, (first, second)) in CONTRASTS.iter().enumerate() {
+            for (side, class) in [first, second].into_iter().enumerate() {
+                for phrase in *class {
+                    let mut words = phrase.split(' ');
+                    let head = words.next().unwrap_or("");
+                    index
+                        .entry(head)
+                        .or_default()
+                        .push((c, side, words.collect()));
+                }
+            }
+        }
+        index
+    });
+    let tokens = &facts.tokens;
+    let mut out = vec![[None, None]; CONTRASTS.len()];
+    for (i, token) in tokens.iter().enumerate() {
+        let Some(candidates) = index.get(token.lower.as_str()) else {
+            continue;
+        };
+        for (c, side, rest) in candidates {
+            let fits = rest.len() < tokens.len() - i
+                && rest
+                    .iter()
+                    .zip(&tokens[i + 1..])
+                    .all(|(w, t)| t.lower == *w);
+            if fits && out[*c][*side].is_none() {
+                out[*c][*side] = Some((i, i + 1 + rest.len()));
+            }
+        }
+    }
+    out
+}
+
+/// Rejects a text saying one of two opposed time classes where the other says the other.
+fn compare_contrasts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    let (said_before, said_after) = (said(before), said(after));
+    for (original, paraphrase) in said_before.iter().zip(&said_after) {
+        for (from, to) in [(0, 1), (1, 0)] {
+            let (Some(o), None) = (original[from], original[to]) else {
+                continue;
+            };
+            let (Some(p), None) = (paraphrase[to], paraphrase[from]) else {
+                continue;
+            };
+            let from = before.token_span(o.0, o.1);
+            let to = after.token_span(p.0, p.1);
+            rejections.push(Finding::new(
+                Check::Temporal,
+                format!("time changed: `{from}` became `{to}`"),
+                Some(from),
+                Some(to),
+            ));
+        }
+    }
+}
 
 /// One relative time expression and its tokens.
 struct Timing {
@@ -98,6 +207,7 @@ fn timings(facts: &Facts) -> Vec<Timing> {
 /// Rejects a relative time the paraphrase turns around (`after` → `before`) or moves to
 /// another unit (`a few months ago` → `a few days ago`).
 pub(super) fn compare_timings(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+    compare_contrasts(before, after, rejections);
     let original = timings(before);
     let paraphrase = timings(after);
     for o in &original {
@@ -156,5 +266,23 @@ mod tests {
         )
         .is_empty());
         assert!(compared("Pain began 3 days ago.", "A 3-day history of pain.").is_empty());
+        // Opposed classes conflict; leaving the time out does not.
+        assert_eq!(
+            compared(
+                "Initially, she had a cough.",
+                "Subsequently, she developed a cough."
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            compared(
+                "Symptoms started 1 hour ago and have persisted.",
+                "Symptoms began 1 hour ago and have been coming and going."
+            )
+            .len(),
+            1
+        );
+        assert!(compared("Initially, she had a cough.", "She had a cough.").is_empty());
     }
 }
