@@ -5,21 +5,10 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::fake_api::{FakeApi, Fault, Route, Scenario};
-use crate::{plan_args, read_json, read_jsonl, sample, wait_now as wait, Test};
+use crate::{read_json, read_jsonl, sample, wait_now as wait, Test};
 
-const KEY: &str = "sk-test-NEVER-PRINT-THIS-0123456789";
-
-/// A planned run `r` of the first `pairs` pairs, talking to `fake`.
-fn planned(fake: &FakeApi, pairs: &str, extra: &[&str]) -> Test {
-    // Stage-1 mechanics: the verify stage (tests/it/verify.rs) is off here.
-    let mut flags = vec!["--num-pairs", pairs, "--no-verify"];
-    flags.extend_from_slice(extra);
-    let test = Test::new().args(plan_args("r", &flags));
-    test.success();
-    test.env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_BASE_URL", &fake.url)
-        .env("SAFESFT_NO_RETRY_DELAY", "1")
-}
+use crate::robust::planned;
+use crate::KEY;
 
 const FAST: [&str; 4] = ["--poll-initial-seconds", "0", "--poll-max-seconds", "0"];
 

@@ -60,6 +60,16 @@ pub const WAIT_NOW: [&str; 7] = [
     "0",
 ];
 
+/// The key every fake-API test uses: long enough to look real, so a leak is noticed.
+pub const KEY: &str = "sk-test-NEVER-PRINT-THIS-0123456789";
+
+/// `test` talking to `fake`: a key, its base URL, retries without delay.
+pub fn talking_to(test: Test, fake: &fake_api::FakeApi) -> Test {
+    test.env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", &fake.url)
+        .env("SAFESFT_NO_RETRY_DELAY", "1")
+}
+
 /// `test` with the command line `wait r`, polling without delay.
 pub fn wait_now(test: Test) -> Test {
     test.args(WAIT_NOW)

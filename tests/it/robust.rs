@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::fake_api::{FakeApi, Fault, Route};
 use crate::{plan_args, read_json, read_jsonl, wait_now as wait, Test};
 
-pub const KEY: &str = "sk-test-NEVER-PRINT-THIS-0123456789";
+pub use crate::KEY;
 
 /// A planned run `r` of the first `pairs` pairs, talking to `fake`.
 pub fn planned(fake: &FakeApi, pairs: &str, extra: &[&str]) -> Test {
@@ -17,9 +17,7 @@ pub fn planned(fake: &FakeApi, pairs: &str, extra: &[&str]) -> Test {
     flags.extend_from_slice(extra);
     let test = Test::new().args(plan_args("r", &flags));
     test.success();
-    test.env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_BASE_URL", &fake.url)
-        .env("SAFESFT_NO_RETRY_DELAY", "1")
+    crate::talking_to(test, fake)
 }
 
 /// A run `r` of `pairs` pairs, submitted and waited for (every batch completed).
