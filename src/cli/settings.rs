@@ -18,7 +18,6 @@ use crate::plan::calibrate::calibrated;
 use crate::plan::kept::KeptRate;
 use crate::plan::prompts::VerifyPrompt;
 use crate::plan::shard::{MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
-use crate::plan::verify::PricingRecord;
 use crate::plan::{
     default_run_name, family_and_prices, LoadedPrompts, OutputModel, PlanSettings, ShardLimits,
     VerifySettings,
@@ -26,6 +25,7 @@ use crate::plan::{
 use crate::report::ledger::{self, LEDGER_FILE};
 use crate::sft::Fallback;
 use crate::store::validate_run_name;
+use crate::store::PricingRecord;
 
 /// The bundled prompt config, and the name the manifest records for it.
 const BUNDLED_PROMPTS: &str =

@@ -54,6 +54,26 @@ pub struct BatchRequestLine {
     pub body: ChatBody,
 }
 
+impl BatchRequestLine {
+    /// A chat completion request under `custom_id`.
+    pub fn chat(custom_id: String, body: ChatBody) -> BatchRequestLine {
+        BatchRequestLine {
+            custom_id,
+            method: "POST".into(),
+            url: CHAT_COMPLETIONS_ENDPOINT.into(),
+            body,
+        }
+    }
+
+    /// The line as a shard file holds it: its JSON and a newline.
+    pub fn to_jsonl(&self) -> String {
+        let mut text = serde_json::to_string(self)
+            .expect("a request line is plain JSON: strings, numbers and maps with string keys");
+        text.push('\n');
+        text
+    }
+}
+
 /// The JSON schema of a reasoning answer, for structured outputs (strict mode needs every
 /// key required and no others).
 pub fn reasoning_response_format() -> Value {
@@ -111,6 +131,19 @@ pub struct RequestCost {
 }
 
 impl PlannedRequest {
+    /// The request `custom_id` planned at `cost`.
+    pub fn with_cost(custom_id: String, cost: &RequestCost) -> PlannedRequest {
+        PlannedRequest {
+            custom_id,
+            kind: cost.kind,
+            prompt_tokens: cost.prompt_tokens,
+            max_output_tokens: cost.max_output_tokens,
+            expected_output_tokens: cost.expected_output_tokens,
+            expected_cached_tokens: cost.expected_cached_tokens,
+            content_tokens: cost.content_tokens,
+        }
+    }
+
     /// Its costs alone.
     pub fn cost(&self) -> RequestCost {
         RequestCost {
@@ -317,26 +350,9 @@ impl<'a> RequestBuilder<'a> {
                     attempt: 1,
                 }
                 .to_string();
-                let line = BatchRequestLine {
-                    custom_id: custom_id.clone(),
-                    method: "POST".into(),
-                    url: CHAT_COMPLETIONS_ENDPOINT.into(),
-                    body: self.body(kind, pair),
-                };
-                let mut text = serde_json::to_string(&line).expect(
-                    "a request line is plain JSON: strings, numbers and maps with string keys",
-                );
-                text.push('\n');
-                let planned = PlannedRequest {
-                    custom_id,
-                    kind,
-                    prompt_tokens: cost.prompt_tokens,
-                    max_output_tokens: cost.max_output_tokens,
-                    expected_output_tokens: cost.expected_output_tokens,
-                    expected_cached_tokens: cost.expected_cached_tokens,
-                    content_tokens: cost.content_tokens,
-                };
-                (text, planned)
+                let text =
+                    BatchRequestLine::chat(custom_id.clone(), self.body(kind, pair)).to_jsonl();
+                (text, PlannedRequest::with_cost(custom_id, &cost))
             })
             .collect()
     }

@@ -15,9 +15,8 @@ use super::prompts::{Template, VerifyPrompt};
 use super::request::{BatchRequestLine, ChatBody, PlannedRequest, RequestCost};
 use super::request::{PROMPT_CACHE_MIN_TOKENS, PROMPT_CACHE_STEP_TOKENS};
 use super::tokens::{TokenCounter, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE};
-use crate::api::CHAT_COMPLETIONS_ENDPOINT;
 use crate::medec::Pair;
-use crate::money::ModelPricing;
+use crate::money::PricingRecord;
 
 /// The verifier's two answers.
 pub const VERDICT_SAME: &str = "same";
@@ -55,16 +54,6 @@ pub fn verify_response_format() -> Value {
             }
         }
     })
-}
-
-/// The verifier's prices as the manifest records them (the shape of the stage-1
-/// model's pricing record): the table they come from and the row used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PricingRecord {
-    pub path: String,
-    pub sha256: String,
-    pub model_family: String,
-    pub prices: ModelPricing,
 }
 
 /// What the manifest records of the verifier: everything stage 2 is built from, so the
@@ -273,25 +262,8 @@ impl<'a> VerifyBuilder<'a> {
             attempt,
         }
         .to_string();
-        let line = BatchRequestLine {
-            custom_id: custom_id.clone(),
-            method: "POST".into(),
-            url: CHAT_COMPLETIONS_ENDPOINT.into(),
-            body,
-        };
-        let mut text = serde_json::to_string(&line)
-            .expect("a request line is plain JSON: strings, numbers and maps with string keys");
-        text.push('\n');
-        let planned = PlannedRequest {
-            custom_id,
-            kind: RequestKind::Verify,
-            prompt_tokens: cost.prompt_tokens,
-            max_output_tokens: cost.max_output_tokens,
-            expected_output_tokens: cost.expected_output_tokens,
-            expected_cached_tokens: cost.expected_cached_tokens,
-            content_tokens: cost.content_tokens,
-        };
-        (text, planned)
+        let text = BatchRequestLine::chat(custom_id.clone(), body).to_jsonl();
+        (text, PlannedRequest::with_cost(custom_id, &cost))
     }
 }
 

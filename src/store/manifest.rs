@@ -9,7 +9,7 @@ use super::fs::write_json_atomic;
 use super::StoreError;
 use crate::api::BatchInfo;
 use crate::medec::{ImportSummary, InputFormat};
-use crate::money::ModelPricing;
+pub use crate::money::PricingRecord;
 use crate::money::Usd;
 use crate::plan::{Encoding, Estimate, PlannedRequest, ShardLimits, Stage, VerifySettings};
 
@@ -38,15 +38,6 @@ pub struct InputRecord {
     pub pairs_available: u64,
     pub pairs_planned: u64,
     pub import: ImportSummary,
-}
-
-/// The prices used, copied so the run can be re-priced or audited after the table changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PricingRecord {
-    pub path: String,
-    pub sha256: String,
-    pub model_family: String,
-    pub prices: ModelPricing,
 }
 
 /// One request file of the run. `remote` is filled by `submit` and `wait`.
