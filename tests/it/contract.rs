@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::fake_api::{FakeApi, Fault, Route, Scenario};
-use crate::{project, read_jsonl, sample, Test};
+use crate::{project, read_json, read_jsonl, sample, Test};
 
 const PRISM_VERSION: &str = "5.16";
 
@@ -228,15 +228,33 @@ fn every_call_and_answer_matches_the_openai_spec() {
         fake.calls(Route::ListBatches) >= 1,
         "the lost create was looked up"
     );
+    // Run r's stage 2 (verify requests for the paraphrases that came back) went through
+    // Prism too; run c was cancelled, so it has none.
+    let manifest = read_json(&test.path("batches/r/manifest.json"));
+    let verify_shards: Vec<&serde_json::Value> = manifest["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stage"] == "verify")
+        .collect();
+    assert!(!verify_shards.is_empty(), "run r has a verify stage");
+    let verify_requests: u64 = verify_shards
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .sum();
     assert_eq!(
         fake.batches_created(),
-        6,
-        "3 shards per run, each created once"
+        6 + verify_shards.len(),
+        "3 stage-1 shards per run and run r's verify shards, each created once"
     );
     let outputs = test.path("batches/r/outputs");
     let lines: usize = std::fs::read_dir(&outputs)
         .unwrap()
         .map(|e| read_jsonl(&e.unwrap().path()).len())
         .sum();
-    assert_eq!(lines, 12, "every request of run r has its line");
+    assert_eq!(
+        lines as u64,
+        12 + verify_requests,
+        "every request of run r, both stages, has its line"
+    );
 }
