@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 pub use cancel::{cancel, failure_hint};
 pub use download::{damaged_downloads, repair_downloads};
 pub use poll::{wait, PollSchedule};
-pub use retry::{apply_retry, plan_retry, RetryPlan};
+pub use retry::{apply_retry, plan_retry, NewShards, RetryPlan};
 pub use submit::submit_ready;
 
 use crate::api::{ApiError, BatchInfo};

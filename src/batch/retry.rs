@@ -4,8 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::BatchError;
-use crate::money::Usd;
-use crate::plan::{BatchRequestLine, CustomId, ShardFill, Sharder, Stage, TokenTotals};
+use crate::money::{ModelPricing, Usd};
+use crate::plan::{
+    BatchRequestLine, CustomId, PlannedRequest, ShardFill, Sharder, Stage, TokenTotals,
+};
 use crate::reconcile::Resolved;
 use crate::store::fs::{read_jsonl, sha256_hex, write_atomic};
 use crate::store::manifest::{INDEX_FILE, REQUESTS_DIR};
@@ -23,6 +25,77 @@ pub struct RetryPlan {
     /// The manifest's shard count when it was planned: the index lines name shards from
     /// there (moved up when another attempt was written in between).
     pub first_index: usize,
+}
+
+/// New shards being filled under the run's limits, request by request: their lines, their
+/// index lines and their worst case. Shared by retries and stage 2's verify requests.
+pub struct NewShards {
+    sharder: Sharder,
+    first_index: usize,
+    shards: Vec<(Vec<String>, ShardFill)>,
+    current: Vec<String>,
+    index: Vec<IndexEntry>,
+    worst: TokenTotals,
+}
+
+impl NewShards {
+    /// Shards to be appended after those `run` has.
+    pub fn new(run: &RunDir) -> NewShards {
+        NewShards {
+            sharder: Sharder::new(run.manifest.limits),
+            first_index: run.manifest.shards.len(),
+            shards: Vec::new(),
+            current: Vec::new(),
+            index: Vec::new(),
+            worst: TokenTotals::default(),
+        }
+    }
+
+    /// Places one request `line` (JSON and newline) for `model`, planned as `planned`.
+    pub fn push(
+        &mut self,
+        line: String,
+        model: &str,
+        planned: PlannedRequest,
+        verifies: Option<u32>,
+    ) -> Result<(), BatchError> {
+        let (shard, finished) = self.sharder.place(
+            &planned.custom_id,
+            model,
+            line.len() as u64,
+            planned.prompt_tokens,
+        )?;
+        if let Some(fill) = finished {
+            self.shards.push((std::mem::take(&mut self.current), fill));
+        }
+        self.current.push(line);
+        self.worst.add(&planned);
+        self.index.push(IndexEntry {
+            request: planned,
+            shard: self.first_index + shard,
+            verifies,
+        });
+        Ok(())
+    }
+
+    /// How many requests were placed.
+    pub fn requests(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The attempt, its worst case at `prices`' Batch prices.
+    pub fn into_plan(mut self, stage: Stage, prices: &ModelPricing) -> RetryPlan {
+        if let Some(fill) = self.sharder.finish() {
+            self.shards.push((self.current, fill));
+        }
+        RetryPlan {
+            shards: self.shards,
+            index: self.index,
+            worst_usd: prices.batch.cost(self.worst.worst_use()),
+            stage,
+            first_index: self.first_index,
+        }
+    }
 }
 
 /// Builds the next attempt of `requests` (their latest attempt + 1), with the same bodies
@@ -61,12 +134,7 @@ pub fn plan_retry(
             }
         }
     }
-    let first_index = run.manifest.shards.len();
-    let mut sharder = Sharder::new(run.manifest.limits);
-    let mut shards: Vec<(Vec<String>, ShardFill)> = Vec::new();
-    let mut current: Vec<String> = Vec::new();
-    let mut index = Vec::new();
-    let mut worst = TokenTotals::default();
+    let mut new_shards = NewShards::new(run);
     for (old_id, resolved) in &wanted {
         let (Some(entry), Some(request)) = (entries.get(*old_id), bodies.get(*old_id)) else {
             return Err(BatchError::NotInPlan {
@@ -90,44 +158,23 @@ pub fn plan_retry(
                 body.max_tokens = Some(cap);
             }
         }
-        let line = to_line(&request);
-        let (shard, finished) = sharder.place(
-            &new_id,
-            &request.body.model,
-            line.len() as u64,
-            entry.request.prompt_tokens,
-        )?;
-        if let Some(fill) = finished {
-            shards.push((std::mem::take(&mut current), fill));
-        }
-        current.push(line);
         let mut planned = entry.request.clone();
         planned.custom_id = new_id;
         if let Some(cap) = cap {
             planned.max_output_tokens = u64::from(cap);
         }
-        worst.add(&planned);
-        index.push(IndexEntry {
-            request: planned,
-            shard: first_index + shard,
-            verifies: entry.verifies,
-        });
-    }
-    if let Some(fill) = sharder.finish() {
-        shards.push((current, fill));
+        new_shards.push(
+            request.to_jsonl(),
+            &request.body.model,
+            planned,
+            entry.verifies,
+        )?;
     }
     let prices = match (stage, &run.manifest.verify) {
         (Stage::Verify, Some(verify)) => &verify.pricing.prices,
         _ => &run.manifest.pricing.prices,
     };
-    let worst_usd = prices.batch.cost(worst.worst_use());
-    Ok(RetryPlan {
-        shards,
-        index,
-        worst_usd,
-        stage,
-        first_index,
-    })
+    Ok(new_shards.into_plan(stage, prices))
 }
 
 /// Writes a retry attempt (or stage 2's verify requests) into the run: new shard files,

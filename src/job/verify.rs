@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::finish::{reconcile_results, JobError};
-use crate::batch::{apply_retry, RetryPlan};
-use crate::plan::{RequestKind, Sharder, Stage, TokenTotals, VerifyBuilder};
+use crate::batch::{apply_retry, NewShards};
+use crate::plan::{RequestKind, Stage, VerifyBuilder};
 use crate::reconcile::{answer_texts, AnswerSource as _, Outcome};
-use crate::store::{IndexEntry, RunDir};
+use crate::store::RunDir;
 
 /// What building the verify stage did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,16 +64,11 @@ pub fn prepare_verify(run: &mut RunDir) -> Result<VerifyPrepared, JobError> {
         }
         Ok(())
     })?;
-    let first_index = run.manifest.shards.len();
     let mut first = !reconciled
         .attempts
         .iter()
         .any(|a| a.kind == RequestKind::Verify);
-    let mut sharder = Sharder::new(run.manifest.limits);
-    let mut shards = Vec::new();
-    let mut current: Vec<String> = Vec::new();
-    let mut index = Vec::new();
-    let mut worst = TokenTotals::default();
+    let mut new_shards = NewShards::new(run);
     for ((note_id, paraphrase_attempt), attempt) in &wanted {
         let (Some(pair), Some(at)) = (pairs.get(note_id), attempt.answer) else {
             continue;
@@ -83,40 +78,16 @@ pub fn prepare_verify(run: &mut RunDir) -> Result<VerifyPrepared, JobError> {
         *next += 1;
         let (line, planned) = builder.build(pair, &text.unwrap_or_default(), *next, first);
         first = false;
-        let (shard, finished) = sharder.place(
-            &planned.custom_id,
-            &settings.model,
-            line.len() as u64,
-            planned.prompt_tokens,
-        )?;
-        if let Some(fill) = finished {
-            shards.push((std::mem::take(&mut current), fill));
-        }
-        current.push(line);
-        worst.add(&planned);
-        index.push(IndexEntry {
-            request: planned,
-            shard: first_index + shard,
-            verifies: Some(*paraphrase_attempt),
-        });
-    }
-    if let Some(fill) = sharder.finish() {
-        shards.push((current, fill));
+        new_shards.push(line, &settings.model, planned, Some(*paraphrase_attempt))?;
     }
     drop(files);
-    let prepared = VerifyPrepared {
-        requests: index.len(),
-        shards: shards.len(),
-    };
-    if prepared.requests == 0 {
-        return Ok(prepared);
+    if new_shards.requests() == 0 {
+        return Ok(VerifyPrepared::default());
     }
-    let plan = RetryPlan {
-        shards,
-        index,
-        worst_usd: settings.pricing.prices.batch.cost(worst.worst_use()),
-        stage: Stage::Verify,
-        first_index,
+    let plan = new_shards.into_plan(Stage::Verify, &settings.pricing.prices);
+    let prepared = VerifyPrepared {
+        requests: plan.index.len(),
+        shards: plan.shards.len(),
     };
     apply_retry(run, plan)?;
     Ok(prepared)
