@@ -256,9 +256,10 @@ mod tests {
     use super::*;
 
     fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
-        let mut out = Vec::new();
-        compare_concepts(&Facts::read(original), &Facts::read(paraphrase), &mut out);
-        out.into_iter().map(|f| f.check).collect()
+        super::super::facts::compared_by(compare_concepts, original, paraphrase)
+            .into_iter()
+            .map(|f| f.check)
+            .collect()
     }
 
     #[test]

@@ -328,9 +328,10 @@ mod tests {
     use super::*;
 
     fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
-        let mut out = Vec::new();
-        compare_drugs(&Facts::read(original), &Facts::read(paraphrase), &mut out);
-        out.into_iter().map(|f| f.check).collect()
+        super::super::facts::compared_by(compare_drugs, original, paraphrase)
+            .into_iter()
+            .map(|f| f.check)
+            .collect()
     }
 
     #[test]

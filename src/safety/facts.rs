@@ -181,6 +181,19 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// One comparison of `original` with `paraphrase` read as facts: what it rejects (for
+/// the tests of each check family).
+#[cfg(test)]
+pub(super) fn compared_by(
+    compare: fn(&Facts, &Facts, &mut Vec<super::Finding>),
+    original: &str,
+    paraphrase: &str,
+) -> Vec<super::Finding> {
+    let mut out = Vec::new();
+    compare(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,13 +354,10 @@ fn compare_counts(
 
 #[cfg(test)]
 mod tests {
-    use super::super::facts::Facts;
     use super::*;
 
     fn compared(original: &str, paraphrase: &str) -> Vec<Finding> {
-        let mut out = Vec::new();
-        compare_laterality(&Facts::read(original), &Facts::read(paraphrase), &mut out);
-        out
+        super::super::facts::compared_by(compare_laterality, original, paraphrase)
     }
 
     #[test]

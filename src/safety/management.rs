@@ -272,9 +272,7 @@ mod tests {
     use super::*;
 
     fn compared(original: &str, paraphrase: &str) -> usize {
-        let mut out = Vec::new();
-        compare_management(&Facts::read(original), &Facts::read(paraphrase), &mut out);
-        out.len()
+        super::super::facts::compared_by(compare_management, original, paraphrase).len()
     }
 
     #[test]

@@ -237,13 +237,10 @@ pub(super) fn compare_timings(before: &Facts, after: &Facts, rejections: &mut Ve
 
 #[cfg(test)]
 mod tests {
-    use super::super::facts::Facts;
     use super::*;
 
     fn compared(original: &str, paraphrase: &str) -> Vec<Finding> {
-        let mut out = Vec::new();
-        compare_timings(&Facts::read(original), &Facts::read(paraphrase), &mut out);
-        out
+        super::super::facts::compared_by(compare_timings, original, paraphrase)
     }
 
     #[test]

@@ -49,7 +49,16 @@ pub fn plan_args(run: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// `wait r` polling without delay (the fake answers at once), quiet.
+/// Flags for `wait`, `run` or `retry` that poll at once (the fake answers at once), quietly.
+pub const NO_POLL_DELAY: [&str; 5] = [
+    "--quiet",
+    "--poll-initial-seconds",
+    "0",
+    "--poll-max-seconds",
+    "0",
+];
+
+/// `wait r` polling without delay, quiet.
 pub const WAIT_NOW: [&str; 7] = [
     "wait",
     "r",

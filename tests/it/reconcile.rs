@@ -10,13 +10,7 @@ use rust_decimal::Decimal;
 use crate::fake_api::{FakeApi, Scenario};
 use crate::{plan_args, read_json, read_jsonl, sample, Test};
 
-const FAST: [&str; 5] = [
-    "--quiet",
-    "--poll-initial-seconds",
-    "0",
-    "--poll-max-seconds",
-    "0",
-];
+use crate::NO_POLL_DELAY as FAST;
 
 /// A run `r` of 40 pairs in 3 shards, submitted and waited for, with defects, an
 /// expired shard and in-batch errors.

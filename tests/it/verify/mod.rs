@@ -14,13 +14,7 @@ use crate::fake_api::{FakeApi, Fault, Route};
 use crate::reconcile::dec;
 use crate::{plan_args, read_json, read_jsonl, talking_to, Test};
 
-const FAST: [&str; 5] = [
-    "--quiet",
-    "--poll-initial-seconds",
-    "0",
-    "--poll-max-seconds",
-    "0",
-];
+use crate::NO_POLL_DELAY as FAST;
 
 fn manifest(test: &Test) -> serde_json::Value {
     read_json(&test.path("batches/r/manifest.json"))
