@@ -1,4 +1,5 @@
-//! The safety checker's benchmark on honest evaluation sets, per split (dev / heldout):
+//! The safety checker's benchmark on honest evaluation sets, per split (see
+//! `tests/data/safety/README.md`):
 //! MEDEC-MS errors rejected (overall and per error type; a rejection counts when a fact
 //! check names the error sentence), hand-written faithful paraphrases kept (near-copy
 //! rejections apart), hand-written one-fact changes rejected per kind (and for the right
@@ -53,17 +54,28 @@ fn main() {
     if let Some(o) = &only {
         println!("split: {o} only (SAFETY_SPLIT)");
     }
-    let rows = evalsets::medec_rows(root);
+    let rows = evalsets::medec_rows(root, evalsets::VALIDATION);
+    let test_rows = evalsets::medec_rows(root, evalsets::TEST);
     let originals: BTreeMap<&str, &str> = rows
         .iter()
+        .chain(&test_rows)
         .map(|r| (r.text_id.as_str(), r.corrected_text.as_str()))
         .collect();
     let mut pairs = Vec::new();
 
-    // MEDEC: the note with the injected error offered as a paraphrase of the corrected one.
+    // MEDEC: the note with the injected error offered as a paraphrase of the corrected one;
+    // validation pairs split by index, every test-set pair in `test`.
     let mut medec: Table = BTreeMap::new();
-    for (index, row) in rows.iter().filter(|r| r.error_flag).enumerate() {
-        let split = if index % 2 == 0 { "dev" } else { "heldout" };
+    let validation = rows
+        .iter()
+        .filter(|r| r.error_flag)
+        .enumerate()
+        .map(|(index, row)| (if index % 2 == 0 { "dev" } else { "heldout" }, row));
+    let test = test_rows
+        .iter()
+        .filter(|r| r.error_flag)
+        .map(|row| ("test", row));
+    for (split, row) in validation.chain(test) {
         if !wanted(split) {
             continue;
         }

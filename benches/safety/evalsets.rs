@@ -1,7 +1,8 @@
 //! The safety checker's evaluation sets, read as the benchmark needs them: MEDEC-MS error
 //! pairs (the incorrect note offered as a paraphrase of the corrected one) and the
 //! hand-written faithful and one-fact sets of `tests/data/safety/`, each item with its
-//! split (`dev` = even MEDEC pair index, `heldout` = odd).
+//! split (`dev` = even MEDEC-MS validation pair index, `heldout` = odd, `test` = a pair of
+//! the MEDEC-MS test set, kept in `tests/data/medec/` for measuring only).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,10 +20,16 @@ pub struct MedecRow {
     pub corrected_sentence: String,
 }
 
-/// Every row of the bundled MEDEC-MS validation CSV, in file order.
-pub fn medec_rows(root: &Path) -> Vec<MedecRow> {
-    let path = root.join("data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv");
-    let mut reader = csv::Reader::from_path(&path).expect("the bundled MEDEC CSV opens");
+/// The bundled MEDEC-MS validation CSV (the tool's sample).
+pub const VALIDATION: &str = "data/medec/MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv";
+/// The MEDEC-MS test CSV, bundled for the benchmark only (never tuned on).
+pub const TEST: &str = "tests/data/medec/MEDEC-MS-TestSet-with-GroundTruth-and-ErrorType.csv";
+
+/// Every row with a `Text ID` of one MEDEC-MS CSV (`VALIDATION` or `TEST`), in file order.
+pub fn medec_rows(root: &Path, file: &str) -> Vec<MedecRow> {
+    let path = root.join(file);
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{} opens: {e}", path.display()));
     let headers = reader.headers().expect("the CSV has headers").clone();
     let column = |name: &str| {
         headers
@@ -42,6 +49,7 @@ pub fn medec_rows(root: &Path) -> Vec<MedecRow> {
     reader
         .records()
         .map(|r| r.expect("a readable MEDEC row"))
+        .filter(|r| !r[id].trim().is_empty())
         .map(|r| MedecRow {
             text_id: r[id].to_string(),
             text: r[text].to_string(),
