@@ -21,10 +21,32 @@ use std::path::Path;
 use std::time::Instant;
 
 use evalsets::{right_reason, share, Table, Tally};
-use safesft::safety::{Check, SafetyChecker, Verdict};
+use safesft::safety::{Check, Finding, SafetyChecker, Verdict};
 
 /// Splits measured once and never inspected: `SAFETY_MISSES` never prints their items.
 const FRESH: &[&str] = &["heldout3", "test"];
+
+/// The "hard" checks: exact facts (numbers, units, drugs with dose, route and frequency),
+/// near copies and answer artefacts. The others compare concepts (findings, procedures,
+/// negation, laterality, qualifiers, demographics, management, coverage). The benchmark
+/// prints what the hard checks alone would keep and catch: a measured trade-off, not a mode.
+fn hard(check: Check) -> bool {
+    match check {
+        Check::NumberDropped
+        | Check::NumberAdded
+        | Check::UnitChanged
+        | Check::DrugDropped
+        | Check::DrugAdded
+        | Check::DoseRouteFrequency => true,
+        other => {
+            !other.is_fact()
+                && !matches!(
+                    other,
+                    Check::ContentDropped | Check::Length | Check::Verifier
+                )
+        }
+    }
+}
 
 #[allow(clippy::too_many_lines)] // one pass over four sets, printed in order
 fn main() {
@@ -80,7 +102,7 @@ fn main() {
             continue;
         }
         let verdict = checker.check(&row.corrected_text, &row.text, Some("stop"));
-        let right = verdict.rejections.iter().any(|f| {
+        let names_error = |f: &&Finding| {
             f.check.is_fact()
                 && right_reason(
                     f,
@@ -89,7 +111,13 @@ fn main() {
                     &row.text,
                     Some(&row.error_sentence),
                 )
-        });
+        };
+        let right = verdict.rejections.iter().any(|f| names_error(&f));
+        // A MEDEC error note is a near copy by construction: only fact checks count here.
+        let hard_right = verdict
+            .rejections
+            .iter()
+            .any(|f| hard(f.check) && names_error(&f));
         for label in ["all", row.error_type.as_str()] {
             let tally = medec
                 .entry(split.into())
@@ -99,6 +127,7 @@ fn main() {
             tally.items += 1;
             tally.right += usize::from(right);
             tally.near_copy += usize::from(verdict.rejections.iter().any(|f| f.check.is_fact()));
+            tally.hard += usize::from(hard_right);
         }
         if show_misses && !FRESH.contains(&split) && !right {
             println!(
@@ -117,14 +146,16 @@ fn main() {
     );
     print_table(&medec, |t| {
         format!(
-            "{}  [{}]",
+            "{}  [{}]  hard fact checks alone {}",
             share(t.right, t.items),
-            share(t.near_copy, t.items)
+            share(t.near_copy, t.items),
+            share(t.hard, t.items)
         )
     });
 
     // Faithful paraphrases: kept, near-copy rejections counted apart.
     let mut faithful: Table = BTreeMap::new();
+    let mut faithful_checks: Table = BTreeMap::new();
     for item in evalsets::items(&root.join("tests/data/safety/faithful.txt"))
         .into_iter()
         .filter(|i| wanted(&i.split))
@@ -148,6 +179,20 @@ fn main() {
             tally.items += 1;
             tally.right += usize::from(verdict.accepted);
             tally.near_copy += usize::from(near_copy_only);
+            tally.hard += usize::from(!verdict.rejections.iter().any(|f| hard(f.check)));
+        }
+        let fired: std::collections::BTreeSet<&str> = verdict
+            .rejections
+            .iter()
+            .map(|f| f.check.as_str())
+            .collect();
+        for check in fired {
+            let tally = faithful_checks
+                .entry(item.split.clone())
+                .or_default()
+                .entry(check.into())
+                .or_default();
+            tally.items += 1;
         }
         if show_misses && !FRESH.contains(&item.split.as_str()) && !verdict.accepted {
             println!(
@@ -161,8 +206,17 @@ fn main() {
     }
     println!("\nHand-written faithful paraphrases kept (rejected only as near copies in brackets)");
     print_table(&faithful, |t| {
-        format!("{}  [near copy {}]", share(t.right, t.items), t.near_copy)
+        format!(
+            "{}  [near copy {}]  hard checks alone would keep {}",
+            share(t.right, t.items),
+            t.near_copy,
+            share(t.hard, t.items)
+        )
     });
+    println!(
+        "\nFaithful paraphrases rejected, per check that fired (an item counts once per check)"
+    );
+    print_table(&faithful_checks, |t| t.items.to_string());
 
     // One-fact changes: rejected, and rejected for the right reason.
     let mut onefact: Table = BTreeMap::new();
@@ -193,6 +247,7 @@ fn main() {
             tally.items += 1;
             tally.right += usize::from(!verdict.accepted);
             tally.right_reason += usize::from(reason);
+            tally.hard += usize::from(verdict.rejections.iter().any(|f| hard(f.check)));
         }
         if show_misses && !FRESH.contains(&item.split.as_str()) && !reason {
             println!(
@@ -210,9 +265,10 @@ fn main() {
     println!("\nHand-written one-fact changes rejected (for the right reason in brackets)");
     print_table(&onefact, |t| {
         format!(
-            "{}  [right reason {}]",
+            "{}  [right reason {}]  hard checks alone {}",
             share(t.right, t.items),
-            share(t.right_reason, t.items)
+            share(t.right_reason, t.items),
+            share(t.hard, t.items)
         )
     });
 

@@ -195,6 +195,8 @@ pub struct Tally {
     pub right: usize,
     pub right_reason: usize,
     pub near_copy: usize,
+    /// Items the hard checks alone judge right (kept, or rejected).
+    pub hard: usize,
 }
 
 /// Per split, per label.
