@@ -29,40 +29,45 @@ fn main() {
     let labs = read("lab_analytes.tsv");
     let procedures = read("procedures.tsv");
     let synonyms = read("synonyms.tsv");
+    let lay = read("lay.tsv");
 
     // Variant → (kind, canonical), later tables winning, in the order the checker has
     // always applied them: a disease name is no drug, a lab analyte is no drug, and the
     // hand-made synonyms decide last.
     let mut order: Vec<&str> = Vec::new();
     let mut entries: HashMap<&str, (u8, &str)> = HashMap::new();
-    let mut add = |variant: &'static str, kind: u8, canonical: &'static str| {
+    let mut put = |variant: &'static str, kind: u8, canonical: &'static str, replace: bool| {
+        if !replace && entries.contains_key(variant) {
+            return;
+        }
         if entries.insert(variant, (kind, canonical)).is_none() {
             order.push(variant);
         }
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let (drugs, diseases, organisms, labs, synonyms) = (
+    let (drugs, diseases, organisms, labs, synonyms, lay) = (
         leak(drugs),
         leak(diseases),
         leak(organisms),
         leak(labs),
         leak(synonyms),
+        leak(lay),
     );
     // Procedures first: a name that is also a drug, finding or organism stays that.
     for [variant, canonical, _] in rows(leak(procedures)) {
-        add(variant, PROCEDURE, canonical);
+        put(variant, PROCEDURE, canonical, true);
     }
     for [variant, canonical, _] in rows(drugs) {
-        add(variant, DRUG, canonical);
+        put(variant, DRUG, canonical, true);
     }
     for [variant, canonical, _] in rows(diseases) {
-        add(variant, FINDING, canonical);
+        put(variant, FINDING, canonical, true);
     }
     for [variant, canonical, _] in rows(organisms) {
-        add(variant, ORGANISM, canonical);
+        put(variant, ORGANISM, canonical, true);
     }
     for [name, _, _] in rows(labs) {
-        add(name, LAB, name);
+        put(name, LAB, name, true);
     }
     for [variant, canonical, kind] in rows(synonyms) {
         let kind = match kind {
@@ -74,7 +79,11 @@ fn main() {
             "procedure" => PROCEDURE,
             _ => LAB,
         };
-        add(variant, kind, canonical);
+        put(variant, kind, canonical, true);
+    }
+    // Lay names of findings (HPO layperson synonyms) only where no table names the words.
+    for [variant, canonical, _] in rows(lay) {
+        put(variant, FINDING, canonical, false);
     }
 
     // Canonical names, each stored once.
@@ -118,6 +127,33 @@ fn main() {
             prefixes.push((variant, 0));
         }
     }
+    // Per canonical concept of a finding, organism or procedure: all its variants, one a
+    // line, so a check can look for a concept named in other words (`muscle and joint
+    // pain` holds `muscle pain`).
+    let mut variants_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut canonical_order: Vec<&str> = Vec::new();
+    for variant in &order {
+        let (kind, canonical) = entries[variant];
+        if matches!(kind, FINDING | ORGANISM | PROCEDURE) {
+            variants_of
+                .entry(canonical)
+                .or_insert_with(|| {
+                    canonical_order.push(canonical);
+                    Vec::new()
+                })
+                .push(variant);
+        }
+    }
+    let mut variant_lists: Vec<u8> = Vec::new();
+    let mut list_values: Vec<(&str, u32)> = Vec::new();
+    for canonical in &canonical_order {
+        list_values.push((
+            canonical,
+            u32::try_from(variant_lists.len()).expect("lists under 4 GiB"),
+        ));
+        variant_lists.extend_from_slice(variants_of[canonical].join("\n").as_bytes());
+        variant_lists.push(0);
+    }
     let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
     let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
 
@@ -127,6 +163,9 @@ fn main() {
     write(&out.join("lexicon_first_words.bin"), &first_values);
     write(&out.join("lexicon_canonicals.bin"), &canonical_values);
     write(&out.join("lexicon_prefixes.bin"), &prefixes);
+    write(&out.join("lexicon_variants_of.bin"), &list_values);
+    std::fs::write(out.join("lexicon_variant_lists.bin"), variant_lists)
+        .unwrap_or_else(|e| panic!("cannot write the variant lists: {e}"));
 }
 
 /// The first two (or three) tab-separated fields of each line that is not a comment.

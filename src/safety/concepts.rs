@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::facts::Facts;
 use super::lexicon::{Kind, Mention};
 use super::qualifiers::is_qualifier;
+use super::static_table::StaticTable;
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
@@ -20,28 +21,106 @@ fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Ment
     out
 }
 
-/// Whether every word of the mention stands in `other`, close together (the concept is
-/// there, read as a part of a longer or different match): `diabetes … type 2` counts,
-/// `major` in one sentence and `depressive disorder` in another does not.
-fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
-    let words = &facts.tokens[mention.first..mention.last];
-    let reach = words.len() + 3;
-    let matches = |word: &str, t: usize| {
-        let lower = other.tokens[t].lower.as_str();
-        lower == word
-            || lower.split('-').any(|part| part == word)
-            || lower.strip_suffix('s') == Some(word)
-            || word.strip_suffix('s') == Some(lower)
-            || like(word, lower)
-    };
-    (0..other.tokens.len())
-        .filter(|&t| matches(&words[0].lower, t))
-        .any(|anchor| {
-            words[1..].iter().all(|w| {
-                (anchor.saturating_sub(reach)..(anchor + reach).min(other.tokens.len()))
-                    .any(|t| matches(&w.lower, t))
-            })
+/// Every variant of a finding, organism or procedure concept, by its canonical name, as
+/// `build.rs` wrote them (one a line, each list ending in a zero byte).
+static VARIANTS_OF: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/lexicon_variants_of.bin"
+)));
+static VARIANT_LISTS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/lexicon_variant_lists.bin"));
+
+/// The lexicon's variants of the concept `canonical` (none for a drug, vital or route).
+fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
+    VARIANTS_OF
+        .get(canonical)
+        .and_then(|start| VARIANT_LISTS.get(start as usize..))
+        .map(|rest| {
+            let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+            std::str::from_utf8(&rest[..end]).unwrap_or("")
         })
+        .unwrap_or("")
+        .split('\n')
+        .filter(|v| !v.is_empty())
+}
+
+/// Words of one class that name the same thing in a finding's name, written from clinical
+/// knowledge (not from any evaluation item): the Latin or Greek adjective of a body part and
+/// its English noun (`oral ulcers` = ulcers in the mouth, `carcinoma of the lung` = lung
+/// cancer's organ), and the generic head nouns of a diagnosis (`psychiatric illness`,
+/// `psychiatric disorder`, `psychiatric history`). Only used to excuse a concept as said in
+/// other words, never to reject.
+const SAME_THING: &[&[&str]] = &[
+    &["oral", "mouth"],
+    &["thoracic", "chest", "thorax"],
+    &["pulmonary", "lung", "lungs"],
+    &["renal", "kidney", "kidneys"],
+    &["hepatic", "liver"],
+    &["cardiac", "heart"],
+    &["cerebral", "brain"],
+    &["gastric", "stomach"],
+    &["ocular", "ophthalmic", "eye", "eyes"],
+    &["visual", "vision"],
+    &["cutaneous", "dermal", "skin"],
+    &["nasal", "nose"],
+    &["otic", "aural", "auricular", "ear", "ears"],
+    &["abdominal", "abdomen", "belly"],
+    &["pelvic", "pelvis"],
+    &["spinal", "vertebral", "spine"],
+    &["dental", "tooth", "teeth"],
+    &["lingual", "tongue"],
+    &["labial", "lip", "lips"],
+    &["vesical", "bladder"],
+    &["intestinal", "bowel", "bowels", "gut"],
+    &["colonic", "colon"],
+    &["rectal", "rectum"],
+    &["vaginal", "vagina"],
+    &["uterine", "uterus", "womb"],
+    &["ovarian", "ovary", "ovaries"],
+    &["testicular", "testis", "testicle", "testicles"],
+    &["splenic", "spleen"],
+    &["pancreatic", "pancreas"],
+    &["cranial", "skull"],
+    &["facial", "face"],
+    &["muscular", "muscle", "muscles"],
+    &["articular", "joint", "joints"],
+    &["osseous", "bone", "bones"],
+    &["arterial", "artery", "arteries"],
+    &["venous", "vein", "veins"],
+    &["mammary", "breast", "breasts"],
+    &["pharyngeal", "throat", "pharynx"],
+    &["esophageal", "esophagus", "oesophagus"],
+    &["gingival", "gum", "gums"],
+    &["cancer", "carcinoma"],
+    &["illness", "disease", "disorder", "condition", "history"],
+];
+
+/// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
+/// (`hepato-jugular`, `hepatojugular`); one a part of the other's hyphenated form; one the
+/// other's plural or with another ending (`allergy`, `allergic`); of one `SAME_THING` class;
+/// or, both long, one the other with a letter dropped (a typo: `posttaumatic`) — never a
+/// letter changed (`dysphagia`, `dysphasia` differ).
+fn same_word(a: &str, b: &str) -> bool {
+    if a == b
+        || b.split('-').any(|part| part == a)
+        || a.split('-').any(|part| part == b)
+        || b.strip_suffix('s') == Some(a)
+        || a.strip_suffix('s') == Some(b)
+        || like(a, b)
+    {
+        return true;
+    }
+    if (a.contains('-') || b.contains('-')) && a.replace('-', "") == b.replace('-', "") {
+        return true;
+    }
+    if SAME_THING
+        .iter()
+        .any(|class| class.contains(&a) && class.contains(&b))
+    {
+        return true;
+    }
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
 }
 
 /// Whether two words share all but their endings (`allergy` and `allergic`), as
@@ -51,6 +130,48 @@ fn like(word: &str, other: &str) -> bool {
     word.char_indices()
         .nth(5.max(letters.saturating_sub(1)))
         .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
+}
+
+/// Whether `short` is `long` with one character left out.
+fn one_dropped(short: &str, long: &str) -> bool {
+    let at = short
+        .bytes()
+        .zip(long.bytes())
+        .position(|(x, y)| x != y)
+        .unwrap_or(short.len());
+    short.as_bytes()[at..] == long.as_bytes()[at + 1..]
+}
+
+/// Whether `words` stand in `other` close together: the first somewhere, each other one
+/// within a few words of it (`diabetes … type 2` counts, `major` in one sentence and
+/// `depressive disorder` in another does not). Stopwords of a variant need not stand.
+fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &Facts) -> bool {
+    let words: Vec<&str> = words.filter(|w| !is_stopword(w)).collect();
+    let Some((first, rest)) = words.split_first() else {
+        return false;
+    };
+    let reach = words.len() + 3;
+    let tokens = &other.tokens;
+    (0..tokens.len())
+        .filter(|&t| same_word(first, &tokens[t].lower))
+        .any(|anchor| {
+            rest.iter().all(|w| {
+                (anchor.saturating_sub(reach)..(anchor + reach).min(tokens.len()))
+                    .any(|t| same_word(w, &tokens[t].lower))
+            })
+        })
+}
+
+/// Whether the concept of `mention` stands in `other` in other words: its own words close
+/// together (read as a part of a longer or different match), or the words of another of
+/// its lexicon variants (`muscle and joint pain` holds `muscle pain`, a variant of myalgia;
+/// `an x-ray of the chest` holds `chest x-ray`).
+fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
+    let own = facts.tokens[mention.first..mention.last]
+        .iter()
+        .map(|t| t.lower.as_str());
+    phrase_in(own, other)
+        || variants_of(mention.entry.canonical).any(|v| phrase_in(v.split(' '), other))
 }
 
 /// Whether `name` (a concept one text names and the other does not) is excused by a
