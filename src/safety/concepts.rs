@@ -4,6 +4,9 @@
 //! one added).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
 use super::lexicon::{Kind, Mention};
@@ -93,7 +96,57 @@ const SAME_THING: &[&[&str]] = &[
     &["gingival", "gum", "gums"],
     &["cancer", "carcinoma"],
     &["illness", "disease", "disorder", "condition", "history"],
+    &["urinalysis", "ua"],
+    // The course of a finding: a worsening one and an improving one.
+    &[
+        "increasing",
+        "worsening",
+        "progressive",
+        "progressing",
+        "escalating",
+        "rising",
+    ],
+    &[
+        "decreasing",
+        "improving",
+        "resolving",
+        "lessening",
+        "diminishing",
+        "subsiding",
+    ],
 ];
+
+/// The `SAME_THING` class of `word`, if any.
+fn class_of(word: &str) -> Option<usize> {
+    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            let mut index = FxHashMap::default();
+            for (i, class) in SAME_THING.iter().enumerate() {
+                for w in *class {
+                    index.insert(*w, i);
+                }
+            }
+            index
+        })
+        .get(word)
+        .copied()
+}
+
+/// Derivational endings of a finding's name and its adjective (`crepitus`, `crepitation`;
+/// `hypoxia`, `hypoxic`; `tachycardia`, `tachycardic`), longest first: two words with one
+/// stem of at least five letters name one finding.
+const ENDINGS: &[&str] = &[
+    "ations", "ation", "atous", "otic", "osis", "ous", "ia", "ic", "us", "a", "y",
+];
+
+/// `word` without one of `ENDINGS`, when a stem of five letters or more is left.
+fn finding_stem(word: &str) -> &str {
+    ENDINGS
+        .iter()
+        .find_map(|e| word.strip_suffix(e).filter(|stem| stem.len() >= 5))
+        .unwrap_or(word)
+}
 
 /// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
 /// (`hepato-jugular`, `hepatojugular`); one a part of the other's hyphenated form; one the
@@ -110,13 +163,20 @@ fn same_word(a: &str, b: &str) -> bool {
     {
         return true;
     }
-    if (a.contains('-') || b.contains('-')) && a.replace('-', "") == b.replace('-', "") {
+    if (a.contains('-') || b.contains('-'))
+        && a.bytes()
+            .filter(|&c| c != b'-')
+            .eq(b.bytes().filter(|&c| c != b'-'))
+    {
         return true;
     }
-    if SAME_THING
-        .iter()
-        .any(|class| class.contains(&a) && class.contains(&b))
-    {
+    if let (Some(x), Some(y)) = (class_of(a), class_of(b)) {
+        if x == y {
+            return true;
+        }
+    }
+    let (stem_a, stem_b) = (finding_stem(a), finding_stem(b));
+    if stem_a.len() >= 5 && stem_a == stem_b && (stem_a != a || stem_b != b) {
         return true;
     }
     let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
@@ -263,7 +323,9 @@ fn new_qualifier(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 
 /// Whether `word` stands nowhere in `other`, in no form.
 fn absent(word: &str, other: &Facts) -> bool {
-    !other.has_word(word) && !other.has_word_like(word)
+    !other.has_word(word)
+        && !other.has_word_like(word)
+        && !class_of(word).is_some_and(|c| SAME_THING[c].iter().any(|w| other.has_word(w)))
 }
 
 /// Rejects a concept both texts name, qualified by a word in the original that the

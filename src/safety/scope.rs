@@ -99,6 +99,7 @@ const TERMINATION: &[&str] = &[
     "whereas",
     "because",
     "since",
+    "despite",
     "after",
     "until",
     "when",
@@ -135,6 +136,78 @@ const TERMINATION: &[&str] = &[
     "works",
     "positive",
 ];
+/// Verbs that, right after a forward trigger (and its auxiliaries), are the negated
+/// predicate, not a new one: "has never received an influenza vaccine", "does not take any
+/// medications", "does not smoke". The scope takes the verb in and runs on to its object.
+const PREDICATES: &[&str] = &[
+    "take",
+    "takes",
+    "took",
+    "taken",
+    "taking",
+    "receive",
+    "received",
+    "receives",
+    "use",
+    "used",
+    "uses",
+    "drink",
+    "drinks",
+    "drank",
+    "smoke",
+    "smoked",
+    "smokes",
+    "report",
+    "reported",
+    "reports",
+    "show",
+    "showed",
+    "shows",
+    "shown",
+    "reveal",
+    "revealed",
+    "undergo",
+    "underwent",
+    "undergone",
+    "start",
+    "started",
+    "get",
+    "got",
+    "gotten",
+    "need",
+    "needed",
+    "require",
+    "required",
+    "have",
+    "had",
+    "has",
+    "experience",
+    "experienced",
+    "notice",
+    "noticed",
+    "complain",
+    "complained",
+    "endorse",
+    "endorsed",
+    "admit",
+    "admitted",
+    "present",
+    "presented",
+    "demonstrate",
+    "demonstrated",
+    "exhibit",
+    "exhibited",
+    "develop",
+    "developed",
+    "recall",
+    "remember",
+    "feel",
+    "felt",
+    "see",
+    "seen",
+    "find",
+    "found",
+];
 /// Verbs that may follow a trigger inside its scope ("has not had", "no … is").
 const AUXILIARIES: &[&str] = &[
     "has", "had", "have", "been", "be", "is", "was", "are", "were", "any",
@@ -153,6 +226,7 @@ struct Triggers {
     forward: PhraseTable,
     termination: FxHashSet<&'static str>,
     auxiliaries: FxHashSet<&'static str>,
+    predicates: FxHashSet<&'static str>,
 }
 
 fn triggers() -> &'static Triggers {
@@ -163,6 +237,7 @@ fn triggers() -> &'static Triggers {
         forward: PhraseTable::new(FORWARD.iter().copied()),
         termination: TERMINATION.iter().copied().collect(),
         auxiliaries: AUXILIARIES.iter().copied().collect(),
+        predicates: PREDICATES.iter().copied().collect(),
     })
 }
 
@@ -183,7 +258,11 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             i += n;
             continue;
         }
-        if let Some(n) = first_phrase(tokens, i, &t.backward) {
+        // A forward trigger longer than the backward one at the same place wins: `negative
+        // for HER2` negates what follows, not the clause before it.
+        let forward = first_phrase(tokens, i, &t.forward);
+        let backward = first_phrase(tokens, i, &t.backward);
+        if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
             let mut j = i;
@@ -202,7 +281,7 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             i += n;
             continue;
         }
-        if let Some(n) = first_phrase(tokens, i, &t.forward) {
+        if let Some(n) = forward {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             let mut j = i + n;
             // "has not had nausea": auxiliaries right after the trigger end nothing.
@@ -212,11 +291,16 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             {
                 j += 1;
             }
+            // "never received a vaccine": the negated verb ends nothing either.
+            let predicate = (j < tokens.len()
+                && tokens[j].gap == Gap::Space
+                && t.predicates.contains(tokens[j].lower.as_str()))
+            .then_some(j);
             let mut reached = 0;
             while j < tokens.len()
                 && reached < MAX_SCOPE
                 && tokens[j].gap < Gap::Clause
-                && !t.termination.contains(tokens[j].lower.as_str())
+                && (Some(j) == predicate || !t.termination.contains(tokens[j].lower.as_str()))
                 && first_phrase(tokens, j, &t.backward).is_none()
             {
                 negated[j] = true;
