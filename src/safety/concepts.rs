@@ -148,44 +148,63 @@ fn finding_stem(word: &str) -> &str {
         .unwrap_or(word)
 }
 
+/// A word with what `same_word` compares, worked out once.
+struct Key<'a> {
+    word: &'a str,
+    stem: &'a str,
+    class: Option<usize>,
+}
+
+impl<'a> Key<'a> {
+    fn new(word: &'a str) -> Key<'a> {
+        Key {
+            word,
+            stem: finding_stem(word),
+            class: class_of(word),
+        }
+    }
+}
+
+/// The keys of a text's words, in token order.
+fn keys<'f>(facts: &'f Facts) -> Vec<Key<'f>> {
+    facts.tokens.iter().map(|t| Key::new(&t.lower)).collect()
+}
+
 /// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
 /// (`hepato-jugular`, `hepatojugular`); one a part of the other's hyphenated form; one the
 /// other's plural or with another ending (`allergy`, `allergic`); of one `SAME_THING` class;
 /// or, both long, one the other with a letter dropped (a typo: `posttaumatic`) — never a
 /// letter changed (`dysphagia`, `dysphasia` differ).
-fn same_word(a: &str, b: &str) -> bool {
-    if a == b
-        || b.split('-').any(|part| part == a)
-        || a.split('-').any(|part| part == b)
-        || b.strip_suffix('s') == Some(a)
-        || a.strip_suffix('s') == Some(b)
-        || like(a, b)
+fn same_word(a: &Key, b: &Key) -> bool {
+    let (x, y) = (a.word, b.word);
+    if x == y
+        || y.strip_suffix('s') == Some(x)
+        || x.strip_suffix('s') == Some(y)
+        || (a.class.is_some() && a.class == b.class)
+        || (a.stem.len() >= 5 && a.stem == b.stem && (a.stem != x || b.stem != y))
+        || like(x, y)
     {
         return true;
     }
-    if (a.contains('-') || b.contains('-'))
-        && a.bytes()
-            .filter(|&c| c != b'-')
-            .eq(b.bytes().filter(|&c| c != b'-'))
+    if (x.contains('-') || y.contains('-'))
+        && (y.split('-').any(|part| part == x)
+            || x.split('-').any(|part| part == y)
+            || x.bytes()
+                .filter(|&c| c != b'-')
+                .eq(y.bytes().filter(|&c| c != b'-')))
     {
         return true;
     }
-    if let (Some(x), Some(y)) = (class_of(a), class_of(b)) {
-        if x == y {
-            return true;
-        }
-    }
-    let (stem_a, stem_b) = (finding_stem(a), finding_stem(b));
-    if stem_a.len() >= 5 && stem_a == stem_b && (stem_a != a || stem_b != b) {
-        return true;
-    }
-    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
     short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
 }
 
 /// Whether two words share all but their endings (`allergy` and `allergic`), as
 /// `Facts::has_word_like` tests them.
 fn like(word: &str, other: &str) -> bool {
+    if word.len() < 6 || other.len() < 6 {
+        return false;
+    }
     let letters = word.chars().count();
     word.char_indices()
         .nth(5.max(letters.saturating_sub(1)))
@@ -205,28 +224,27 @@ fn one_dropped(short: &str, long: &str) -> bool {
 /// Whether `words` stand in `other` close together: the first somewhere, each other one
 /// within a few words of it (`diabetes … type 2` counts, `major` in one sentence and
 /// `depressive disorder` in another does not). Stopwords of a variant need not stand.
-fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &Facts) -> bool {
-    let words: Vec<&str> = words.filter(|w| !is_stopword(w)).collect();
+fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
+    let words: Vec<Key> = words.filter(|w| !is_stopword(w)).map(Key::new).collect();
     let Some((first, rest)) = words.split_first() else {
         return false;
     };
     let reach = words.len() + 3;
-    let tokens = &other.tokens;
-    (0..tokens.len())
-        .filter(|&t| same_word(first, &tokens[t].lower))
+    (0..other.len())
+        .filter(|&t| same_word(first, &other[t]))
         .any(|anchor| {
             rest.iter().all(|w| {
-                (anchor.saturating_sub(reach)..(anchor + reach).min(tokens.len()))
-                    .any(|t| same_word(w, &tokens[t].lower))
+                (anchor.saturating_sub(reach)..(anchor + reach).min(other.len()))
+                    .any(|t| same_word(w, &other[t]))
             })
         })
 }
 
-/// Whether the concept of `mention` stands in `other` in other words: its own words close
-/// together (read as a part of a longer or different match), or the words of another of
-/// its lexicon variants (`muscle and joint pain` holds `muscle pain`, a variant of myalgia;
-/// `an x-ray of the chest` holds `chest x-ray`).
-fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
+/// Whether the concept of `mention` stands in the other text (`other`, its word keys) in
+/// other words: its own words close together (read as a part of a longer or different
+/// match), or the words of another of its lexicon variants (`muscle and joint pain` holds
+/// `muscle pain`, a variant of myalgia; `an x-ray of the chest` holds `chest x-ray`).
+fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
     let own = facts.tokens[mention.first..mention.last]
         .iter()
         .map(|t| t.lower.as_str());
@@ -380,6 +398,8 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
 /// other does not.
 pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     compare_modifiers(before, after, rejections);
+    let before_keys = std::cell::OnceCell::new();
+    let after_keys = std::cell::OnceCell::new();
     for (kind, dropped, added, what) in [
         (
             Kind::Finding,
@@ -404,7 +424,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
             if !paraphrase.contains_key(name)
-                && !words_kept(before, m, after)
+                && !words_kept(before, m, after_keys.get_or_init(|| keys(after)))
                 && !broader_in_place(name, &paraphrase, &original, after, before)
             {
                 let span = before.span(m.start, m.end);
@@ -418,7 +438,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         }
         for (name, m) in &paraphrase {
             if !original.contains_key(name)
-                && !words_kept(after, m, before)
+                && !words_kept(after, m, before_keys.get_or_init(|| keys(before)))
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
             {
