@@ -30,6 +30,7 @@ fn main() {
     let procedures = read("procedures.tsv");
     let synonyms = read("synonyms.tsv");
     let lay = read("lay.tsv");
+    let abbreviations: &'static str = read("abbreviations.tsv").leak();
 
     // Variant → (kind, canonical), later tables winning, in the order the checker has
     // always applied them: a disease name is no drug, a lab analyte is no drug, and the
@@ -144,16 +145,20 @@ fn main() {
                 .push(variant);
         }
     }
-    let mut variant_lists: Vec<u8> = Vec::new();
-    let mut list_values: Vec<(&str, u32)> = Vec::new();
-    for canonical in &canonical_order {
-        list_values.push((
-            canonical,
-            u32::try_from(variant_lists.len()).expect("lists under 4 GiB"),
-        ));
-        variant_lists.extend_from_slice(variants_of[canonical].join("\n").as_bytes());
-        variant_lists.push(0);
+    let (list_values, variant_lists) = lists(&canonical_order, &variants_of);
+    // Per clinical abbreviation: its senses (`abd`: abdomen, abdominal, abduction).
+    let mut senses: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut abbreviation_order: Vec<&str> = Vec::new();
+    for [abbreviation, sense, _] in rows(abbreviations) {
+        senses
+            .entry(abbreviation)
+            .or_insert_with(|| {
+                abbreviation_order.push(abbreviation);
+                Vec::new()
+            })
+            .push(sense);
     }
+    let (sense_values, sense_lists) = lists(&abbreviation_order, &senses);
     let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
     let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
 
@@ -166,6 +171,25 @@ fn main() {
     write(&out.join("lexicon_variants_of.bin"), &list_values);
     std::fs::write(out.join("lexicon_variant_lists.bin"), variant_lists)
         .unwrap_or_else(|e| panic!("cannot write the variant lists: {e}"));
+    write(&out.join("abbreviation_senses.bin"), &sense_values);
+    std::fs::write(out.join("abbreviation_sense_lists.bin"), sense_lists)
+        .unwrap_or_else(|e| panic!("cannot write the sense lists: {e}"));
+}
+
+/// For each key in `order`: its list's start in the blob; the blob holds each list's
+/// items one a line, each list ending in a zero byte.
+fn lists<'a>(
+    order: &[&'a str],
+    items: &HashMap<&'a str, Vec<&'a str>>,
+) -> (Vec<(&'a str, u32)>, Vec<u8>) {
+    let mut blob: Vec<u8> = Vec::new();
+    let mut values = Vec::new();
+    for key in order {
+        values.push((*key, u32::try_from(blob.len()).expect("lists under 4 GiB")));
+        blob.extend_from_slice(items[key].join("\n").as_bytes());
+        blob.push(0);
+    }
+    (values, blob)
 }
 
 /// The first two (or three) tab-separated fields of each line that is not a comment.

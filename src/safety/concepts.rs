@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
-use super::lexicon::{Kind, Mention};
+use super::lexicon::{lexicon, Kind, Mention};
 use super::qualifiers::is_qualifier;
 use super::static_table::StaticTable;
 use super::text::{is_stopword, Gap};
@@ -33,18 +33,40 @@ static VARIANTS_OF: StaticTable = StaticTable::new(include_bytes!(concat!(
 static VARIANT_LISTS: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/lexicon_variant_lists.bin"));
 
-/// The lexicon's variants of the concept `canonical` (none for a drug, vital or route).
-fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
-    VARIANTS_OF
-        .get(canonical)
-        .and_then(|start| VARIANT_LISTS.get(start as usize..))
-        .map(|rest| {
+/// Clinical abbreviations and their senses (`configs/lexicons/abbreviations.tsv`), laid out
+/// the same way.
+static SENSES: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/abbreviation_senses.bin"
+)));
+static SENSE_LISTS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/abbreviation_sense_lists.bin"));
+
+/// The list of `key` in a table and blob `build.rs` wrote (items one a line).
+fn list(table: &StaticTable, blob: &'static [u8], key: &str) -> &'static str {
+    table
+        .get(key)
+        .and_then(|start| blob.get(start as usize..))
+        .map_or("", |rest| {
             let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
             std::str::from_utf8(&rest[..end]).unwrap_or("")
         })
-        .unwrap_or("")
+}
+
+/// The lexicon's variants of the concept `canonical` (none for a drug, vital or route).
+fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
+    list(&VARIANTS_OF, VARIANT_LISTS, canonical)
         .split('\n')
         .filter(|v| !v.is_empty())
+}
+
+/// The senses of a clinical abbreviation (`bx`: biopsy), one a line; empty for a word that
+/// is none or a stopword.
+fn senses(word: &str) -> &'static str {
+    if word.len() > 5 || is_stopword(word) {
+        return "";
+    }
+    list(&SENSES, SENSE_LISTS, word)
 }
 
 /// Words of one class that name the same thing in a finding's name, written from clinical
@@ -97,6 +119,7 @@ const SAME_THING: &[&[&str]] = &[
     &["cancer", "carcinoma"],
     &["illness", "disease", "disorder", "condition", "history"],
     &["urinalysis", "ua"],
+    &["loss", "lose", "loses", "losing", "lost"],
     // The course of a finding: a worsening one and an improving one.
     &[
         "increasing",
@@ -153,6 +176,8 @@ struct Key<'a> {
     word: &'a str,
     stem: &'a str,
     class: Option<usize>,
+    /// The senses when the word is a clinical abbreviation, one a line.
+    senses: &'static str,
 }
 
 impl<'a> Key<'a> {
@@ -161,6 +186,7 @@ impl<'a> Key<'a> {
             word,
             stem: finding_stem(word),
             class: class_of(word),
+            senses: senses(word),
         }
     }
 }
@@ -193,6 +219,9 @@ fn same_word(a: &Key, b: &Key) -> bool {
                 .filter(|&c| c != b'-')
                 .eq(y.bytes().filter(|&c| c != b'-')))
     {
+        return true;
+    }
+    if b.senses.split('\n').any(|s| s == x) || a.senses.split('\n').any(|s| s == y) {
         return true;
     }
     let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
@@ -248,8 +277,21 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
     let own = facts.tokens[mention.first..mention.last]
         .iter()
         .map(|t| t.lower.as_str());
+    let name = mention.entry.canonical;
     phrase_in(own, other)
-        || variants_of(mention.entry.canonical).any(|v| phrase_in(v.split(' '), other))
+        || variants_of(name).any(|v| phrase_in(v.split(' '), other))
+        // An abbreviation in the other text with the concept as a sense (`bx`, `GSW`).
+        || other.iter().any(|k| {
+            k.senses
+                .split('\n')
+                .any(|s| !s.is_empty() && lexicon().get(s).is_some_and(|e| e.canonical == name))
+        })
+        // The mention is itself an abbreviation, and another of its senses stands in the
+        // other text (`CTA`: clear to auscultation, not CT angiography).
+        || (mention.last == mention.first + 1
+            && senses(&facts.tokens[mention.first].lower)
+                .split('\n')
+                .any(|s| !s.is_empty() && phrase_in(s.split(' '), other)))
 }
 
 /// Whether `name` (a concept one text names and the other does not) is excused by a
