@@ -224,6 +224,9 @@ fn same_word(a: &Key, b: &Key) -> bool {
     if b.senses.split('\n').any(|s| s == x) || a.senses.split('\n').any(|s| s == y) {
         return true;
     }
+    if inflected(x, y) || inflected(y, x) {
+        return true;
+    }
     let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
     short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
 }
@@ -240,6 +243,24 @@ fn like(word: &str, other: &str) -> bool {
         .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
 }
 
+/// Whether `word` is `base` inflected or made a noun: `vomited`, `vomiting` and `vomits`
+/// for `vomit`; `redness` for `red`, `dizziness` for `dizzy` (a finding said as a verb or
+/// an adjective).
+fn inflected(word: &str, base: &str) -> bool {
+    let plain =
+        |stem: &str| stem == base || (base.len() >= 4 && base.strip_suffix('e') == Some(stem));
+    ["ing", "ed", "es"]
+        .iter()
+        .any(|e| base.len() >= 4 && word.strip_suffix(e).is_some_and(plain))
+        || word.strip_suffix("ness").is_some_and(|stem| {
+            stem.len() >= 3
+                && (stem == base
+                    || stem
+                        .strip_suffix('i')
+                        .is_some_and(|s| base.strip_suffix('y') == Some(s)))
+        })
+}
+
 /// Whether `short` is `long` with one character left out.
 fn one_dropped(short: &str, long: &str) -> bool {
     let at = short
@@ -252,9 +273,18 @@ fn one_dropped(short: &str, long: &str) -> bool {
 
 /// Whether `words` stand in `other` close together: the first somewhere, each other one
 /// within a few words of it (`diabetes … type 2` counts, `major` in one sentence and
-/// `depressive disorder` in another does not). Stopwords of a variant need not stand.
+/// `depressive disorder` in another does not). Stopwords and short prepositions (`of`,
+/// `in`) of a variant need not stand; numbers, roman numerals and a genus's initial do
+/// (`type 1`, `type ii`, `m pneumoniae`).
 fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
-    let words: Vec<Key> = words.filter(|w| !is_stopword(w)).map(Key::new).collect();
+    let function_word = |w: &str| {
+        is_stopword(w)
+            || matches!(
+                w,
+                "of" | "in" | "on" | "to" | "at" | "by" | "or" | "an" | "as"
+            )
+    };
+    let words: Vec<Key> = words.filter(|w| !function_word(w)).map(Key::new).collect();
     let Some((first, rest)) = words.split_first() else {
         return false;
     };

@@ -106,6 +106,15 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
                     && !index.contains_key(w)
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
             });
+        // A qualifier that is a word of a concept's name (`chronic obstructive lung disease`,
+        // `minimal change disease`) belongs to the name, which the concept check compares.
+        if facts
+            .mentions
+            .iter()
+            .any(|m| m.last > m.first + 1 && m.first <= i && i < m.last)
+        {
+            continue;
+        }
         if *check == Check::Severity
             && tokens
                 .get(i + 1)

@@ -247,6 +247,15 @@ fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usiz
     table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
 }
 
+/// `w/o` (without, in telegraphic notes) at token `at`: its two tokens.
+fn without(tokens: &[Token], at: usize) -> Option<usize> {
+    (tokens[at].lower == "w"
+        && tokens
+            .get(at + 1)
+            .is_some_and(|o| o.lower == "o" && o.gap == Gap::Joiner))
+    .then_some(2)
+}
+
 /// Per token: whether a negation scope covers it, and whether it is part of a trigger.
 pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
     let t = triggers();
@@ -260,7 +269,7 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         }
         // A forward trigger longer than the backward one at the same place wins: `negative
         // for HER2` negates what follows, not the clause before it.
-        let forward = first_phrase(tokens, i, &t.forward);
+        let forward = first_phrase(tokens, i, &t.forward).or_else(|| without(tokens, i));
         let backward = first_phrase(tokens, i, &t.backward);
         if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
