@@ -100,10 +100,29 @@ fn main() {
         assert!(id < 1 << 28, "too many canonical names");
         variant_values.push((variant, u32::from(kind) << 28 | id));
     }
+    let (first_values, prefixes) = first_words_and_prefixes(&order);
+    let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
+
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&out);
+    write(&out.join("lexicon_variants.bin"), &variant_values);
+    write(&out.join("lexicon_first_words.bin"), &first_values);
+    write(&out.join("lexicon_canonicals.bin"), &canonical_values);
+    write(&out.join("lexicon_prefixes.bin"), &prefixes);
+    write_lists(out, &order, &entries, abbreviations);
+}
+
+/// Keys of a table `write` lays out, each with its value.
+type Keys = Vec<(&'static str, u32)>;
+
+/// Per first word of a variant, the most words a variant starting with it has; and every
+/// run of two or more leading words of a variant (the variant itself included), so a match
+/// grows one word at a time only while some variant still starts that way.
+fn first_words_and_prefixes(order: &[&'static str]) -> (Keys, Keys) {
     // Per first word: the most words a variant starting with it has.
     let mut longest: HashMap<&str, u32> = HashMap::new();
     let mut first_order: Vec<&str> = Vec::new();
-    for variant in &order {
+    for variant in order {
         let first = variant.split_once(' ').map_or(*variant, |(f, _)| f);
         let count =
             1 + u32::try_from(variant.bytes().filter(|b| *b == b' ').count()).expect("short");
@@ -117,7 +136,7 @@ fn main() {
     // so a match grows one word at a time only while some variant still starts that way.
     let mut prefix_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut prefixes: Vec<(&str, u32)> = Vec::new();
-    for variant in &order {
+    for variant in order {
         for (at, _) in variant.match_indices(' ').skip(1) {
             let prefix = &variant[..at];
             if prefix_seen.insert(prefix) {
@@ -128,12 +147,22 @@ fn main() {
             prefixes.push((variant, 0));
         }
     }
-    // Per canonical concept of a finding, organism or procedure: all its variants, one a
-    // line, so a check can look for a concept named in other words (`muscle and joint
-    // pain` holds `muscle pain`).
+    let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
+    (first_values, prefixes)
+}
+
+/// Writes the lists a check reads to find a concept said in other words: per canonical
+/// concept of a finding, organism or procedure, all its variants (`muscle and joint pain`
+/// holds `muscle pain`); per clinical abbreviation, its senses (`abd`: abdomen, abdominal).
+fn write_lists(
+    out: &Path,
+    order: &[&'static str],
+    entries: &HashMap<&'static str, (u8, &'static str)>,
+    abbreviations: &'static str,
+) {
     let mut variants_of: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut canonical_order: Vec<&str> = Vec::new();
-    for variant in &order {
+    for variant in order {
         let (kind, canonical) = entries[variant];
         if matches!(kind, FINDING | ORGANISM | PROCEDURE) {
             variants_of
@@ -146,7 +175,6 @@ fn main() {
         }
     }
     let (list_values, variant_lists) = lists(&canonical_order, &variants_of);
-    // Per clinical abbreviation: its senses (`abd`: abdomen, abdominal, abduction).
     let mut senses: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut abbreviation_order: Vec<&str> = Vec::new();
     for [abbreviation, sense, _] in rows(abbreviations) {
@@ -159,15 +187,6 @@ fn main() {
             .push(sense);
     }
     let (sense_values, sense_lists) = lists(&abbreviation_order, &senses);
-    let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
-    let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
-
-    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let out = Path::new(&out);
-    write(&out.join("lexicon_variants.bin"), &variant_values);
-    write(&out.join("lexicon_first_words.bin"), &first_values);
-    write(&out.join("lexicon_canonicals.bin"), &canonical_values);
-    write(&out.join("lexicon_prefixes.bin"), &prefixes);
     write(&out.join("lexicon_variants_of.bin"), &list_values);
     std::fs::write(out.join("lexicon_variant_lists.bin"), variant_lists)
         .unwrap_or_else(|e| panic!("cannot write the variant lists: {e}"));

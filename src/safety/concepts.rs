@@ -243,15 +243,21 @@ fn like(word: &str, other: &str) -> bool {
         .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
 }
 
-/// Whether `word` is `base` inflected or made a noun: `vomited`, `vomiting` and `vomits`
-/// for `vomit`; `redness` for `red`, `dizziness` for `dizzy` (a finding said as a verb or
-/// an adjective).
+/// Whether one word is the other inflected or made a noun: `vomited`, `vomiting`,
+/// `vomits` and `vomit`; `redness` and `red`, `dizziness` and `dizzy` (a finding said as a
+/// verb or an adjective).
 fn inflected(word: &str, base: &str) -> bool {
-    let plain =
-        |stem: &str| stem == base || (base.len() >= 4 && base.strip_suffix('e') == Some(stem));
-    ["ing", "ed", "es"]
-        .iter()
-        .any(|e| base.len() >= 4 && word.strip_suffix(e).is_some_and(plain))
+    fn verb(w: &str) -> &str {
+        let stem = ["ing", "ed", "es", "s"]
+            .iter()
+            .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))
+            .unwrap_or(w);
+        stem.strip_suffix('e')
+            .filter(|s| s.len() >= 4)
+            .unwrap_or(stem)
+    }
+    let (a, b) = (verb(word), verb(base));
+    (a.len() >= 4 && a == b && (a != word || b != base))
         || word.strip_suffix("ness").is_some_and(|stem| {
             stem.len() >= 3
                 && (stem == base
@@ -574,5 +580,96 @@ mod tests {
             ),
             vec![Check::FindingDropped]
         );
+    }
+}
+
+#[cfg(test)]
+mod other_words_tests {
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
+        super::super::facts::compared_by(compare_concepts, original, paraphrase)
+            .into_iter()
+            .map(|f| f.check)
+            .collect()
+    }
+
+    #[test]
+    fn a_concept_said_through_another_variant_or_an_abbreviation_is_kept() {
+        for (original, paraphrase) in [
+            // Another lexicon variant, its words apart (`muscle pain`).
+            (
+                "She has had muscle and joint pain for a week.",
+                "One week of myalgias and arthralgias.",
+            ),
+            // A body part's adjective for its noun.
+            (
+                "Examination shows three painful ulcers in the mouth.",
+                "Exam: three painful oral ulcers.",
+            ),
+            // A clinical abbreviation with the concept among its senses.
+            (
+                "A skin biopsy showed spindle cells.",
+                "Skin bx: spindle cells.",
+            ),
+            (
+                "He was brought in after a gunshot wound to the neck.",
+                "Brought in after GSW to neck.",
+            ),
+            // A finding said as a verb.
+            (
+                "He did not lose consciousness.",
+                "No loss of consciousness.",
+            ),
+            // A typo in the original (a letter dropped).
+            (
+                "Patient is diagnosed with posttaumatic stress disorder.",
+                "Diagnosis: posttraumatic stress disorder.",
+            ),
+        ] {
+            assert!(
+                compared(original, paraphrase).is_empty(),
+                "{original} / {paraphrase}: {:?}",
+                compared(original, paraphrase)
+            );
+        }
+    }
+
+    #[test]
+    fn another_concept_is_still_a_change() {
+        // One letter changed is no typo: another finding.
+        assert!(!compared("She reports dysphagia.", "She reports dysphasia.").is_empty());
+        // A numeral of a variant must stand: type 1 is not type 2.
+        assert!(!compared(
+            "He was diagnosed with type 2 diabetes two months ago.",
+            "He was diagnosed with type 1 diabetes two months ago."
+        )
+        .is_empty());
+        // A genus's initial must stand: another organism with the same species name.
+        assert!(!compared(
+            "Pathology confirms Mycoplasma pneumoniae is the causal organism.",
+            "Pathology confirms Streptococcus pneumoniae is the causal organism."
+        )
+        .is_empty());
+        // An abbreviation whose senses hold no such concept excuses nothing.
+        assert_eq!(
+            compared(
+                "A skin biopsy showed spindle cells.",
+                "Skin CT: spindle cells."
+            ),
+            vec![Check::ProcedureDropped, Check::ProcedureAdded]
+        );
+    }
+
+    #[test]
+    fn words_meet_through_their_forms() {
+        let same = |a: &str, b: &str| same_word(&Key::new(a), &Key::new(b));
+        assert!(same("hepatojugular", "hepato-jugular"));
+        assert!(same("crepitus", "crepitation"));
+        assert!(same("vomiting", "vomited"));
+        assert!(same("redness", "red") && same("dizziness", "dizzy"));
+        assert!(same("abdominal", "abd"));
+        assert!(!same("dysphagia", "dysphasia"));
+        assert!(!same("hypertension", "hypotension"));
     }
 }

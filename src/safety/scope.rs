@@ -372,3 +372,51 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod predicate_tests {
+    use super::super::text::tokens;
+    use super::*;
+
+    fn negated_words(text: &str) -> Vec<String> {
+        let tokens = tokens(text);
+        let (negated, _) = scopes(&tokens);
+        tokens
+            .iter()
+            .zip(negated)
+            .filter(|(_, n)| *n)
+            .map(|(t, _)| t.lower.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_negated_verb_keeps_its_object_in_scope() {
+        // `received` ends a scope elsewhere; right after the trigger it is what is negated.
+        assert_eq!(
+            negated_words("He has never received an influenza vaccine."),
+            vec!["received", "an", "influenza", "vaccine"]
+        );
+        assert_eq!(negated_words("She does not smoke."), vec!["smoke"]);
+        // A verb later in the scope still ends it.
+        assert_eq!(
+            negated_words("No fever and received aspirin."),
+            vec!["fever", "and"]
+        );
+    }
+
+    #[test]
+    fn negative_for_looks_forward_and_without_is_a_trigger() {
+        assert_eq!(
+            negated_words("Positive for estrogen receptors and negative for progesterone."),
+            vec!["progesterone"]
+        );
+        assert_eq!(
+            negated_words("Gram stain w/o organisms."),
+            vec!["organisms"]
+        );
+        assert_eq!(
+            negated_words("No improvement despite therapy sessions."),
+            vec!["improvement"]
+        );
+    }
+}
