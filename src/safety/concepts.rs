@@ -178,6 +178,8 @@ struct Key<'a> {
     class: Option<usize>,
     /// The senses when the word is a clinical abbreviation, one a line.
     senses: &'static str,
+    /// The concept of the longer (multi-word) mention the word is a part of, if any.
+    part_of: Option<&'static str>,
 }
 
 impl<'a> Key<'a> {
@@ -187,17 +189,25 @@ impl<'a> Key<'a> {
             stem: finding_stem(word),
             class: class_of(word),
             senses: senses(word),
+            part_of: None,
         }
     }
 }
 
 /// The keys of a text's words, in token order.
 fn keys<'f>(facts: &'f Facts) -> Vec<Key<'f>> {
-    facts.tokens.iter().map(|t| Key::new(&t.lower)).collect()
+    let mut keys: Vec<Key> = facts.tokens.iter().map(|t| Key::new(&t.lower)).collect();
+    for m in facts.mentions.iter().filter(|m| m.last > m.first + 1) {
+        for key in &mut keys[m.first..m.last] {
+            key.part_of = Some(m.entry.canonical);
+        }
+    }
+    keys
 }
 
 /// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
-/// (`hepato-jugular`, `hepatojugular`); one a part of the other's hyphenated form; one the
+/// (`hepato-jugular`, `hepatojugular`); `a` a part of the hyphenated `b` (never the reverse:
+/// `c-section` is not any `section`); one the
 /// other's plural or with another ending (`allergy`, `allergic`); of one `SAME_THING` class;
 /// or, both long, one the other with a letter dropped (a typo: `posttaumatic`) — never a
 /// letter changed (`dysphagia`, `dysphasia` differ).
@@ -214,7 +224,6 @@ fn same_word(a: &Key, b: &Key) -> bool {
     }
     if (x.contains('-') || y.contains('-'))
         && (y.split('-').any(|part| part == x)
-            || x.split('-').any(|part| part == y)
             || x.bytes()
                 .filter(|&c| c != b'-')
                 .eq(y.bytes().filter(|&c| c != b'-')))
@@ -283,6 +292,12 @@ fn one_dropped(short: &str, long: &str) -> bool {
 /// `in`) of a variant need not stand; numbers, roman numerals and a genus's initial do
 /// (`type 1`, `type ii`, `m pneumoniae`).
 fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
+    phrase_of(words, other, None)
+}
+
+/// `phrase_in` for a variant of the concept `name`: a variant of one word does not stand in
+/// a longer name of another concept (`syncope` is not kept by `neurocardiogenic syncope`).
+fn phrase_of<'w>(words: impl Iterator<Item = &'w str>, other: &[Key], name: Option<&str>) -> bool {
     let function_word = |w: &str| {
         is_stopword(w)
             || matches!(
@@ -295,8 +310,11 @@ fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
         return false;
     };
     let reach = words.len() + 3;
+    let alone = |t: usize| {
+        rest.is_empty() && name.is_some() && other[t].part_of.is_some_and(|c| Some(c) != name)
+    };
     (0..other.len())
-        .filter(|&t| same_word(first, &other[t]))
+        .filter(|&t| same_word(first, &other[t]) && !alone(t))
         .any(|anchor| {
             rest.iter().all(|w| {
                 (anchor.saturating_sub(reach)..(anchor + reach).min(other.len()))
@@ -315,7 +333,7 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
         .map(|t| t.lower.as_str());
     let name = mention.entry.canonical;
     phrase_in(own, other)
-        || variants_of(name).any(|v| phrase_in(v.split(' '), other))
+        || variants_of(name).any(|v| phrase_of(v.split(' '), other, Some(name)))
         // An abbreviation in the other text with the concept as a sense (`bx`, `GSW`).
         || other.iter().any(|k| {
             k.senses
@@ -649,6 +667,18 @@ mod other_words_tests {
         assert!(!compared(
             "Pathology confirms Mycoplasma pneumoniae is the causal organism.",
             "Pathology confirms Streptococcus pneumoniae is the causal organism."
+        )
+        .is_empty());
+        // A one-word variant (`syncope`) is no stand-in inside another concept's longer
+        // name, and a hyphenated variant's part (`c-section`) is no stand-in for it.
+        assert!(!compared(
+            "Situational syncope is confirmed.",
+            "Neurocardiogenic syncope is confirmed."
+        )
+        .is_empty());
+        assert!(!compared(
+            "Scheduled cesarean delivery at 38 weeks. Section of the report follows.",
+            "Vaginal delivery is suggested at 38 weeks. Section of the report follows."
         )
         .is_empty());
         // An abbreviation whose senses hold no such concept excuses nothing.
