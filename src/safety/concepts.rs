@@ -4,10 +4,14 @@
 //! one added).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
-use super::lexicon::{Kind, Mention};
+use super::lexicon::{lexicon, Kind, Mention};
 use super::qualifiers::is_qualifier;
+use super::static_table::StaticTable;
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
@@ -20,37 +24,328 @@ fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Ment
     out
 }
 
-/// Whether every word of the mention stands in `other`, close together (the concept is
-/// there, read as a part of a longer or different match): `diabetes … type 2` counts,
-/// `major` in one sentence and `depressive disorder` in another does not.
-fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
-    let words = &facts.tokens[mention.first..mention.last];
-    let reach = words.len() + 3;
-    let matches = |word: &str, t: usize| {
-        let lower = other.tokens[t].lower.as_str();
-        lower == word
-            || lower.split('-').any(|part| part == word)
-            || lower.strip_suffix('s') == Some(word)
-            || word.strip_suffix('s') == Some(lower)
-            || like(word, lower)
-    };
-    (0..other.tokens.len())
-        .filter(|&t| matches(&words[0].lower, t))
-        .any(|anchor| {
-            words[1..].iter().all(|w| {
-                (anchor.saturating_sub(reach)..(anchor + reach).min(other.tokens.len()))
-                    .any(|t| matches(&w.lower, t))
-            })
+/// Every variant of a finding, organism or procedure concept, by its canonical name, as
+/// `build.rs` wrote them (one a line, each list ending in a zero byte).
+static VARIANTS_OF: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/lexicon_variants_of.bin"
+)));
+static VARIANT_LISTS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/lexicon_variant_lists.bin"));
+
+/// Clinical abbreviations and their senses (`configs/lexicons/abbreviations.tsv`), laid out
+/// the same way.
+static SENSES: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/abbreviation_senses.bin"
+)));
+static SENSE_LISTS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/abbreviation_sense_lists.bin"));
+
+/// The list of `key` in a table and blob `build.rs` wrote (items one a line).
+fn list(table: &StaticTable, blob: &'static [u8], key: &str) -> &'static str {
+    table
+        .get(key)
+        .and_then(|start| blob.get(start as usize..))
+        .map_or("", |rest| {
+            let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+            std::str::from_utf8(&rest[..end]).unwrap_or("")
         })
+}
+
+/// The lexicon's variants of the concept `canonical` (none for a drug, vital or route).
+fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
+    list(&VARIANTS_OF, VARIANT_LISTS, canonical)
+        .split('\n')
+        .filter(|v| !v.is_empty())
+}
+
+/// The senses of a clinical abbreviation (`bx`: biopsy), one a line; empty for a word that
+/// is none or a stopword.
+fn senses(word: &str) -> &'static str {
+    if word.len() > 5 || is_stopword(word) {
+        return "";
+    }
+    list(&SENSES, SENSE_LISTS, word)
+}
+
+/// Words of one class that name the same thing in a finding's name, written from clinical
+/// knowledge (not from any evaluation item): the Latin or Greek adjective of a body part and
+/// its English noun (`oral ulcers` = ulcers in the mouth, `carcinoma of the lung` = lung
+/// cancer's organ), and the generic head nouns of a diagnosis (`psychiatric illness`,
+/// `psychiatric disorder`, `psychiatric history`). Only used to excuse a concept as said in
+/// other words, never to reject.
+const SAME_THING: &[&[&str]] = &[
+    &["oral", "mouth"],
+    &["thoracic", "chest", "thorax"],
+    &["pulmonary", "lung", "lungs"],
+    &["renal", "kidney", "kidneys"],
+    &["hepatic", "liver"],
+    &["cardiac", "heart"],
+    &["cerebral", "brain"],
+    &["gastric", "stomach"],
+    &["ocular", "ophthalmic", "eye", "eyes"],
+    &["visual", "vision"],
+    &["cutaneous", "dermal", "skin"],
+    &["nasal", "nose"],
+    &["otic", "aural", "auricular", "ear", "ears"],
+    &["abdominal", "abdomen", "belly"],
+    &["pelvic", "pelvis"],
+    &["spinal", "vertebral", "spine"],
+    &["dental", "tooth", "teeth"],
+    &["lingual", "tongue"],
+    &["labial", "lip", "lips"],
+    &["vesical", "bladder"],
+    &["intestinal", "bowel", "bowels", "gut"],
+    &["colonic", "colon"],
+    &["rectal", "rectum"],
+    &["vaginal", "vagina"],
+    &["uterine", "uterus", "womb"],
+    &["ovarian", "ovary", "ovaries"],
+    &["testicular", "testis", "testicle", "testicles"],
+    &["splenic", "spleen"],
+    &["pancreatic", "pancreas"],
+    &["cranial", "skull"],
+    &["facial", "face"],
+    &["muscular", "muscle", "muscles"],
+    &["articular", "joint", "joints"],
+    &["osseous", "bone", "bones"],
+    &["arterial", "artery", "arteries"],
+    &["venous", "vein", "veins"],
+    &["mammary", "breast", "breasts"],
+    &["pharyngeal", "throat", "pharynx"],
+    &["esophageal", "esophagus", "oesophagus"],
+    &["gingival", "gum", "gums"],
+    &["cancer", "carcinoma"],
+    &["illness", "disease", "disorder", "condition", "history"],
+    &["urinalysis", "ua"],
+    &["loss", "lose", "loses", "losing", "lost"],
+    // The course of a finding: a worsening one and an improving one.
+    &[
+        "increasing",
+        "worsening",
+        "progressive",
+        "progressing",
+        "escalating",
+        "rising",
+    ],
+    &[
+        "decreasing",
+        "improving",
+        "resolving",
+        "lessening",
+        "diminishing",
+        "subsiding",
+    ],
+];
+
+/// The `SAME_THING` class of `word`, if any.
+fn class_of(word: &str) -> Option<usize> {
+    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            let mut index = FxHashMap::default();
+            for (i, class) in SAME_THING.iter().enumerate() {
+                for w in *class {
+                    index.insert(*w, i);
+                }
+            }
+            index
+        })
+        .get(word)
+        .copied()
+}
+
+/// Derivational endings of a finding's name and its adjective (`crepitus`, `crepitation`;
+/// `hypoxia`, `hypoxic`; `tachycardia`, `tachycardic`), longest first: two words with one
+/// stem of at least five letters name one finding.
+const ENDINGS: &[&str] = &[
+    "ations", "ation", "atous", "otic", "osis", "ous", "ia", "ic", "us", "a", "y",
+];
+
+/// `word` without one of `ENDINGS`, when a stem of five letters or more is left.
+fn finding_stem(word: &str) -> &str {
+    ENDINGS
+        .iter()
+        .find_map(|e| word.strip_suffix(e).filter(|stem| stem.len() >= 5))
+        .unwrap_or(word)
+}
+
+/// A word with what `same_word` compares, worked out once.
+struct Key<'a> {
+    word: &'a str,
+    stem: &'a str,
+    class: Option<usize>,
+    /// The senses when the word is a clinical abbreviation, one a line.
+    senses: &'static str,
+    /// The concept of the longer (multi-word) mention the word is a part of, if any.
+    part_of: Option<&'static str>,
+}
+
+impl<'a> Key<'a> {
+    fn new(word: &'a str) -> Key<'a> {
+        Key {
+            word,
+            stem: finding_stem(word),
+            class: class_of(word),
+            senses: senses(word),
+            part_of: None,
+        }
+    }
+}
+
+/// The keys of a text's words, in token order.
+fn keys<'f>(facts: &'f Facts) -> Vec<Key<'f>> {
+    let mut keys: Vec<Key> = facts.tokens.iter().map(|t| Key::new(&t.lower)).collect();
+    for m in facts.mentions.iter().filter(|m| m.last > m.first + 1) {
+        for key in &mut keys[m.first..m.last] {
+            key.part_of = Some(m.entry.canonical);
+        }
+    }
+    keys
+}
+
+/// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
+/// (`hepato-jugular`, `hepatojugular`); `a` a part of the hyphenated `b` (never the reverse:
+/// `c-section` is not any `section`); one the
+/// other's plural or with another ending (`allergy`, `allergic`); of one `SAME_THING` class;
+/// or, both long, one the other with a letter dropped (a typo: `posttaumatic`) — never a
+/// letter changed (`dysphagia`, `dysphasia` differ).
+fn same_word(a: &Key, b: &Key) -> bool {
+    let (x, y) = (a.word, b.word);
+    if x == y
+        || y.strip_suffix('s') == Some(x)
+        || x.strip_suffix('s') == Some(y)
+        || (a.class.is_some() && a.class == b.class)
+        || (a.stem.len() >= 5 && a.stem == b.stem && (a.stem != x || b.stem != y))
+        || like(x, y)
+    {
+        return true;
+    }
+    if (x.contains('-') || y.contains('-'))
+        && (y.split('-').any(|part| part == x)
+            || x.bytes()
+                .filter(|&c| c != b'-')
+                .eq(y.bytes().filter(|&c| c != b'-')))
+    {
+        return true;
+    }
+    if b.senses.split('\n').any(|s| s == x) || a.senses.split('\n').any(|s| s == y) {
+        return true;
+    }
+    if inflected(x, y) || inflected(y, x) {
+        return true;
+    }
+    let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
+    short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
 }
 
 /// Whether two words share all but their endings (`allergy` and `allergic`), as
 /// `Facts::has_word_like` tests them.
 fn like(word: &str, other: &str) -> bool {
+    if word.len() < 6 || other.len() < 6 {
+        return false;
+    }
     let letters = word.chars().count();
     word.char_indices()
         .nth(5.max(letters.saturating_sub(1)))
         .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
+}
+
+/// Whether one word is the other inflected or made a noun: `vomited`, `vomiting`,
+/// `vomits` and `vomit`; `redness` and `red`, `dizziness` and `dizzy` (a finding said as a
+/// verb or an adjective).
+fn inflected(word: &str, base: &str) -> bool {
+    fn verb(w: &str) -> &str {
+        let stem = ["ing", "ed", "es", "s"]
+            .iter()
+            .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))
+            .unwrap_or(w);
+        stem.strip_suffix('e')
+            .filter(|s| s.len() >= 4)
+            .unwrap_or(stem)
+    }
+    let (a, b) = (verb(word), verb(base));
+    (a.len() >= 4 && a == b && (a != word || b != base))
+        || word.strip_suffix("ness").is_some_and(|stem| {
+            stem.len() >= 3
+                && (stem == base
+                    || stem
+                        .strip_suffix('i')
+                        .is_some_and(|s| base.strip_suffix('y') == Some(s)))
+        })
+}
+
+/// Whether `short` is `long` with one character left out.
+fn one_dropped(short: &str, long: &str) -> bool {
+    let at = short
+        .bytes()
+        .zip(long.bytes())
+        .position(|(x, y)| x != y)
+        .unwrap_or(short.len());
+    short.as_bytes()[at..] == long.as_bytes()[at + 1..]
+}
+
+/// Whether `words` stand in `other` close together: the first somewhere, each other one
+/// within a few words of it (`diabetes … type 2` counts, `major` in one sentence and
+/// `depressive disorder` in another does not). Stopwords and short prepositions (`of`,
+/// `in`) of a variant need not stand; numbers, roman numerals and a genus's initial do
+/// (`type 1`, `type ii`, `m pneumoniae`).
+fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
+    phrase_of(words, other, None)
+}
+
+/// `phrase_in` for a variant of the concept `name`: a variant of one word does not stand in
+/// a longer name of another concept (`syncope` is not kept by `neurocardiogenic syncope`).
+fn phrase_of<'w>(words: impl Iterator<Item = &'w str>, other: &[Key], name: Option<&str>) -> bool {
+    let function_word = |w: &str| {
+        is_stopword(w)
+            || matches!(
+                w,
+                "of" | "in" | "on" | "to" | "at" | "by" | "or" | "an" | "as"
+            )
+    };
+    let words: Vec<Key> = words.filter(|w| !function_word(w)).map(Key::new).collect();
+    let Some((first, rest)) = words.split_first() else {
+        return false;
+    };
+    let reach = words.len() + 3;
+    let alone = |t: usize| {
+        rest.is_empty() && name.is_some() && other[t].part_of.is_some_and(|c| Some(c) != name)
+    };
+    (0..other.len())
+        .filter(|&t| same_word(first, &other[t]) && !alone(t))
+        .any(|anchor| {
+            rest.iter().all(|w| {
+                (anchor.saturating_sub(reach)..(anchor + reach).min(other.len()))
+                    .any(|t| same_word(w, &other[t]))
+            })
+        })
+}
+
+/// Whether the concept of `mention` stands in the other text (`other`, its word keys) in
+/// other words: its own words close together (read as a part of a longer or different
+/// match), or the words of another of its lexicon variants (`muscle and joint pain` holds
+/// `muscle pain`, a variant of myalgia; `an x-ray of the chest` holds `chest x-ray`).
+fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
+    let own = facts.tokens[mention.first..mention.last]
+        .iter()
+        .map(|t| t.lower.as_str());
+    let name = mention.entry.canonical;
+    phrase_in(own, other)
+        || variants_of(name).any(|v| phrase_of(v.split(' '), other, Some(name)))
+        // An abbreviation in the other text with the concept as a sense (`bx`, `GSW`).
+        || other.iter().any(|k| {
+            k.senses
+                .split('\n')
+                .any(|s| !s.is_empty() && lexicon().get(s).is_some_and(|e| e.canonical == name))
+        })
+        // The mention is itself an abbreviation, and another of its senses stands in the
+        // other text (`CTA`: clear to auscultation, not CT angiography).
+        || (mention.last == mention.first + 1
+            && senses(&facts.tokens[mention.first].lower)
+                .split('\n')
+                .any(|s| !s.is_empty() && phrase_in(s.split(' '), other)))
 }
 
 /// Whether `name` (a concept one text names and the other does not) is excused by a
@@ -142,7 +437,9 @@ fn new_qualifier(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 
 /// Whether `word` stands nowhere in `other`, in no form.
 fn absent(word: &str, other: &Facts) -> bool {
-    !other.has_word(word) && !other.has_word_like(word)
+    !other.has_word(word)
+        && !other.has_word_like(word)
+        && !class_of(word).is_some_and(|c| SAME_THING[c].iter().any(|w| other.has_word(w)))
 }
 
 /// Rejects a concept both texts name, qualified by a word in the original that the
@@ -197,6 +494,8 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
 /// other does not.
 pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     compare_modifiers(before, after, rejections);
+    let before_keys = std::cell::OnceCell::new();
+    let after_keys = std::cell::OnceCell::new();
     for (kind, dropped, added, what) in [
         (
             Kind::Finding,
@@ -221,7 +520,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
             if !paraphrase.contains_key(name)
-                && !words_kept(before, m, after)
+                && !words_kept(before, m, after_keys.get_or_init(|| keys(after)))
                 && !broader_in_place(name, &paraphrase, &original, after, before)
             {
                 let span = before.span(m.start, m.end);
@@ -235,7 +534,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         }
         for (name, m) in &paraphrase {
             if !original.contains_key(name)
-                && !words_kept(after, m, before)
+                && !words_kept(after, m, before_keys.get_or_init(|| keys(before)))
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
             {
@@ -299,5 +598,108 @@ mod tests {
             ),
             vec![Check::FindingDropped]
         );
+    }
+}
+
+#[cfg(test)]
+mod other_words_tests {
+    use super::*;
+
+    fn compared(original: &str, paraphrase: &str) -> Vec<Check> {
+        super::super::facts::compared_by(compare_concepts, original, paraphrase)
+            .into_iter()
+            .map(|f| f.check)
+            .collect()
+    }
+
+    #[test]
+    fn a_concept_said_through_another_variant_or_an_abbreviation_is_kept() {
+        for (original, paraphrase) in [
+            // Another lexicon variant, its words apart (`muscle pain`).
+            (
+                "She has had muscle and joint pain for a week.",
+                "One week of myalgias and arthralgias.",
+            ),
+            // A body part's adjective for its noun.
+            (
+                "Examination shows three painful ulcers in the mouth.",
+                "Exam: three painful oral ulcers.",
+            ),
+            // A clinical abbreviation with the concept among its senses.
+            (
+                "A skin biopsy showed spindle cells.",
+                "Skin bx: spindle cells.",
+            ),
+            (
+                "He was brought in after a gunshot wound to the neck.",
+                "Brought in after GSW to neck.",
+            ),
+            // A finding said as a verb.
+            (
+                "He did not lose consciousness.",
+                "No loss of consciousness.",
+            ),
+            // A typo in the original (a letter dropped).
+            (
+                "Patient is diagnosed with posttaumatic stress disorder.",
+                "Diagnosis: posttraumatic stress disorder.",
+            ),
+        ] {
+            assert!(
+                compared(original, paraphrase).is_empty(),
+                "{original} / {paraphrase}: {:?}",
+                compared(original, paraphrase)
+            );
+        }
+    }
+
+    #[test]
+    fn another_concept_is_still_a_change() {
+        // One letter changed is no typo: another finding.
+        assert!(!compared("She reports dysphagia.", "She reports dysphasia.").is_empty());
+        // A numeral of a variant must stand: type 1 is not type 2.
+        assert!(!compared(
+            "He was diagnosed with type 2 diabetes two months ago.",
+            "He was diagnosed with type 1 diabetes two months ago."
+        )
+        .is_empty());
+        // A genus's initial must stand: another organism with the same species name.
+        assert!(!compared(
+            "Pathology confirms Mycoplasma pneumoniae is the causal organism.",
+            "Pathology confirms Streptococcus pneumoniae is the causal organism."
+        )
+        .is_empty());
+        // A one-word variant (`syncope`) is no stand-in inside another concept's longer
+        // name, and a hyphenated variant's part (`c-section`) is no stand-in for it.
+        assert!(!compared(
+            "Situational syncope is confirmed.",
+            "Neurocardiogenic syncope is confirmed."
+        )
+        .is_empty());
+        assert!(!compared(
+            "Scheduled cesarean delivery at 38 weeks. Section of the report follows.",
+            "Vaginal delivery is suggested at 38 weeks. Section of the report follows."
+        )
+        .is_empty());
+        // An abbreviation whose senses hold no such concept excuses nothing.
+        assert_eq!(
+            compared(
+                "A skin biopsy showed spindle cells.",
+                "Skin CT: spindle cells."
+            ),
+            vec![Check::ProcedureDropped, Check::ProcedureAdded]
+        );
+    }
+
+    #[test]
+    fn words_meet_through_their_forms() {
+        let same = |a: &str, b: &str| same_word(&Key::new(a), &Key::new(b));
+        assert!(same("hepatojugular", "hepato-jugular"));
+        assert!(same("crepitus", "crepitation"));
+        assert!(same("vomiting", "vomited"));
+        assert!(same("redness", "red") && same("dizziness", "dizzy"));
+        assert!(same("abdominal", "abd"));
+        assert!(!same("dysphagia", "dysphasia"));
+        assert!(!same("hypertension", "hypotension"));
     }
 }

@@ -102,7 +102,11 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
         if singular(&tokens[t].lower) != word {
             continue;
         }
+        // `takes no medications`, `has never smoked`: a verb right before a trigger is
+        // what the trigger negates.
         let negated = facts.negated[t]
+            || facts.trigger.get(t + 1).is_some_and(|&next| next)
+                && tokens[t + 1].sentence == tokens[t].sentence
             || (0..t)
                 .rev()
                 .take_while(|&j| tokens[j].sentence == tokens[t].sentence)

@@ -25,6 +25,9 @@ const QUALIFIERS: &[(&str, Check, &str)] = &[
     ("severely", Check::Severity, "severe"),
     ("marked", Check::Severity, "severe"),
     ("markedly", Check::Severity, "severe"),
+    ("significantly", Check::Severity, "severe"),
+    ("considerably", Check::Severity, "severe"),
+    ("substantially", Check::Severity, "severe"),
     ("extreme", Check::Severity, "severe"),
     ("excruciating", Check::Severity, "severe"),
     ("intense", Check::Severity, "severe"),
@@ -63,6 +66,13 @@ const QUALIFIERS: &[(&str, Check, &str)] = &[
     ("overnight", Check::Temporal, "overnight"),
 ];
 
+/// Comparatives a degree word may qualify (`slightly better`, `a little better`): a degree
+/// of change, not a finding's severity, so not compared.
+const COMPARATIVES: &[&str] = &[
+    "better", "worse", "more", "less", "improved", "higher", "lower", "greater", "smaller",
+    "larger", "earlier", "later",
+];
+
 /// Whether `word` is a severity or time qualifier this file compares.
 pub(super) fn is_qualifier(word: &str) -> bool {
     QUALIFIERS.iter().any(|(s, _, _)| *s == word)
@@ -96,6 +106,22 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
                     && !index.contains_key(w)
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
             });
+        // A qualifier that is a word of a concept's name (`chronic obstructive lung disease`,
+        // `minimal change disease`) belongs to the name, which the concept check compares.
+        if facts
+            .mentions
+            .iter()
+            .any(|m| m.last > m.first + 1 && m.first <= i && i < m.last)
+        {
+            continue;
+        }
+        if *check == Check::Severity
+            && tokens
+                .get(i + 1)
+                .is_some_and(|t| COMPARATIVES.contains(&t.lower.as_str()))
+        {
+            continue;
+        }
         let (word, last) = match head {
             Some(j) => {
                 let w = &tokens[j].lower;

@@ -99,6 +99,7 @@ const TERMINATION: &[&str] = &[
     "whereas",
     "because",
     "since",
+    "despite",
     "after",
     "until",
     "when",
@@ -135,6 +136,78 @@ const TERMINATION: &[&str] = &[
     "works",
     "positive",
 ];
+/// Verbs that, right after a forward trigger (and its auxiliaries), are the negated
+/// predicate, not a new one: "has never received an influenza vaccine", "does not take any
+/// medications", "does not smoke". The scope takes the verb in and runs on to its object.
+const PREDICATES: &[&str] = &[
+    "take",
+    "takes",
+    "took",
+    "taken",
+    "taking",
+    "receive",
+    "received",
+    "receives",
+    "use",
+    "used",
+    "uses",
+    "drink",
+    "drinks",
+    "drank",
+    "smoke",
+    "smoked",
+    "smokes",
+    "report",
+    "reported",
+    "reports",
+    "show",
+    "showed",
+    "shows",
+    "shown",
+    "reveal",
+    "revealed",
+    "undergo",
+    "underwent",
+    "undergone",
+    "start",
+    "started",
+    "get",
+    "got",
+    "gotten",
+    "need",
+    "needed",
+    "require",
+    "required",
+    "have",
+    "had",
+    "has",
+    "experience",
+    "experienced",
+    "notice",
+    "noticed",
+    "complain",
+    "complained",
+    "endorse",
+    "endorsed",
+    "admit",
+    "admitted",
+    "present",
+    "presented",
+    "demonstrate",
+    "demonstrated",
+    "exhibit",
+    "exhibited",
+    "develop",
+    "developed",
+    "recall",
+    "remember",
+    "feel",
+    "felt",
+    "see",
+    "seen",
+    "find",
+    "found",
+];
 /// Verbs that may follow a trigger inside its scope ("has not had", "no … is").
 const AUXILIARIES: &[&str] = &[
     "has", "had", "have", "been", "be", "is", "was", "are", "were", "any",
@@ -153,6 +226,7 @@ struct Triggers {
     forward: PhraseTable,
     termination: FxHashSet<&'static str>,
     auxiliaries: FxHashSet<&'static str>,
+    predicates: FxHashSet<&'static str>,
 }
 
 fn triggers() -> &'static Triggers {
@@ -163,6 +237,7 @@ fn triggers() -> &'static Triggers {
         forward: PhraseTable::new(FORWARD.iter().copied()),
         termination: TERMINATION.iter().copied().collect(),
         auxiliaries: AUXILIARIES.iter().copied().collect(),
+        predicates: PREDICATES.iter().copied().collect(),
     })
 }
 
@@ -170,6 +245,15 @@ fn triggers() -> &'static Triggers {
 /// separated by spaces only).
 fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usize> {
     table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
+}
+
+/// `w/o` (without, in telegraphic notes) at token `at`: its two tokens.
+fn without(tokens: &[Token], at: usize) -> Option<usize> {
+    (tokens[at].lower == "w"
+        && tokens
+            .get(at + 1)
+            .is_some_and(|o| o.lower == "o" && o.gap == Gap::Joiner))
+    .then_some(2)
 }
 
 /// Per token: whether a negation scope covers it, and whether it is part of a trigger.
@@ -183,7 +267,11 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             i += n;
             continue;
         }
-        if let Some(n) = first_phrase(tokens, i, &t.backward) {
+        // A forward trigger longer than the backward one at the same place wins: `negative
+        // for HER2` negates what follows, not the clause before it.
+        let forward = first_phrase(tokens, i, &t.forward).or_else(|| without(tokens, i));
+        let backward = first_phrase(tokens, i, &t.backward);
+        if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
             let mut j = i;
@@ -202,7 +290,7 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             i += n;
             continue;
         }
-        if let Some(n) = first_phrase(tokens, i, &t.forward) {
+        if let Some(n) = forward {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             let mut j = i + n;
             // "has not had nausea": auxiliaries right after the trigger end nothing.
@@ -212,11 +300,16 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             {
                 j += 1;
             }
+            // "never received a vaccine": the negated verb ends nothing either.
+            let predicate = (j < tokens.len()
+                && tokens[j].gap == Gap::Space
+                && t.predicates.contains(tokens[j].lower.as_str()))
+            .then_some(j);
             let mut reached = 0;
             while j < tokens.len()
                 && reached < MAX_SCOPE
                 && tokens[j].gap < Gap::Clause
-                && !t.termination.contains(tokens[j].lower.as_str())
+                && (Some(j) == predicate || !t.termination.contains(tokens[j].lower.as_str()))
                 && first_phrase(tokens, j, &t.backward).is_none()
             {
                 negated[j] = true;
@@ -276,6 +369,54 @@ mod tests {
         assert_eq!(
             negated_words("Recommended to refrain from administering DTaP vaccine."),
             vec!["administering", "dtap", "vaccine"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod predicate_tests {
+    use super::super::text::tokens;
+    use super::*;
+
+    fn negated_words(text: &str) -> Vec<String> {
+        let tokens = tokens(text);
+        let (negated, _) = scopes(&tokens);
+        tokens
+            .iter()
+            .zip(negated)
+            .filter(|(_, n)| *n)
+            .map(|(t, _)| t.lower.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_negated_verb_keeps_its_object_in_scope() {
+        // `received` ends a scope elsewhere; right after the trigger it is what is negated.
+        assert_eq!(
+            negated_words("He has never received an influenza vaccine."),
+            vec!["received", "an", "influenza", "vaccine"]
+        );
+        assert_eq!(negated_words("She does not smoke."), vec!["smoke"]);
+        // A verb later in the scope still ends it.
+        assert_eq!(
+            negated_words("No fever and received aspirin."),
+            vec!["fever", "and"]
+        );
+    }
+
+    #[test]
+    fn negative_for_looks_forward_and_without_is_a_trigger() {
+        assert_eq!(
+            negated_words("Positive for estrogen receptors and negative for progesterone."),
+            vec!["progesterone"]
+        );
+        assert_eq!(
+            negated_words("Gram stain w/o organisms."),
+            vec!["organisms"]
+        );
+        assert_eq!(
+            negated_words("No improvement despite therapy sessions."),
+            vec!["improvement"]
         );
     }
 }

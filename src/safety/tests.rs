@@ -256,3 +256,43 @@ fn size_and_frequency_qualifiers_are_compared() {
     );
     assert_rejected_by(&oftener, Check::Temporal);
 }
+
+/// Helper C, round 4: concepts said in other words, telegraphic style and qualifiers that
+/// belong to a name.
+mod concepts_round4 {
+    use super::*;
+
+    #[test]
+    fn telegraphic_abbreviations_and_lay_words_keep_the_facts() {
+        let note = "A 49-year-old man comes to the emergency department because of recurrent \
+                    abdominal pain for 1 week. He did not lose consciousness. He has multiple \
+                    sclerosis and chronic obstructive lung disease. He has vomited blood twice.";
+        let verdict = checker().check(
+            note,
+            "49 y/o M to ED w/ recurrent abd pain x 1 wk. No LOC. PMH: MS, COPD. Hematemesis x2.",
+            Some("stop"),
+        );
+        for check in [
+            Check::FindingDropped,
+            Check::FindingAdded,
+            Check::Temporal,
+            Check::NegationLost,
+        ] {
+            assert!(
+                !verdict.rejected_by(check),
+                "{check}: {:?}",
+                verdict.rejections
+            );
+        }
+    }
+
+    #[test]
+    fn a_negation_dropped_in_telegraphic_style_is_still_caught() {
+        let verdict = checker().check(
+            "Angioplasty was done without stent placement. No organisms are seen.",
+            "Angioplasty w/o stent placement. Gram stain shows organisms.",
+            Some("stop"),
+        );
+        assert_rejected_by(&verdict, Check::NegationLost);
+    }
+}
