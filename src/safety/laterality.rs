@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashSet;
 
 use super::facts::Facts;
-use super::text::Gap;
+use super::text::{Gap, Token};
 use super::{Check, Finding};
 
 /// Body parts a side attaches to (singular, lower case).
@@ -207,7 +207,7 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
     for (i, token) in tokens.iter().enumerate() {
         let raw = &facts.text[token.start..token.end];
         if let Some((side, part)) = sided_abbreviation(raw) {
-            if raw != "LAD" || cardiac_sentence(facts, token.sentence) {
+            if raw != "LAD" || cardiac_sentence(tokens, token.sentence) {
                 out.push((side, part.to_string(), (i, i + 1)));
             }
             continue;
@@ -311,10 +311,9 @@ const CARDIAC_WORDS: &[&str] = &[
     "st",
 ];
 
-/// Whether sentence `sentence` of `facts` speaks of the heart's arteries.
-fn cardiac_sentence(facts: &Facts, sentence: usize) -> bool {
-    facts
-        .tokens
+/// Whether sentence `sentence` of these tokens speaks of the heart's arteries.
+pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
+    tokens
         .iter()
         .filter(|t| t.sentence == sentence)
         .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
