@@ -2,6 +2,7 @@
 //! after them, and the check that the paraphrase keeps every value with its units.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use super::text::whole_words;
 use super::{Check, Finding};
@@ -210,8 +211,14 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
     ("thrice", "3"),
 ];
 
-/// The digits of a number word (`seven`, `seventh`), if it is one.
+/// The digits of a number word (`seven`, `seventh`), if it is one. This runs for every
+/// word of a note: words of another length or first letter are turned away first.
 fn number_word(word: &str) -> Option<&'static str> {
+    if !(3..=9).contains(&word.len())
+        || !matches!(word.as_bytes()[0], b'z' | b'o' | b't' | b'f' | b's' | b'e' | b'n' | b'h')
+    {
+        return None;
+    }
     NUMBER_WORDS
         .iter()
         .find(|(w, _)| *w == word)
@@ -238,6 +245,18 @@ fn canonical_number(text: &str) -> String {
     }
 }
 
+/// The places in `UNITS` of the spellings starting with each byte.
+fn units_by_first_byte() -> &'static [Vec<usize>] {
+    static INDEX: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index = vec![Vec::new(); 256];
+        for (place, (spelling, _)) in UNITS.iter().enumerate() {
+            index[usize::from(spelling.as_bytes()[0])].push(place);
+        }
+        index
+    })
+}
+
 /// The unit right after position `at` in `lower` (skipping spaces and one hyphen), a bare
 /// `C` or `F` included.
 fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
@@ -253,7 +272,12 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
             .next()
             .is_none_or(|c| !c.is_ascii_alphanumeric())
     };
-    for (spelling, canonical) in UNITS {
+    let Some(&first) = trimmed.as_bytes().first() else {
+        return (None, at);
+    };
+    // Only the spellings that start with this byte, in table order.
+    for &place in &units_by_first_byte()[usize::from(first)] {
+        let (spelling, canonical) = UNITS[place];
         if let Some(after) = trimmed.strip_prefix(spelling) {
             // A unit that is a single letter must not be the start of a word.
             if boundary(after) {
@@ -527,24 +551,20 @@ fn split_or_joined(value: &str, own: &[NumberMention], other: &[NumberMention]) 
 /// Rejects a value the paraphrase drops or adds and a unit it changes. Values are compared
 /// as sets (a passage said twice and paraphrased once drops nothing); a value written
 /// without a unit on either side matches it with any unit.
-pub(super) fn compare_numbers(
+pub(super) fn compare_numbers<'a>(
     original: &str,
-    original_numbers: &[NumberMention],
+    original_numbers: &'a [NumberMention],
     paraphrase: &str,
-    paraphrase_numbers: &[NumberMention],
+    paraphrase_numbers: &'a [NumberMention],
     rejections: &mut Vec<Finding>,
 ) {
     let shown = |text: &str, m: &NumberMention| whole_words(text, m.start, m.end).to_string();
-    let with_value = |mentions: &'_ [NumberMention], value: &str| -> Vec<NumberMention> {
-        mentions
-            .iter()
-            .filter(|m| m.value == value)
-            .cloned()
-            .collect()
+    let with_value = |mentions: &'a [NumberMention], value: &str| -> Vec<&'a NumberMention> {
+        mentions.iter().filter(|m| m.value == value).collect()
     };
-    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut reported: BTreeSet<(&str, Option<&str>)> = BTreeSet::new();
     for m in original_numbers {
-        if !reported.insert(format!("{}|{:?}", m.value, m.unit)) {
+        if !reported.insert((&m.value, m.unit)) {
             continue;
         }
         let same = with_value(paraphrase_numbers, &m.value);
@@ -589,9 +609,9 @@ pub(super) fn compare_numbers(
             ));
         }
     }
-    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut reported: BTreeSet<(&str, Option<&str>)> = BTreeSet::new();
     for p in paraphrase_numbers {
-        if !reported.insert(format!("{}|{:?}", p.value, p.unit)) {
+        if !reported.insert((&p.value, p.unit)) {
             continue;
         }
         let same = with_value(original_numbers, &p.value);
