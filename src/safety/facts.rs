@@ -23,9 +23,10 @@ pub(super) struct Facts<'a> {
     /// Per token: whether it belongs to a negation trigger itself.
     pub(super) trigger: Vec<bool>,
     pub(super) numbers: Vec<NumberMention>,
-    /// Every token's lower-case word (and its singular), for quick membership tests:
-    /// built on the first test, as most pairs never ask.
-    words: OnceCell<FxHashSet<String>>,
+    /// The hashes of every token's lower-case word (and its singular), for quick
+    /// membership tests: built on the first test, as most pairs never ask. Hashes, not
+    /// copies of the words: no allocation per word (a 64-bit collision is negligible).
+    words: OnceCell<FxHashSet<u64>>,
 }
 
 /// Capitalised abbreviations that are also common lower-case words (or too short to list
@@ -42,7 +43,7 @@ const CAPITALISED: &[(&str, &str)] = &[
     ("LAD", "lymphadenopathy"),
 ];
 
-/// Lexicon concepts that name a measurement, not a finding (MeSH files them among
+/// Lexicon concepts that name a measurement, not a finding (`MeSH` files them among
 /// diseases and findings): a note gives their value (`20/50 vision`, `3700 g at birth`)
 /// and a paraphrase may name them (`VA 20/50`) or not; their values are numbers.
 const MEASUREMENTS: &[&str] = &["visual acuity", "birth weight", "body weight"];
@@ -118,6 +119,9 @@ fn refine_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
     }
     let mut added = Vec::new();
     for (i, pair) in tokens.windows(2).enumerate() {
+        if !matches!(pair[1].lower.as_str(), "consciousness" | "weight") {
+            continue;
+        }
         let Some((_, phrase)) = VERB_PHRASES
             .iter()
             .find(|(words, _)| pair[0].lower == words[0] && pair[1].lower == words[1])
@@ -149,6 +153,9 @@ fn capitalised_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention
     let mut added = false;
     for (i, token) in tokens.iter().enumerate() {
         let raw = &text[token.start..token.end];
+        if !(2..=3).contains(&raw.len()) || !raw.as_bytes()[0].is_ascii_uppercase() {
+            continue;
+        }
         let Some((_, phrase)) = CAPITALISED.iter().find(|(a, _)| *a == raw) else {
             continue;
         };
@@ -274,20 +281,27 @@ impl<'a> Facts<'a> {
         self.words
             .get_or_init(|| {
                 let mut words = FxHashSet::default();
+                words.reserve(self.tokens.len() * 2);
                 for t in &self.tokens {
                     // `foreign-body` holds `foreign` and `body` too.
                     let parts = t.lower.split('-').filter(|p| p.len() < t.lower.len());
                     for word in std::iter::once(t.lower.as_str()).chain(parts) {
                         if let Some(singular) = word.strip_suffix('s') {
-                            words.insert(singular.to_string());
+                            words.insert(word_hash(singular));
                         }
-                        words.insert(word.to_string());
+                        words.insert(word_hash(word));
                     }
                 }
                 words
             })
-            .contains(word)
+            .contains(&word_hash(word))
     }
+}
+
+/// A word's hash for `Facts::has_word`.
+fn word_hash(word: &str) -> u64 {
+    use std::hash::{BuildHasher as _, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(word)
 }
 
 /// One comparison of `original` with `paraphrase` read as facts: what it rejects (for

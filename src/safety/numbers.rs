@@ -215,7 +215,10 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 /// word of a note: words of another length or first letter are turned away first.
 fn number_word(word: &str) -> Option<&'static str> {
     if !(3..=9).contains(&word.len())
-        || !matches!(word.as_bytes()[0], b'z' | b'o' | b't' | b'f' | b's' | b'e' | b'n' | b'h')
+        || !matches!(
+            word.as_bytes()[0],
+            b'z' | b'o' | b't' | b'f' | b's' | b'e' | b'n' | b'h'
+        )
     {
         return None;
     }
@@ -488,7 +491,7 @@ fn number_words(lower: &str, i: usize, end: usize) -> Option<(String, usize)> {
     );
     if let Some((word, word_end)) = next_word(end) {
         let units = number_word(word).and_then(|d| d.parse::<u32>().ok());
-        if (20..=90).contains(&value) && value % 10 == 0 {
+        if (20..=90).contains(&value) && value.is_multiple_of(10) {
             if let Some(u) = units.filter(|u| (1..=9).contains(u)) {
                 return Some(((value + u).to_string(), word_end));
             }
@@ -637,7 +640,7 @@ pub(super) fn compare_numbers<'a>(
             rejections.push(Finding::new(
                 Check::UnitChanged,
                 format!("`{}` has a unit the original lacks", shown(paraphrase, p)),
-                Some(shown(original, &same[0])),
+                Some(shown(original, same[0])),
                 Some(shown(paraphrase, p)),
             ));
         }

@@ -264,7 +264,13 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
         let start = pos;
         let mut previous = c;
         let mut j = pos + c.len_utf8();
-        while let Some(c) = char_at(j) {
+        loop {
+            // ASCII letters and digits, the most of every word, byte by byte.
+            while bytes.get(j).is_some_and(u8::is_ascii_alphanumeric) {
+                previous = char::from(bytes[j]);
+                j += 1;
+            }
+            let Some(c) = char_at(j) else { break };
             let width = c.len_utf8();
             if c.is_alphanumeric() {
                 previous = c;
@@ -349,9 +355,9 @@ pub(super) fn whole_words(text: &str, start: usize, end: usize) -> &str {
 /// a token is tested only against the phrases that start with it, in list order.
 pub(super) struct PhraseTable {
     by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>>,
-    /// The first bytes of the first words, as bits: most tokens are turned away by one
-    /// bit test before any hashing.
-    first_bytes: [u64; 4],
+    /// The first bytes of the first words, as bits per word length (16 and more in the
+    /// last row): most tokens are turned away by one bit test before any hashing.
+    first_bytes: [[u64; 4]; 16],
     /// Whether a phrase starts with `not` (then any `-n't` word may start a match).
     has_not: bool,
 }
@@ -361,11 +367,11 @@ impl PhraseTable {
     pub(super) fn new(phrases: impl IntoIterator<Item = &'static str>) -> PhraseTable {
         let mut by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>> =
             FxHashMap::default();
-        let mut first_bytes = [0u64; 4];
+        let mut first_bytes = [[0u64; 4]; 16];
         for (index, phrase) in phrases.into_iter().enumerate() {
             let words: Vec<&'static str> = phrase.split(' ').collect();
             if let Some(&b) = words[0].as_bytes().first() {
-                first_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+                first_bytes[words[0].len().min(15)][usize::from(b >> 6)] |= 1 << (b & 63);
             }
             by_first.entry(words[0]).or_default().push((index, words));
         }
@@ -388,7 +394,7 @@ impl PhraseTable {
     ) -> Option<(usize, usize)> {
         let first = tokens.get(at)?.lower.as_str();
         let b = *first.as_bytes().first()?;
-        if self.first_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0
+        if self.first_bytes[first.len().min(15)][usize::from(b >> 6)] & (1 << (b & 63)) == 0
             && !(self.has_not && first.ends_with("n't"))
         {
             return None;
