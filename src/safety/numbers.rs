@@ -2,10 +2,13 @@
 //! after them, and the check that the paraphrase keeps every value with its units.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+
+use units::{units_by_first_byte, UNITS};
 
 use super::text::whole_words;
 use super::{Check, Finding};
+
+mod units;
 
 /// A number in a note: its canonical value and the unit right after it, if any.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,151 +19,6 @@ pub(super) struct NumberMention {
     pub(super) start: usize,
     pub(super) end: usize,
 }
-
-/// Unit spellings (lower case, longest first within a prefix) → canonical unit.
-const UNITS: &[(&str, &str)] = &[
-    ("beats per minute", "/min"),
-    ("beats/minute", "/min"),
-    ("beats/min", "/min"),
-    ("breaths per minute", "/min"),
-    ("breaths/minute", "/min"),
-    ("breaths/min", "/min"),
-    ("per minute", "/min"),
-    ("/minute", "/min"),
-    ("/min", "/min"),
-    ("bpm", "/min"),
-    ("per hour", "/h"),
-    ("/hour", "/h"),
-    ("/hr", "/h"),
-    ("/h", "/h"),
-    ("mm hg", "mmHg"),
-    ("mm/hg", "mmHg"),
-    ("mmhg", "mmHg"),
-    ("cm h2o", "cmH2O"),
-    ("cmh2o", "cmH2O"),
-    ("degrees fahrenheit", "°F"),
-    ("degrees celsius", "°C"),
-    ("degrees f", "°F"),
-    ("degrees c", "°C"),
-    ("°f", "°F"),
-    ("°c", "°C"),
-    ("° f", "°F"),
-    ("° c", "°C"),
-    ("percent", "%"),
-    ("%", "%"),
-    ("per mille", "‰"),
-    ("‰", "‰"),
-    ("mg/dl", "mg/dL"),
-    ("g/dl", "g/dL"),
-    ("mg/l", "mg/L"),
-    ("g/l", "g/L"),
-    ("mmol/l", "mmol/L"),
-    ("meq/l", "mEq/L"),
-    ("ng/ml", "ng/mL"),
-    ("pg/ml", "pg/mL"),
-    ("μu/ml", "µU/mL"),
-    ("µu/ml", "µU/mL"),
-    ("mu/l", "mU/L"),
-    ("iu/l", "IU/L"),
-    ("u/l", "U/L"),
-    ("mosm/kg", "mOsm/kg"),
-    ("nmol/l", "nmol/L"),
-    ("pmol/l", "pmol/L"),
-    ("µmol/l", "µmol/L"),
-    ("μmol/l", "µmol/L"),
-    ("umol/l", "µmol/L"),
-    ("ng/dl", "ng/dL"),
-    ("µg/dl", "mcg/dL"),
-    ("μg/dl", "mcg/dL"),
-    ("mcg/dl", "mcg/dL"),
-    ("ug/dl", "mcg/dL"),
-    ("/ml", "/mL"),
-    ("/l", "/L"),
-    ("mg/kg", "mg/kg"),
-    ("/mm3", "/mm3"),
-    ("/mm^3", "/mm3"),
-    ("/μl", "/µL"),
-    ("/µl", "/µL"),
-    ("/hpf", "/hpf"),
-    ("micrograms", "mcg"),
-    ("microgram", "mcg"),
-    ("milligrams", "mg"),
-    ("milligram", "mg"),
-    ("kilograms", "kg"),
-    ("kilogram", "kg"),
-    ("grams", "g"),
-    ("gram", "g"),
-    ("mcg", "mcg"),
-    ("ng", "ng"),
-    ("pg", "pg"),
-    ("nmol", "nmol"),
-    ("pmol", "pmol"),
-    ("mmol", "mmol"),
-    ("μg", "mcg"),
-    ("µg", "mcg"),
-    ("mg", "mg"),
-    ("kg", "kg"),
-    ("g", "g"),
-    ("pounds", "lb"),
-    ("pound", "lb"),
-    ("lbs", "lb"),
-    ("lb", "lb"),
-    ("milliliters", "mL"),
-    ("milliliter", "mL"),
-    ("ml", "mL"),
-    ("cc", "mL"),
-    ("liters", "L"),
-    ("liter", "L"),
-    ("l", "L"),
-    ("centimeters", "cm"),
-    ("centimeter", "cm"),
-    ("cm", "cm"),
-    ("millimeters", "mm"),
-    ("millimeter", "mm"),
-    ("mm", "mm"),
-    ("inches", "in"),
-    ("inch", "in"),
-    ("feet", "ft"),
-    ("ft", "ft"),
-    ("meters", "m"),
-    ("years", "year"),
-    ("y/o", "year"),
-    ("y.o.", "year"),
-    ("yo", "year"),
-    ("year", "year"),
-    ("yrs", "year"),
-    ("yr", "year"),
-    ("months", "month"),
-    ("month", "month"),
-    ("mo", "month"),
-    ("weeks", "week"),
-    ("week", "week"),
-    ("wk", "week"),
-    ("days", "day"),
-    ("day", "day"),
-    ("hours", "hour"),
-    ("hour", "hour"),
-    ("hrs", "hour"),
-    ("hr", "hour"),
-    ("h", "hour"),
-    ("minutes", "minute"),
-    ("minute", "minute"),
-    ("mins", "minute"),
-    ("min", "minute"),
-    ("seconds", "second"),
-    ("second", "second"),
-    ("sec", "second"),
-    ("times", "times"),
-    ("time", "times"),
-    ("st", "th"),
-    ("nd", "th"),
-    ("rd", "th"),
-    ("th", "th"),
-    ("units", "unit"),
-    ("unit", "unit"),
-    ("iu", "unit"),
-    ("meq", "mEq"),
-];
 
 /// Number words a paraphrase may use for digits (and the reverse): cardinals, and the
 /// ordinals (`the third postoperative day` = `POD 3`; `first` is a lone 1, never compared).
@@ -246,18 +104,6 @@ fn canonical_number(text: &str) -> String {
     } else {
         format!("{whole}.{fraction}")
     }
-}
-
-/// The places in `UNITS` of the spellings starting with each byte.
-fn units_by_first_byte() -> &'static [Vec<usize>] {
-    static INDEX: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut index = vec![Vec::new(); 256];
-        for (place, (spelling, _)) in UNITS.iter().enumerate() {
-            index[usize::from(spelling.as_bytes()[0])].push(place);
-        }
-        index
-    })
 }
 
 /// The unit right after position `at` in `lower` (skipping spaces and one hyphen), a bare
