@@ -64,7 +64,8 @@ const EXPLANATIONS: [&str; 8] = [
 
 /// Rejects a refusal, a preamble, a markdown fence and a line explaining the paraphrase.
 pub(super) fn find_artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
-    let lower = paraphrase.trim_start().to_lowercase();
+    // ASCII lowering: every phrase below is ASCII, and it is much cheaper.
+    let lower = paraphrase.trim_start().to_ascii_lowercase();
     let first_line = lower
         .lines()
         .next()

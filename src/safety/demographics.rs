@@ -102,7 +102,7 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
     let tokens = &facts.tokens;
     let mut out = BTreeMap::new();
     for (i, t) in tokens.iter().enumerate() {
-        let word = t.lower.trim_end_matches("'s");
+        let word = t.lower.strip_suffix("'s").unwrap_or(&t.lower);
         let Some((_, canonical)) = index
             .get(word)
             .or_else(|| word.strip_suffix('s').and_then(|w| index.get(w)))

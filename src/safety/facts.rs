@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashSet;
 
+use super::laterality::cardiac_sentence;
 use super::lexicon::{lexicon, Kind, Mention};
 use super::numbers::{numbers, NumberMention};
 use super::scope;
-use super::text::{tokens, whole_words, Token};
+use super::text::{tokens, whole_words, Gap, Token};
 
 /// What one note says, read once.
 pub(super) struct Facts<'a> {
@@ -22,9 +23,10 @@ pub(super) struct Facts<'a> {
     /// Per token: whether it belongs to a negation trigger itself.
     pub(super) trigger: Vec<bool>,
     pub(super) numbers: Vec<NumberMention>,
-    /// Every token's lower-case word (and its singular), for quick membership tests:
-    /// built on the first test, as most pairs never ask.
-    words: OnceCell<FxHashSet<String>>,
+    /// The hashes of every token's lower-case word (and its singular), for quick
+    /// membership tests: built on the first test, as most pairs never ask. Hashes, not
+    /// copies of the words: no allocation per word (a 64-bit collision is negligible).
+    words: OnceCell<FxHashSet<u64>>,
 }
 
 /// Capitalised abbreviations that are also common lower-case words (or too short to list
@@ -36,7 +38,114 @@ const CAPITALISED: &[(&str, &str)] = &[
     ("US", "ultrasound"),
     ("VA", "visual acuity"),
     ("ID", "infectious disease"),
+    // Lymphadenopathy, except beside the heart's arteries (`laterality.rs`: the left
+    // anterior descending artery).
+    ("LAD", "lymphadenopathy"),
 ];
+
+/// Lexicon concepts that name a measurement, not a finding (`MeSH` files them among
+/// diseases and findings): a note gives their value (`20/50 vision`, `3700 g at birth`)
+/// and a paraphrase may name them (`VA 20/50`) or not; their values are numbers.
+const MEASUREMENTS: &[&str] = &["visual acuity", "birth weight", "body weight"];
+
+/// A verb phrase and the finding it states (`she lost consciousness` = loss of
+/// consciousness): written from clinical knowledge, the verb forms of findings the
+/// abbreviation lists write as nouns (`LOC`; `wt loss`).
+const VERB_PHRASES: &[(&[&str], &str)] = &[
+    (&["lost", "consciousness"], "loss of consciousness"),
+    (&["lose", "consciousness"], "loss of consciousness"),
+    (&["loses", "consciousness"], "loss of consciousness"),
+    (&["losing", "consciousness"], "loss of consciousness"),
+    (&["lost", "weight"], "weight loss"),
+    (&["losing", "weight"], "weight loss"),
+    (&["gained", "weight"], "weight gain"),
+    (&["gaining", "weight"], "weight gain"),
+];
+
+/// Words before `LOC` that make it the level of consciousness (`decreased LOC`), which is
+/// no loss of it.
+const LEVEL_WORDS: &[&str] = &[
+    "decreased",
+    "depressed",
+    "reduced",
+    "diminished",
+    "altered",
+    "fluctuating",
+    "normal",
+    "worsening",
+    "declining",
+];
+
+/// Reads the abbreviations and verb phrases above into `mentions`: an abbreviation after a
+/// modifier is the modifier's form of the concept (`gestational DM` = gestational
+/// diabetes), `LOC` after a level word is no finding, measurements are no findings.
+fn refine_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
+    let mut changed = false;
+    mentions.retain(|m| {
+        let level = m.last == m.first + 1
+            && tokens[m.first].lower == "loc"
+            && m.first > 0
+            && LEVEL_WORDS.contains(&tokens[m.first - 1].lower.as_str());
+        changed |= level;
+        !level
+    });
+    let mut covered = vec![false; tokens.len()];
+    for m in mentions.iter() {
+        covered[m.first..m.last].iter_mut().for_each(|c| *c = true);
+    }
+    for m in mentions.iter_mut() {
+        if MEASUREMENTS.contains(&m.entry.canonical) {
+            m.entry.kind = Kind::Vital;
+        }
+        // `gestational DM`: the modifier and the abbreviation's spelled-out form.
+        let raw = &text[m.start..m.end];
+        if m.last == m.first + 1
+            && m.first > 0
+            && raw.len() >= 2
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && tokens[m.first].gap == Gap::Space
+            && !covered[m.first - 1]
+        {
+            let modifier = &tokens[m.first - 1].lower;
+            let spelled = m.entry.canonical;
+            if let Some(entry) = lexicon().get(&format!("{modifier} {spelled}")) {
+                m.entry = entry;
+                m.first -= 1;
+                m.start = tokens[m.first].start;
+            }
+        }
+    }
+    let mut added = Vec::new();
+    for (i, pair) in tokens.windows(2).enumerate() {
+        if !matches!(pair[1].lower.as_str(), "consciousness" | "weight") {
+            continue;
+        }
+        let Some((_, phrase)) = VERB_PHRASES
+            .iter()
+            .find(|(words, _)| pair[0].lower == words[0] && pair[1].lower == words[1])
+        else {
+            continue;
+        };
+        if pair[1].gap > Gap::Joiner || mentions.iter().any(|m| m.first <= i + 1 && i < m.last) {
+            continue;
+        }
+        if let Some(entry) = lexicon().get(phrase) {
+            added.push(Mention {
+                entry,
+                first: i,
+                last: i + 2,
+                start: pair[0].start,
+                end: pair[1].end,
+            });
+        }
+    }
+    if !added.is_empty() || changed {
+        mentions.extend(added);
+        mentions.sort_by_key(|m| m.first);
+    }
+}
 
 /// The lexicon mentions of the capitalised abbreviations of `CAPITALISED` among `tokens`,
 /// merged into `mentions` in text order.
@@ -44,10 +153,16 @@ fn capitalised_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention
     let mut added = false;
     for (i, token) in tokens.iter().enumerate() {
         let raw = &text[token.start..token.end];
+        if !(2..=3).contains(&raw.len()) || !raw.as_bytes()[0].is_ascii_uppercase() {
+            continue;
+        }
         let Some((_, phrase)) = CAPITALISED.iter().find(|(a, _)| *a == raw) else {
             continue;
         };
         if raw == "US" && i > 0 && tokens[i - 1].lower == "the" {
+            continue;
+        }
+        if raw == "LAD" && cardiac_sentence(tokens, token.sentence) {
             continue;
         }
         if mentions.iter().any(|m| m.first <= i && i < m.last) {
@@ -75,6 +190,7 @@ impl<'a> Facts<'a> {
         let tokens = tokens(text);
         let mut mentions = lexicon().mentions(&tokens);
         capitalised_mentions(text, &tokens, &mut mentions);
+        refine_mentions(text, &tokens, &mut mentions);
         let (negated, trigger) = scope::scopes(&tokens);
         Facts {
             words: OnceCell::new(),
@@ -165,20 +281,27 @@ impl<'a> Facts<'a> {
         self.words
             .get_or_init(|| {
                 let mut words = FxHashSet::default();
+                words.reserve(self.tokens.len() * 2);
                 for t in &self.tokens {
                     // `foreign-body` holds `foreign` and `body` too.
                     let parts = t.lower.split('-').filter(|p| p.len() < t.lower.len());
                     for word in std::iter::once(t.lower.as_str()).chain(parts) {
                         if let Some(singular) = word.strip_suffix('s') {
-                            words.insert(singular.to_string());
+                            words.insert(word_hash(singular));
                         }
-                        words.insert(word.to_string());
+                        words.insert(word_hash(word));
                     }
                 }
                 words
             })
-            .contains(word)
+            .contains(&word_hash(word))
     }
+}
+
+/// A word's hash for `Facts::has_word`.
+fn word_hash(word: &str) -> u64 {
+    use std::hash::{BuildHasher as _, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(word)
 }
 
 /// One comparison of `original` with `paraphrase` read as facts: what it rejects (for
@@ -221,5 +344,33 @@ mod tests {
         let facts = Facts::read("a foreign-body sensation");
         assert!(facts.has_word("foreign") && facts.has_word("body"));
         assert!(facts.has_word("foreign-body") && !facts.has_word("sensation-body"));
+    }
+
+    #[test]
+    fn abbreviations_verb_phrases_and_measurements_read_as_their_concepts() {
+        let findings = |text: &str| -> Vec<&'static str> {
+            Facts::read(text)
+                .of_kind([Kind::Finding])
+                .map(|m| m.entry.canonical)
+                .collect()
+        };
+        assert_eq!(
+            findings("c/b gestational DM"),
+            findings("complicated by gestational diabetes")
+        );
+        assert_ne!(findings("gestational DM"), findings("DM"));
+        assert_eq!(
+            findings("He lost consciousness briefly."),
+            findings("Brief LOC.")
+        );
+        assert!(findings("Decreased LOC.").is_empty());
+        assert_eq!(
+            findings("Tender cervical LAD."),
+            findings("Tender cervical lymphadenopathy.")
+        );
+        assert!(findings("Stent placed in the LAD coronary artery.").is_empty());
+        assert!(findings("VA 20/50 in the left eye.").is_empty());
+        let facts = Facts::read("He did not lose consciousness.");
+        assert!(facts.mentions.iter().any(|m| facts.is_negated(m)));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashSet;
 
 use super::facts::Facts;
-use super::text::Gap;
+use super::text::{Gap, Token};
 use super::{Check, Finding};
 
 /// Body parts a side attaches to (singular, lower case).
@@ -111,6 +111,13 @@ const BODY_PARTS: &[&str] = &[
     "shin",
     "knees",
     "heels",
+    "mastoid",
+    "nare",
+    "naris",
+    "ovarian",
+    "renal",
+    "orbit",
+    "orbital",
 ];
 
 /// Capitalised clinical abbreviations that carry a side and a body part (`RUQ` = right
@@ -159,7 +166,7 @@ fn side(word: &str, raw: &str) -> Option<&'static str> {
     Some(match word {
         "left" | "lt" => "left",
         "right" | "rt" => "right",
-        "bilateral" | "bilaterally" | "both" => "bilateral",
+        "bilateral" | "bilaterally" | "bilat" | "both" => "bilateral",
         "right-to-left" => "right-to-left",
         "left-to-right" => "left-to-right",
         // Telegraphic `L knee`: only the capital letter.
@@ -167,9 +174,12 @@ fn side(word: &str, raw: &str) -> Option<&'static str> {
         "r" if raw == "R" => "right",
         _ => {
             let (prefix, _) = word.split_once('-')?;
+            // `L-sided`, `R-sided`: the capital letter only.
             return match prefix {
                 "left" => Some("left"),
                 "right" => Some("right"),
+                "l" if raw.starts_with('L') => Some("left"),
+                "r" if raw.starts_with('R') => Some("right"),
                 _ => None,
             };
         }
@@ -197,7 +207,9 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
     for (i, token) in tokens.iter().enumerate() {
         let raw = &facts.text[token.start..token.end];
         if let Some((side, part)) = sided_abbreviation(raw) {
-            out.push((side, part.to_string(), (i, i + 1)));
+            if raw != "LAD" || cardiac_sentence(tokens, token.sentence) {
+                out.push((side, part.to_string(), (i, i + 1)));
+            }
             continue;
         }
         let Some(side) = side(&token.lower, raw) else {
@@ -226,9 +238,10 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
         if token.lower == "both" && forward.is_none() {
             continue;
         }
-        // A lone `L` needs a body part after it, and is no side after a `/` (`U/L`,
-        // `mmol/L`: a unit's litre, read before a reflowed line).
-        if raw.len() == 1 && (forward.is_none() || facts.text[..token.start].ends_with('/')) {
+        // A lone `L`/`R` stands before the words it qualifies (`L mastoid process`, `R
+        // nare`): a word in the same phrase, not a `/` (`R/O`), and it is no side after a
+        // number or a `/` (`2 L`, `U/L`, `mmol/L`: a litre, read before a reflowed line).
+        if raw.len() == 1 && !lone_letter_side(facts, i, forward.is_some()) {
             continue;
         }
         let part = found.map_or(String::new(), |(_, p)| {
@@ -242,6 +255,68 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
         out.push((side, part, (a, b)));
     }
     out
+}
+
+/// Whether the lone capital letter at token `i` is a side: never after a `/` (`U/L`); with
+/// a body part after it in the same phrase (`body_part_after`), else with a lower-case word
+/// right after it and neither a number before it (`2 L of saline`) nor a `/` after it.
+fn lone_letter_side(facts: &Facts, i: usize, body_part_after: bool) -> bool {
+    let tokens = &facts.tokens;
+    let token = &tokens[i];
+    let before = &facts.text[..token.start];
+    if before.ends_with('/') {
+        return false;
+    }
+    if body_part_after {
+        return true;
+    }
+    let Some(next) = tokens.get(i + 1).filter(|n| n.gap == Gap::Space) else {
+        return false;
+    };
+    let after_number = i > 0
+        && tokens[i - 1].gap <= Gap::Joiner
+        && tokens[i - 1]
+            .lower
+            .starts_with(|c: char| c.is_ascii_digit())
+        && before.ends_with(|c: char| c == ' ' || c.is_ascii_digit());
+    let next_raw = &facts.text[next.start..next.end];
+    let word_after = body_part(&next.lower).is_some()
+        || (next_raw.starts_with(|c: char| c.is_lowercase()) && next_raw.len() > 2);
+    word_after && !after_number && !facts.text[token.end..].starts_with('/')
+}
+
+/// Words that make `LAD` the left anterior descending artery; elsewhere (`cervical LAD`,
+/// `no LAD`) it is lymphadenopathy, as the abbreviation lists give both.
+const CARDIAC_WORDS: &[&str] = &[
+    "artery",
+    "arteries",
+    "coronary",
+    "stent",
+    "stenosis",
+    "occlusion",
+    "occluded",
+    "lesion",
+    "angiography",
+    "angiogram",
+    "catheterization",
+    "pci",
+    "stemi",
+    "infarction",
+    "mi",
+    "descending",
+    "territory",
+    "ischemia",
+    "ecg",
+    "ekg",
+    "st",
+];
+
+/// Whether sentence `sentence` of these tokens speaks of the heart's arteries.
+pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
+    tokens
+        .iter()
+        .filter(|t| t.sentence == sentence)
+        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
 }
 
 /// Rejects a body part whose side differs, and a side one text names and the other not.
@@ -265,9 +340,16 @@ pub(super) fn compare_laterality(before: &Facts, after: &Facts, rejections: &mut
     ] {
         for (side, part, span) in list {
             // `bilateral conjunctival injection` = "injection in both eyes".
+            // A side the other text gives another word for the place (`the upper lobe of
+            // the right lung` = `the right upper lobe`; `R below-knee amputation` of `the
+            // right lower leg`) is kept, unless the other text puts that place on another
+            // side.
+            let part_elsewhere = other_list.iter().any(|(s, p, _)| p == part && s != side);
             let kept = other_pairs.contains(&(*side, part.clone()))
                 || (*side == "bilateral" && any_side(other_list, side))
-                || ((part.is_empty() || other_pairs.contains(&(*side, String::new())))
+                || ((part.is_empty()
+                    || other_pairs.contains(&(*side, String::new()))
+                    || !part_elsewhere)
                     && any_side(other_list, side));
             if kept || !reported.insert((*side, part.clone())) {
                 continue;
@@ -384,6 +466,51 @@ mod tests {
         assert!(compared(
             "ALT: 15 U/L\nThe patient reports flank pain.",
             "ALT: 15 U/L The patient reports flank pain."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn telegraphic_sides_and_other_words_for_the_place_are_kept() {
+        for (long, short) in [
+            (
+                "A fork is placed on the left mastoid process.",
+                "Fork placed on L mastoid process.",
+            ),
+            (
+                "Brisk bleeding from the right nare.",
+                "Brisk bleeding from R nare.",
+            ),
+            (
+                "Dull right-side abdominal pain.",
+                "Dull R-sided abdominal pain.",
+            ),
+            ("Reflexes are 2+ bilaterally.", "DTRs 2+ bilat."),
+            (
+                "A nodule in the upper lobe of the right lung.",
+                "A nodule in the right upper lobe.",
+            ),
+            ("VA of 20/40 in the left eye.", "VA 20/40 L eye."),
+        ] {
+            assert!(compared(long, short).is_empty(), "{long} / {short}");
+            assert!(compared(short, long).is_empty(), "{short} / {long}");
+        }
+        // Litres and `R/O` are no sides; a swapped side still fails.
+        assert!(compared("Given 2 L of saline.", "Given 2 liters of saline.").is_empty());
+        assert!(compared("R/O sepsis.", "Rule out sepsis.").is_empty());
+        assert!(!compared("Pain in the right lung.", "Pain in the L upper lobe.").is_empty());
+        assert_eq!(
+            compared("Swelling of the right knee.", "L knee swelling.").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn lad_is_an_artery_only_beside_the_heart() {
+        assert!(compared("Tender cervical lymphadenopathy.", "Tender cervical LAD.").is_empty());
+        assert!(!compared(
+            "Occlusion of the right coronary artery.",
+            "LAD occlusion of the coronary artery."
         )
         .is_empty());
     }

@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use units::{units_by_first_byte, UNITS};
+
 use super::text::whole_words;
 use super::{Check, Finding};
+
+mod units;
 
 /// A number in a note: its canonical value and the unit right after it, if any.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,129 +20,12 @@ pub(super) struct NumberMention {
     pub(super) end: usize,
 }
 
-/// Unit spellings (lower case, longest first within a prefix) → canonical unit.
-const UNITS: &[(&str, &str)] = &[
-    ("beats per minute", "/min"),
-    ("beats/minute", "/min"),
-    ("beats/min", "/min"),
-    ("breaths per minute", "/min"),
-    ("breaths/minute", "/min"),
-    ("breaths/min", "/min"),
-    ("per minute", "/min"),
-    ("/minute", "/min"),
-    ("/min", "/min"),
-    ("bpm", "/min"),
-    ("per hour", "/h"),
-    ("/hour", "/h"),
-    ("/hr", "/h"),
-    ("/h", "/h"),
-    ("mm hg", "mmHg"),
-    ("mmhg", "mmHg"),
-    ("cm h2o", "cmH2O"),
-    ("cmh2o", "cmH2O"),
-    ("degrees fahrenheit", "°F"),
-    ("degrees celsius", "°C"),
-    ("degrees f", "°F"),
-    ("degrees c", "°C"),
-    ("°f", "°F"),
-    ("°c", "°C"),
-    ("° f", "°F"),
-    ("° c", "°C"),
-    ("percent", "%"),
-    ("%", "%"),
-    ("per mille", "‰"),
-    ("‰", "‰"),
-    ("mg/dl", "mg/dL"),
-    ("g/dl", "g/dL"),
-    ("mg/l", "mg/L"),
-    ("g/l", "g/L"),
-    ("mmol/l", "mmol/L"),
-    ("meq/l", "mEq/L"),
-    ("ng/ml", "ng/mL"),
-    ("pg/ml", "pg/mL"),
-    ("μu/ml", "µU/mL"),
-    ("µu/ml", "µU/mL"),
-    ("mu/l", "mU/L"),
-    ("iu/l", "IU/L"),
-    ("u/l", "U/L"),
-    ("mosm/kg", "mOsm/kg"),
-    ("mg/kg", "mg/kg"),
-    ("/mm3", "/mm3"),
-    ("/mm^3", "/mm3"),
-    ("/μl", "/µL"),
-    ("/µl", "/µL"),
-    ("/hpf", "/hpf"),
-    ("micrograms", "mcg"),
-    ("microgram", "mcg"),
-    ("milligrams", "mg"),
-    ("milligram", "mg"),
-    ("kilograms", "kg"),
-    ("kilogram", "kg"),
-    ("grams", "g"),
-    ("gram", "g"),
-    ("mcg", "mcg"),
-    ("μg", "mcg"),
-    ("µg", "mcg"),
-    ("mg", "mg"),
-    ("kg", "kg"),
-    ("g", "g"),
-    ("pounds", "lb"),
-    ("pound", "lb"),
-    ("lbs", "lb"),
-    ("lb", "lb"),
-    ("milliliters", "mL"),
-    ("milliliter", "mL"),
-    ("ml", "mL"),
-    ("cc", "mL"),
-    ("liters", "L"),
-    ("liter", "L"),
-    ("l", "L"),
-    ("centimeters", "cm"),
-    ("centimeter", "cm"),
-    ("cm", "cm"),
-    ("millimeters", "mm"),
-    ("millimeter", "mm"),
-    ("mm", "mm"),
-    ("inches", "in"),
-    ("inch", "in"),
-    ("feet", "ft"),
-    ("ft", "ft"),
-    ("meters", "m"),
-    ("years", "year"),
-    ("y/o", "year"),
-    ("y.o.", "year"),
-    ("yo", "year"),
-    ("year", "year"),
-    ("yrs", "year"),
-    ("yr", "year"),
-    ("months", "month"),
-    ("month", "month"),
-    ("mo", "month"),
-    ("weeks", "week"),
-    ("week", "week"),
-    ("wk", "week"),
-    ("days", "day"),
-    ("day", "day"),
-    ("hours", "hour"),
-    ("hour", "hour"),
-    ("hrs", "hour"),
-    ("hr", "hour"),
-    ("h", "hour"),
-    ("minutes", "minute"),
-    ("minute", "minute"),
-    ("mins", "minute"),
-    ("min", "minute"),
-    ("seconds", "second"),
-    ("second", "second"),
-    ("sec", "second"),
-    ("units", "unit"),
-    ("unit", "unit"),
-    ("iu", "unit"),
-    ("mEq", "mEq"),
-];
-
-/// Number words a paraphrase may use for digits (and the reverse).
+/// Number words a paraphrase may use for digits (and the reverse): cardinals, and the
+/// ordinals (`the third postoperative day` = `POD 3`; `first` is a lone 1, never compared).
+/// `twice`/`thrice` count events (`seen twice` = `2 visits`); before a frequency word
+/// (`twice daily`) they are a drug's frequency instead (`drugs.rs`), not a number.
 const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("zero", "0"),
     ("one", "1"),
     ("two", "2"),
     ("three", "3"),
@@ -167,6 +54,42 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
     ("eighty", "80"),
     ("ninety", "90"),
     ("hundred", "100"),
+    ("second", "2"),
+    ("third", "3"),
+    ("fourth", "4"),
+    ("fifth", "5"),
+    ("sixth", "6"),
+    ("seventh", "7"),
+    ("eighth", "8"),
+    ("ninth", "9"),
+    ("tenth", "10"),
+    ("eleventh", "11"),
+    ("twelfth", "12"),
+    ("twice", "2"),
+    ("thrice", "3"),
+];
+
+/// The digits of a number word (`seven`, `seventh`), if it is one. This runs for every
+/// word of a note: words of another length or first letter are turned away first.
+fn number_word(word: &str) -> Option<&'static str> {
+    if !(3..=9).contains(&word.len())
+        || !matches!(
+            word.as_bytes()[0],
+            b'z' | b'o' | b't' | b'f' | b's' | b'e' | b'n' | b'h'
+        )
+    {
+        return None;
+    }
+    NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, d)| *d)
+}
+
+/// Words after `twice`/`thrice` that make it a frequency (`twice daily`, `twice a day`).
+const FREQUENCY_AFTER: &[&str] = &[
+    "daily", "a day", "per day", "a week", "per week", "weekly", "a month", "monthly", "nightly",
+    "an hour", "per hour", "hourly", "a year", "yearly",
 ];
 
 /// `38.90` → `38.9`, `1,500` → `1500`, `.5` → `0.5`, `007` → `7`.
@@ -198,7 +121,12 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
             .next()
             .is_none_or(|c| !c.is_ascii_alphanumeric())
     };
-    for (spelling, canonical) in UNITS {
+    let Some(&first) = trimmed.as_bytes().first() else {
+        return (None, at);
+    };
+    // Only the spellings that start with this byte, in table order.
+    for &place in &units_by_first_byte()[usize::from(first)] {
+        let (spelling, canonical) = UNITS[place];
         if let Some(after) = trimmed.strip_prefix(spelling) {
             // A unit that is a single letter must not be the start of a word.
             if boundary(after) {
@@ -219,8 +147,11 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
 }
 
 /// Every number in a text, with its unit: digits (decimals, thousands, ratios such as
-/// `102/73`, `X over Y`) and number words. `type 2` is part of a name, not a number.
-/// Digits glued after letters (`B12`, `HbA1c`) are names, not numbers.
+/// `102/73`, `X over Y`, scores `8 out of 10`) and number words (`twenty-five`, `third`).
+/// `type 2` is part of a name, not a number. Digits glued after letters (`B12`, `HbA1c`)
+/// are names, not numbers, except the clinical shorthands that put a number after one
+/// letter: `q28 days`/`q6h` (every), `x2` (times) and the obstetric `G2P1` (gravida 2,
+/// para 1; four para digits are term, preterm, abortions and living children).
 pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
     // ASCII lowering keeps byte offsets, so spans index the original text.
     let lower = text.to_ascii_lowercase();
@@ -237,30 +168,9 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
             continue;
         }
         if starts_number {
-            let start = i;
-            i = scan_number(bytes, i);
-            let mut value = canonical_number(&lower[start..i]);
-            // A ratio: 102/73, 120 / 80, 102 over 73.
-            let rest = &lower[i..];
-            for separator in ["/", " / ", " over "] {
-                if let Some(after) = rest.strip_prefix(separator) {
-                    if after.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-                        let second_start = i + separator.len();
-                        let end = scan_number(bytes, second_start);
-                        value = format!("{value}/{}", canonical_number(&lower[second_start..end]));
-                        i = end;
-                        break;
-                    }
-                }
-            }
-            let (unit, end) = unit_after(&lower, i);
-            found.push(NumberMention {
-                value,
-                unit,
-                start,
-                end: end.max(i),
-            });
-            i = end.max(i);
+            let (mention, end) = digits_at(&lower, i, i);
+            found.push(mention);
+            i = end;
             continue;
         }
         if c.is_ascii_alphabetic() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
@@ -269,20 +179,46 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
                 .position(|b| !b.is_ascii_alphabetic())
                 .map_or(bytes.len(), |p| i + p);
             let word = &lower[i..end];
-            let digits = NUMBER_WORDS
-                .iter()
-                .find(|(w, _)| *w == word)
-                .map(|(_, d)| *d);
-            if let Some(digits) = digits {
-                let (unit, unit_end) = unit_after(&lower, end);
-                {
+            let digit_after = bytes.get(end).is_some_and(u8::is_ascii_digit);
+            if digit_after && (word == "q" || word == "x") {
+                let (mention, next) = digits_at(&lower, i, end);
+                found.push(mention);
+                i = next;
+                continue;
+            }
+            if digit_after && word == "g" {
+                if let Some(next) = obstetric(&lower, i, &mut found) {
+                    i = next;
+                    continue;
+                }
+            }
+            if let Some((value, word_end)) = number_words(&lower, i, end) {
+                let frequency = matches!(word, "twice" | "thrice") && {
+                    let rest = lower[word_end..].trim_start();
+                    FREQUENCY_AFTER.iter().any(|f| {
+                        rest.strip_prefix(f)
+                            .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphabetic()))
+                    })
+                };
+                if !frequency {
+                    let (unit, unit_end) = match word {
+                        // An ordinal or a count is no bare number: a bare number matches
+                        // the value with any unit.
+                        "twice" | "thrice" => (Some("times"), word_end),
+                        _ if word.ends_with("th")
+                            || matches!(word, "second" | "third" | "twelfth") =>
+                        {
+                            (Some("th"), word_end)
+                        }
+                        _ => unit_after(&lower, word_end),
+                    };
                     found.push(NumberMention {
-                        value: digits.to_string(),
+                        value,
                         unit,
                         start: i,
-                        end: unit_end.max(end),
+                        end: unit_end.max(word_end),
                     });
-                    i = unit_end.max(end);
+                    i = unit_end.max(word_end);
                     continue;
                 }
             }
@@ -292,6 +228,129 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
         i += 1;
     }
     found
+}
+
+/// The number whose digits start at `digits` (the mention starting at `start`, before a
+/// `q`/`x` prefix), with a second number after a ratio separator and the unit after it.
+fn digits_at(lower: &str, start: usize, digits: usize) -> (NumberMention, usize) {
+    let bytes = lower.as_bytes();
+    let mut i = scan_number(bytes, digits);
+    let mut value = canonical_number(&lower[digits..i]);
+    // A ratio: 102/73, 120 / 80, 102 over 73, a score 8 out of 10.
+    let rest = &lower[i..];
+    for separator in ["/", " / ", " over ", " out of "] {
+        if let Some(after) = rest.strip_prefix(separator) {
+            if after.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                let second_start = i + separator.len();
+                let end = scan_number(bytes, second_start);
+                value = format!("{value}/{}", canonical_number(&lower[second_start..end]));
+                i = end;
+                break;
+            }
+        }
+    }
+    // `8 on a 10-point scale` is the score 8/10.
+    if lower[i..].starts_with(" on a ") {
+        let scale_end = scan_number(bytes, i + 6);
+        if scale_end > i + 6 && lower[scale_end..].starts_with("-point scale") {
+            value = format!("{value}/{}", canonical_number(&lower[i + 6..scale_end]));
+            i = scale_end + "-point scale".len();
+        }
+    }
+    let (unit, end) = unit_after(lower, i);
+    let end = end.max(i);
+    (
+        NumberMention {
+            value,
+            unit,
+            start,
+            end,
+        },
+        end,
+    )
+}
+
+/// `G2P1` / `G2 P1` / `G3P2012` at `i` (lower case): pushes gravida and para (or the four
+/// para digits) and returns where the notation ends; `None` when it is no such notation.
+fn obstetric(lower: &str, i: usize, found: &mut Vec<NumberMention>) -> Option<usize> {
+    let bytes = lower.as_bytes();
+    let gravida_end = scan_digits(bytes, i + 1);
+    let mut p = gravida_end;
+    if bytes.get(p) == Some(&b' ') {
+        p += 1;
+    }
+    if bytes.get(p) != Some(&b'p') {
+        return None;
+    }
+    let para_end = scan_digits(bytes, p + 1);
+    let para = &lower[p + 1..para_end];
+    if para.is_empty() || bytes.get(para_end).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let mut push = |value: &str, start: usize, end: usize| {
+        found.push(NumberMention {
+            value: canonical_number(value),
+            unit: None,
+            start,
+            end,
+        });
+    };
+    push(&lower[i + 1..gravida_end], i, gravida_end);
+    if para.len() == 4 {
+        for k in 0..4 {
+            push(&para[k..=k], p, para_end);
+        }
+    } else {
+        push(para, p, para_end);
+    }
+    Some(para_end)
+}
+
+/// The end of a run of digits from `i`.
+fn scan_digits(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .map_or(bytes.len(), |p| i + p)
+}
+
+/// The number written in words from `i` (the first word ending at `end`): a number word,
+/// a tens word with a units word (`twenty-five`, `twenty five`) or a units word before
+/// `hundred`; its digits and where the words end.
+fn number_words(lower: &str, i: usize, end: usize) -> Option<(String, usize)> {
+    let first = number_word(&lower[i..end])?;
+    // The next word after one space or hyphen, when it is all letters.
+    let next_word = |from: usize| -> Option<(&str, usize)> {
+        let rest = lower.get(from..)?;
+        let rest = rest.strip_prefix([' ', '-'])?;
+        let start = from + 1;
+        let len = rest
+            .bytes()
+            .position(|b| !b.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        (len > 0).then(|| (&lower[start..start + len], start + len))
+    };
+    let value: u32 = first.parse().ok()?;
+    let cardinal = matches!(
+        &lower[i..end],
+        "one" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine"
+    );
+    if let Some((word, word_end)) = next_word(end) {
+        let units = number_word(word).and_then(|d| d.parse::<u32>().ok());
+        if (20..=90).contains(&value) && value.is_multiple_of(10) {
+            if let Some(u) = units.filter(|u| (1..=9).contains(u)) {
+                return Some(((value + u).to_string(), word_end));
+            }
+        }
+        if cardinal && word == "hundred" {
+            return Some(((value * 100).to_string(), word_end));
+        }
+    }
+    // `second-hand` smoke is no number.
+    if lower[i..end] == *"second" && lower[end..].starts_with("-hand") {
+        return None;
+    }
+    Some((first.to_string(), end))
 }
 
 /// The end of a number starting at `i`: digits, one decimal point, thousands commas.
@@ -318,33 +377,49 @@ fn scan_number(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Whether `value`, missing from `other` as written, stands there split or joined: a
+/// ratio whose every part is a value (or a ratio's part) of `other` (`295 / 285` written
+/// as two table columns), or a value that is a part of a ratio of `other` whose every part
+/// `own` has (the two columns joined into `295 / 285`). A changed part still fails: it is
+/// in neither text.
+fn split_or_joined(value: &str, own: &[NumberMention], other: &[NumberMention]) -> bool {
+    let has_part = |list: &[NumberMention], part: &str| {
+        list.iter().any(|n| n.value.split('/').any(|p| p == part))
+    };
+    if value.contains('/') {
+        value.split('/').all(|part| has_part(other, part))
+    } else {
+        other.iter().any(|n| {
+            n.value.contains('/')
+                && n.value.split('/').any(|p| p == value)
+                && n.value.split('/').all(|p| has_part(own, p))
+        })
+    }
+}
+
 /// Rejects a value the paraphrase drops or adds and a unit it changes. Values are compared
 /// as sets (a passage said twice and paraphrased once drops nothing); a value written
 /// without a unit on either side matches it with any unit.
-pub(super) fn compare_numbers(
+pub(super) fn compare_numbers<'a>(
     original: &str,
-    original_numbers: &[NumberMention],
+    original_numbers: &'a [NumberMention],
     paraphrase: &str,
-    paraphrase_numbers: &[NumberMention],
+    paraphrase_numbers: &'a [NumberMention],
     rejections: &mut Vec<Finding>,
 ) {
     let shown = |text: &str, m: &NumberMention| whole_words(text, m.start, m.end).to_string();
-    let with_value = |mentions: &'_ [NumberMention], value: &str| -> Vec<NumberMention> {
-        mentions
-            .iter()
-            .filter(|m| m.value == value)
-            .cloned()
-            .collect()
+    let with_value = |mentions: &'a [NumberMention], value: &str| -> Vec<&'a NumberMention> {
+        mentions.iter().filter(|m| m.value == value).collect()
     };
-    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut reported: BTreeSet<(&str, Option<&str>)> = BTreeSet::new();
     for m in original_numbers {
-        if !reported.insert(format!("{}|{:?}", m.value, m.unit)) {
+        if !reported.insert((&m.value, m.unit)) {
             continue;
         }
         let same = with_value(paraphrase_numbers, &m.value);
         // "one week" is as often "a week": a lone 1 is not compared.
         if same.is_empty() {
-            if m.value == "1" {
+            if m.value == "1" || split_or_joined(&m.value, original_numbers, paraphrase_numbers) {
                 continue;
             }
             let text = shown(original, m);
@@ -383,14 +458,14 @@ pub(super) fn compare_numbers(
             ));
         }
     }
-    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut reported: BTreeSet<(&str, Option<&str>)> = BTreeSet::new();
     for p in paraphrase_numbers {
-        if !reported.insert(format!("{}|{:?}", p.value, p.unit)) {
+        if !reported.insert((&p.value, p.unit)) {
             continue;
         }
         let same = with_value(original_numbers, &p.value);
         if same.is_empty() {
-            if p.value == "1" {
+            if p.value == "1" || split_or_joined(&p.value, paraphrase_numbers, original_numbers) {
                 continue;
             }
             let text = shown(paraphrase, p);
@@ -411,7 +486,7 @@ pub(super) fn compare_numbers(
             rejections.push(Finding::new(
                 Check::UnitChanged,
                 format!("`{}` has a unit the original lacks", shown(paraphrase, p)),
-                Some(shown(original, &same[0])),
+                Some(shown(original, same[0])),
                 Some(shown(paraphrase, p)),
             ));
         }
@@ -443,5 +518,108 @@ mod tests {
                 ("14".into(), Some("year")),
             ]
         );
+    }
+
+    fn values(text: &str) -> Vec<String> {
+        numbers(text).into_iter().map(|n| n.value).collect()
+    }
+
+    fn rejected(original: &str, paraphrase: &str) -> Vec<Check> {
+        let mut out = Vec::new();
+        compare_numbers(
+            original,
+            &numbers(original),
+            paraphrase,
+            &numbers(paraphrase),
+            &mut out,
+        );
+        out.into_iter().map(|f| f.check).collect()
+    }
+
+    #[test]
+    fn clinical_number_shorthands_are_read() {
+        assert_eq!(
+            values("G2P1, G3P2012, G1 P0"),
+            ["2", "1", "3", "2", "0", "1", "2", "1", "0"]
+        );
+        assert_eq!(
+            values("menses q28 days, vomited x2, twenty-five, two hundred"),
+            ["28", "2", "25", "200"]
+        );
+        assert_eq!(
+            values("8 out of 10, 7 on a 10-point scale, 9/10"),
+            ["8/10", "7/10", "9/10"]
+        );
+        // `twice daily` is a frequency; `second-hand` no ordinal; `B12` a name.
+        assert_eq!(
+            values("twice daily, second-hand smoke, vitamin B12, HbA1c"),
+            Vec::<String>::new()
+        );
+        let units: Vec<_> = numbers("450/mm3, 450/mL, 22 pmol/L, 10 ng/dL, 109/80 mm/Hg")
+            .into_iter()
+            .map(|n| n.unit.unwrap_or_default())
+            .collect();
+        assert_eq!(units, ["/mm3", "/mL", "pmol/L", "ng/dL", "mmHg"]);
+    }
+
+    #[test]
+    fn number_forms_a_paraphrase_may_use_are_kept() {
+        for (original, paraphrase) in [
+            (
+                "A woman, gravida 4, para 3, at 35 weeks.",
+                "G4P3 at 35 wks.",
+            ),
+            ("On the third postoperative day.", "POD 3."),
+            (
+                "She was seen twice in the past month.",
+                "2 visits in the past month.",
+            ),
+            ("Pain is 8 out of 10.", "Pain 8/10."),
+            (
+                "Menses occur at regular 28-day intervals.",
+                "Menses q28 days.",
+            ),
+            (
+                "Initial 295 285\nLater 305 310",
+                "Initial: 295 / 285; later: 305 / 310",
+            ),
+            (
+                "He smoked twenty-five cigarettes.",
+                "He smoked 25 cigarettes.",
+            ),
+        ] {
+            assert!(
+                rejected(original, paraphrase).is_empty(),
+                "{original} / {paraphrase}"
+            );
+            assert!(
+                rejected(paraphrase, original).is_empty(),
+                "{paraphrase} / {original}"
+            );
+        }
+    }
+
+    #[test]
+    fn changed_values_in_those_forms_still_fail() {
+        for (original, paraphrase, check) in [
+            ("A woman, gravida 4, para 3.", "G4P2.", Check::NumberDropped),
+            ("Pain is 8 out of 10.", "Pain 9/10.", Check::NumberDropped),
+            ("Initial 295 285", "Initial: 295 / 288", Check::NumberAdded),
+            (
+                "Platelets 450/mm3.",
+                "Platelets 450/mL.",
+                Check::UnitChanged,
+            ),
+            (
+                "The second half of pregnancy; red eyes for 2 days.",
+                "The second half of pregnancy; red eyes for 2 weeks.",
+                Check::UnitChanged,
+            ),
+        ] {
+            assert!(
+                rejected(original, paraphrase).contains(&check),
+                "{original} / {paraphrase}"
+            );
+        }
     }
 }

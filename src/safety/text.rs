@@ -243,31 +243,52 @@ fn inner_joiner(c: char) -> bool {
 /// The words of `text` with their places: runs of letters and digits, with inner `-` and
 /// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
 pub(super) fn tokens(text: &str) -> Vec<Token> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out: Vec<Token> = Vec::new();
+    let bytes = text.as_bytes();
+    // The character at byte `pos` (a char boundary), ASCII read directly.
+    let char_at = |pos: usize| -> Option<char> {
+        match bytes.get(pos) {
+            None => None,
+            Some(&b) if b.is_ascii() => Some(char::from(b)),
+            Some(_) => text[pos..].chars().next(),
+        }
+    };
+    let mut out: Vec<Token> = Vec::with_capacity(text.len() / 5);
     let mut sentence = 0usize;
-    let mut i = 0;
+    let mut pos = 0;
     let mut gap_start = 0;
-    while i < chars.len() {
-        let (start, c) = chars[i];
+    while let Some(c) = char_at(pos) {
         if !c.is_alphanumeric() {
-            i += 1;
+            pos += c.len_utf8();
             continue;
         }
-        let mut j = i + 1;
-        while j < chars.len() {
-            let c = chars[j].1;
-            let next_is_alnum = chars.get(j + 1).is_some_and(|n| n.1.is_alphanumeric());
-            let decimal = c == '.'
-                && chars[j - 1].1.is_ascii_digit()
-                && chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit());
-            if c.is_alphanumeric() || ((inner_joiner(c) || decimal) && next_is_alnum) {
+        let start = pos;
+        let mut previous = c;
+        let mut j = pos + c.len_utf8();
+        loop {
+            // ASCII letters and digits, the most of every word, byte by byte.
+            while bytes.get(j).is_some_and(u8::is_ascii_alphanumeric) {
+                previous = char::from(bytes[j]);
                 j += 1;
+            }
+            let Some(c) = char_at(j) else { break };
+            let width = c.len_utf8();
+            if c.is_alphanumeric() {
+                previous = c;
+                j += width;
+                continue;
+            }
+            let next = char_at(j + width);
+            let next_is_alnum = next.is_some_and(char::is_alphanumeric);
+            let decimal =
+                c == '.' && previous.is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit());
+            if (inner_joiner(c) || decimal) && next_is_alnum {
+                previous = c;
+                j += width;
             } else {
                 break;
             }
         }
-        let end = chars.get(j).map_or(text.len(), |n| n.0);
+        let end = j;
         let between = &text[gap_start..start];
         let previous_single = out.last().is_some_and(|t| t.end - t.start == 1);
         let gap = classify_gap(between, previous_single);
@@ -288,7 +309,7 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
             sentence,
         });
         gap_start = end;
-        i = j;
+        pos = j;
     }
     out
 }
@@ -334,6 +355,11 @@ pub(super) fn whole_words(text: &str, start: usize, end: usize) -> &str {
 /// a token is tested only against the phrases that start with it, in list order.
 pub(super) struct PhraseTable {
     by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>>,
+    /// The first bytes of the first words, as bits per word length (16 and more in the
+    /// last row): most tokens are turned away by one bit test before any hashing.
+    first_bytes: [[u64; 4]; 16],
+    /// Whether a phrase starts with `not` (then any `-n't` word may start a match).
+    has_not: bool,
 }
 
 impl PhraseTable {
@@ -341,11 +367,20 @@ impl PhraseTable {
     pub(super) fn new(phrases: impl IntoIterator<Item = &'static str>) -> PhraseTable {
         let mut by_first: FxHashMap<&'static str, Vec<(usize, Vec<&'static str>)>> =
             FxHashMap::default();
+        let mut first_bytes = [[0u64; 4]; 16];
         for (index, phrase) in phrases.into_iter().enumerate() {
             let words: Vec<&'static str> = phrase.split(' ').collect();
+            if let Some(&b) = words[0].as_bytes().first() {
+                first_bytes[words[0].len().min(15)][usize::from(b >> 6)] |= 1 << (b & 63);
+            }
             by_first.entry(words[0]).or_default().push((index, words));
         }
-        PhraseTable { by_first }
+        let has_not = by_first.contains_key("not");
+        PhraseTable {
+            by_first,
+            first_bytes,
+            has_not,
+        }
     }
 
     /// The first phrase (in list order) whose words are `tokens[at..]`, as its place in
@@ -358,6 +393,12 @@ impl PhraseTable {
         within: Option<Gap>,
     ) -> Option<(usize, usize)> {
         let first = tokens.get(at)?.lower.as_str();
+        let b = *first.as_bytes().first()?;
+        if self.first_bytes[first.len().min(15)][usize::from(b >> 6)] & (1 << (b & 63)) == 0
+            && !(self.has_not && first.ends_with("n't"))
+        {
+            return None;
+        }
         let direct = self.by_first.get(first);
         let contracted = if first.ends_with("n't") {
             self.by_first.get("not")
