@@ -6,11 +6,10 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashSet;
 
-use super::laterality::cardiac_sentence;
 use super::lexicon::{lexicon, Kind, Mention};
 use super::numbers::{numbers, NumberMention};
 use super::scope;
-use super::text::{tokens, whole_words, Gap, Token};
+use super::text::{cardiac_sentence, tokens, whole_words, Gap, Token};
 
 /// What one note says, read once.
 pub(super) struct Facts<'a> {

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashSet;
 
 use super::facts::Facts;
-use super::text::{Gap, Token};
+use super::text::{cardiac_sentence, Gap};
 use super::{Check, Finding};
 
 /// Body parts a side attaches to (singular, lower case).
@@ -283,40 +283,6 @@ fn lone_letter_side(facts: &Facts, i: usize, body_part_after: bool) -> bool {
     let word_after = body_part(&next.lower).is_some()
         || (next_raw.starts_with(|c: char| c.is_lowercase()) && next_raw.len() > 2);
     word_after && !after_number && !facts.text[token.end..].starts_with('/')
-}
-
-/// Words that make `LAD` the left anterior descending artery; elsewhere (`cervical LAD`,
-/// `no LAD`) it is lymphadenopathy, as the abbreviation lists give both.
-const CARDIAC_WORDS: &[&str] = &[
-    "artery",
-    "arteries",
-    "coronary",
-    "stent",
-    "stenosis",
-    "occlusion",
-    "occluded",
-    "lesion",
-    "angiography",
-    "angiogram",
-    "catheterization",
-    "pci",
-    "stemi",
-    "infarction",
-    "mi",
-    "descending",
-    "territory",
-    "ischemia",
-    "ecg",
-    "ekg",
-    "st",
-];
-
-/// Whether sentence `sentence` of these tokens speaks of the heart's arteries.
-pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
-    tokens
-        .iter()
-        .filter(|t| t.sentence == sentence)
-        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
 }
 
 /// Rejects a body part whose side differs, and a side one text names and the other not.

@@ -440,3 +440,37 @@ pub(super) fn spelling_index<T>(
     }
     index
 }
+
+/// Words that make `LAD` the left anterior descending artery; elsewhere (`cervical LAD`,
+/// `no LAD`) it is lymphadenopathy, as the abbreviation lists give both.
+const CARDIAC_WORDS: &[&str] = &[
+    "artery",
+    "arteries",
+    "coronary",
+    "stent",
+    "stenosis",
+    "occlusion",
+    "occluded",
+    "lesion",
+    "angiography",
+    "angiogram",
+    "catheterization",
+    "pci",
+    "stemi",
+    "infarction",
+    "mi",
+    "descending",
+    "territory",
+    "ischemia",
+    "ecg",
+    "ekg",
+    "st",
+];
+
+/// Whether sentence `sentence` of these tokens speaks of the heart's arteries.
+pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
+    tokens
+        .iter()
+        .filter(|t| t.sentence == sentence)
+        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
+}
