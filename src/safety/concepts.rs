@@ -552,6 +552,3 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod other_words_tests;

@@ -371,23 +371,6 @@ mod tests {
             vec!["administering", "dtap", "vaccine"]
         );
     }
-}
-
-#[cfg(test)]
-mod predicate_tests {
-    use super::super::text::tokens;
-    use super::*;
-
-    fn negated_words(text: &str) -> Vec<String> {
-        let tokens = tokens(text);
-        let (negated, _) = scopes(&tokens);
-        tokens
-            .iter()
-            .zip(negated)
-            .filter(|(_, n)| *n)
-            .map(|(t, _)| t.lower.clone())
-            .collect()
-    }
 
     #[test]
     fn a_negated_verb_keeps_its_object_in_scope() {
