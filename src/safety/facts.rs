@@ -30,22 +30,15 @@ pub(super) struct Facts<'a> {
 
 /// Capitalised abbreviations that are also common lower-case words (or too short to list
 /// in lower case), read as the concept they abbreviate only when written in capitals:
-/// `US` ultrasound (except after `the`: the country), `VA` visual acuity, `ID` infectious
-/// disease. Forms from the standard abbreviation lists (Wikipedia "List of medical
+/// `US` ultrasound (except after `the`: the country), `ID` infectious disease. Forms from the standard abbreviation lists (Wikipedia "List of medical
 /// abbreviations"; Davis's Pocket Clinical Abbreviations).
 const CAPITALISED: &[(&str, &str)] = &[
     ("US", "ultrasound"),
-    ("VA", "visual acuity"),
     ("ID", "infectious disease"),
     // Lymphadenopathy, except beside the heart's arteries (`laterality.rs`: the left
     // anterior descending artery).
     ("LAD", "lymphadenopathy"),
 ];
-
-/// Lexicon concepts that name a measurement, not a finding (`MeSH` files them among
-/// diseases and findings): a note gives their value (`20/50 vision`, `3700 g at birth`)
-/// and a paraphrase may name them (`VA 20/50`) or not; their values are numbers.
-const MEASUREMENTS: &[&str] = &["visual acuity", "birth weight", "body weight"];
 
 /// A verb phrase and the finding it states (`she lost consciousness` = loss of
 /// consciousness): written from clinical knowledge, the verb forms of findings the
@@ -77,7 +70,8 @@ const LEVEL_WORDS: &[&str] = &[
 
 /// Reads the abbreviations and verb phrases above into `mentions`: an abbreviation after a
 /// modifier is the modifier's form of the concept (`gestational DM` = gestational
-/// diabetes), `LOC` after a level word is no finding, measurements are no findings.
+/// diabetes), `LOC` after a level word is no finding. (Measurements such as visual acuity
+/// or birth weight are left out of the disease lexicon by its maker, `MEASURED`.)
 fn refine_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
     let mut changed = false;
     mentions.retain(|m| {
@@ -93,9 +87,6 @@ fn refine_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
         covered[m.first..m.last].iter_mut().for_each(|c| *c = true);
     }
     for m in mentions.iter_mut() {
-        if MEASUREMENTS.contains(&m.entry.canonical) {
-            m.entry.kind = Kind::Vital;
-        }
         // `gestational DM`: the modifier and the abbreviation's spelled-out form.
         let raw = &text[m.start..m.end];
         if m.last == m.first + 1
@@ -334,7 +325,8 @@ mod tests {
             canonicals("An abdominal ultrasound showed it.")
         );
         assert!(canonicals("Tell us. Born in the US.").is_empty());
-        assert_eq!(canonicals("VA 20/40."), canonicals("visual acuity 20/40."));
+        // Measurements are no concepts (the disease lexicon's maker leaves them out).
+        assert!(canonicals("Visual acuity 20/40; birth weight 3700 g.").is_empty());
         assert!(canonicals("Give me your id.").is_empty());
     }
 
@@ -346,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn abbreviations_verb_phrases_and_measurements_read_as_their_concepts() {
+    fn abbreviations_and_verb_phrases_read_as_their_concepts() {
         let findings = |text: &str| -> Vec<&'static str> {
             Facts::read(text)
                 .of_kind([Kind::Finding])
@@ -368,7 +360,6 @@ mod tests {
             findings("Tender cervical lymphadenopathy.")
         );
         assert!(findings("Stent placed in the LAD coronary artery.").is_empty());
-        assert!(findings("VA 20/50 in the left eye.").is_empty());
         let facts = Facts::read("He did not lose consciousness.");
         assert!(facts.mentions.iter().any(|m| facts.is_negated(m)));
     }

@@ -465,6 +465,7 @@ mod tests {
         assert!(compared("Given 2 L of saline.", "Given 2 liters of saline.").is_empty());
         assert!(compared("R/O sepsis.", "Rule out sepsis.").is_empty());
         assert!(!compared("Pain in the right lung.", "Pain in the L upper lobe.").is_empty());
+
         assert_eq!(
             compared("Swelling of the right knee.", "L knee swelling.").len(),
             1

@@ -84,9 +84,11 @@ pub(super) async fn interruptible<T, E>(
 }
 
 /// Waits for every shard; then, once stage 1's answers are in, builds stage 2 (a verify
-/// request per rule-passing paraphrase not yet verified) and waits for it too, until
-/// nothing new is built. Resumable at any await point: building stage 2 again after a
-/// crash rebuilds the same shards, and a batch created before it is found by its metadata.
+/// request per rule-passing paraphrase not yet verified) and waits for it too. Verify
+/// answers make no new paraphrase, so one build is all there is to do (another would run
+/// the whole reconcile to find nothing). Resumable at any await point: building stage 2
+/// again after a crash rebuilds the same shards, and a batch created before it is found by
+/// its metadata.
 pub(super) async fn wait_both_stages<A: crate::api::BatchApi>(
     api: &A,
     run: &mut RunDir,
@@ -94,17 +96,16 @@ pub(super) async fn wait_both_stages<A: crate::api::BatchApi>(
     progress: &mut crate::cli::progress::Progress,
 ) -> anyhow::Result<()> {
     use crate::batch::Observer as _;
-    loop {
-        crate::batch::wait(api, run, schedule, progress).await?;
-        let prepared = crate::job::prepare_verify(run)?;
-        if prepared.requests == 0 {
-            return Ok(());
-        }
+    crate::batch::wait(api, run, schedule, progress).await?;
+    let prepared = crate::job::prepare_verify(run)?;
+    if prepared.requests > 0 {
         progress.event(&crate::batch::Event::VerifyBuilt {
             requests: prepared.requests,
             shards: prepared.shards,
         });
+        crate::batch::wait(api, run, schedule, progress).await?;
     }
+    Ok(())
 }
 
 /// How the shards are shown after waiting.

@@ -83,7 +83,7 @@ fn planned(fake: &FakeApi, flags: &[&str]) -> Test {
 
 /// A run `r` of 40 pairs (80 stage-1 requests in 3 shards), planned, submitted and
 /// waited for through both stages, with defective answers, altered paraphrases (every
-/// 3rd; the verifier misses every 4th it reads) and faults at the API.
+/// 2nd; the verifier misses every 3rd it reads) and faults at the API.
 fn two_stage_run() -> (FakeApi, Test) {
     let fake = FakeApi::start();
     fake.defective_answers();
@@ -331,7 +331,8 @@ fn two_stages_keep_only_what_the_verifier_finds_unchanged() {
         "{rewritten} rewritten, {read_again} verified"
     );
     let test = test.args(["reconcile", "r", "--reports-dir", "reports"]);
-    test.output();
+    // Exit 1: answers the defective fake still withheld after the retry stay unanswered.
+    test.expect(1).stdout_has("got no answer");
     let stats = read_json(&sft.join("generation_stats_safe.json"));
     assert_eq!(n(&stats["stages"]["generate"]["paraphrase"], "planned"), 40);
     // Every verify request that failed in the first round was sent again, reading
