@@ -26,29 +26,6 @@ use safesft::safety::{Check, Finding, SafetyChecker, Verdict};
 /// Splits measured once and never inspected: `SAFETY_MISSES` never prints their items.
 const FRESH: &[&str] = &["heldout3", "test"];
 
-/// The "hard" checks: exact facts (numbers, units, drugs with dose, route and frequency),
-/// near copies and answer artefacts. The others compare concepts (findings, procedures,
-/// negation, laterality, qualifiers, demographics, management, coverage). The benchmark
-/// prints what the hard checks alone would keep and catch: a measured trade-off, not a mode.
-fn hard(check: Check) -> bool {
-    matches!(
-        check,
-        Check::NumberDropped
-            | Check::NumberAdded
-            | Check::UnitChanged
-            | Check::DrugDropped
-            | Check::DrugAdded
-            | Check::DoseRouteFrequency
-            | Check::NearCopy
-            | Check::Empty
-            | Check::FinishReason
-            | Check::Refusal
-            | Check::Preamble
-            | Check::MarkdownFence
-            | Check::Explanation
-    )
-}
-
 #[allow(clippy::too_many_lines)] // one pass over four sets, printed in order
 fn main() {
     let started = Instant::now();
@@ -118,7 +95,7 @@ fn main() {
         let hard_right = verdict
             .rejections
             .iter()
-            .any(|f| hard(f.check) && names_error(&f));
+            .any(|f| f.check.is_hard() && names_error(&f));
         for label in ["all", row.error_type.as_str()] {
             let tally = medec
                 .entry(split.into())
@@ -180,7 +157,7 @@ fn main() {
             tally.items += 1;
             tally.right += usize::from(verdict.accepted);
             tally.near_copy += usize::from(near_copy_only);
-            tally.hard += usize::from(!verdict.rejections.iter().any(|f| hard(f.check)));
+            tally.hard += usize::from(!verdict.rejections.iter().any(|f| f.check.is_hard()));
         }
         let fired: std::collections::BTreeSet<&str> = verdict
             .rejections
@@ -208,7 +185,7 @@ fn main() {
     println!("\nHand-written faithful paraphrases kept (rejected only as near copies in brackets)");
     print_table(&faithful, |t| {
         format!(
-            "{}  [near copy {}]  hard checks alone would keep {}",
+            "{}  [near copy {}]  hard checks alone (`--doubts verify`: reach the verifier) {}",
             share(t.right, t.items),
             t.near_copy,
             share(t.hard, t.items)
@@ -248,7 +225,7 @@ fn main() {
             tally.items += 1;
             tally.right += usize::from(!verdict.accepted);
             tally.right_reason += usize::from(reason);
-            tally.hard += usize::from(verdict.rejections.iter().any(|f| hard(f.check)));
+            tally.hard += usize::from(verdict.rejections.iter().any(|f| f.check.is_hard()));
         }
         if show_misses && !FRESH.contains(&item.split.as_str()) && !reason {
             println!(
@@ -266,7 +243,7 @@ fn main() {
     println!("\nHand-written one-fact changes rejected (for the right reason in brackets)");
     print_table(&onefact, |t| {
         format!(
-            "{}  [right reason {}]  hard checks alone {}",
+            "{}  [right reason {}]  hard checks alone (`--doubts verify`: rejected outright) {}",
             share(t.right, t.items),
             share(t.right_reason, t.items),
             share(t.hard, t.items)

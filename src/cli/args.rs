@@ -330,6 +330,18 @@ pub struct VerifyArgs {
     /// second model reading it.
     #[arg(long)]
     pub no_verify: bool,
+    /// A paraphrase only concept-level checks reject (findings, negation, laterality,
+    /// qualifiers, timing, demographics, management, coverage; no number, unit, drug,
+    /// dose, route, frequency, near copy or artefact): `reject` it, or send it to the
+    /// verifier, which keeps it only if it answers `same`.
+    #[arg(long, value_enum, default_value_t = DoubtsArg::Reject, conflicts_with = "no_verify")]
+    pub doubts: DoubtsArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoubtsArg {
+    Reject,
+    Verify,
 }
 
 /// Build Batch API request files and price them, without a key or network.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use super::args::{
-    FallbackArg, NumPairs, PlanArgs, PollArgs, RunRef, SftArgs, SftFormat, VerifyArgs,
+    DoubtsArg, FallbackArg, NumPairs, PlanArgs, PollArgs, RunRef, SftArgs, SftFormat, VerifyArgs,
 };
 use crate::batch::PollSchedule;
 use crate::job::SftOptions;
@@ -19,8 +19,8 @@ use crate::plan::kept::KeptRate;
 use crate::plan::prompts::VerifyPrompt;
 use crate::plan::shard::{MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE};
 use crate::plan::{
-    default_run_name, family_and_prices, LoadedPrompts, OutputModel, PlanSettings, ShardLimits,
-    VerifySettings,
+    default_run_name, family_and_prices, Doubts, LoadedPrompts, OutputModel, PlanSettings,
+    ShardLimits, VerifySettings,
 };
 use crate::report::ledger::{self, LEDGER_FILE};
 use crate::sft::Fallback;
@@ -100,13 +100,18 @@ pub(crate) fn verify_settings(
         model_family: family.name.into(),
         prices: prices.clone(),
     };
-    Ok(Some(VerifySettings::new(
+    let mut settings = VerifySettings::new(
         &model,
         &prompt,
         &source,
         record,
         prompts.config.paraphrase.max_output_tokens,
-    )?))
+    )?;
+    settings.doubts = match args.doubts {
+        DoubtsArg::Reject => Doubts::Reject,
+        DoubtsArg::Verify => Doubts::Verify,
+    };
+    Ok(Some(settings))
 }
 
 /// The expected-output model of `model`, calibrated from the ledger's runs of its

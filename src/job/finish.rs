@@ -252,6 +252,13 @@ fn summary_text(
             verify.expired,
             verify.missing,
         );
+        if paraphrase.kept_after_doubt > 0 {
+            let _ = writeln!(
+                text,
+                "{} kept paraphrases only concept checks had rejected were cleared by the verifier (`--doubts verify`; see `rule_doubts_cleared_by_verifier` in their metadata).",
+                paraphrase.kept_after_doubt
+            );
+        }
     }
     let _ = writeln!(
         text,

@@ -21,7 +21,8 @@ pub struct VerifyPrepared {
 }
 
 /// Adds the verify requests the run's results call for: one per paraphrase attempt the
-/// rule checks accepted that no verify request reads yet. Nothing to do for a run
+/// rule checks accepted (or, with `--doubts verify`, only concept-level checks rejected)
+/// that no verify request reads yet. Nothing to do for a run
 /// without a verify stage, while a shard is still running, or after a `cancel` (until a
 /// retry).
 pub fn prepare_verify(run: &mut RunDir) -> Result<VerifyPrepared, JobError> {
@@ -46,7 +47,8 @@ pub fn prepare_verify(run: &mut RunDir) -> Result<VerifyPrepared, JobError> {
     // By note id (as text), then paraphrase attempt: the same order every time.
     let mut wanted: BTreeMap<(String, u32), &crate::reconcile::Attempt> = BTreeMap::new();
     for attempt in &reconciled.attempts {
-        if attempt.rules_passed && !verified.contains(&(attempt.note, attempt.attempt)) {
+        let to_verify = attempt.rules_passed || attempt.rules_doubted;
+        if to_verify && !verified.contains(&(attempt.note, attempt.attempt)) {
             let id = reconciled.notes.id(attempt.note).to_string();
             wanted.insert((id, attempt.attempt), attempt);
         }

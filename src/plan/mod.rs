@@ -33,7 +33,7 @@ pub use prompts::{LoadedPrompts, PromptError};
 pub use request::{BatchRequestLine, PlannedRequest, RequestBuilder, RequestCost};
 pub use settings::PlanSettings;
 pub use shard::{ShardError, ShardFill, ShardLimits, Sharder};
-pub use verify::{VerifyBuilder, VerifyError, VerifySettings};
+pub use verify::{Doubts, VerifyBuilder, VerifyError, VerifySettings};
 pub use write::{default_run_name, family_and_prices, plan, PlanOutcome};
 
 use std::path::PathBuf;

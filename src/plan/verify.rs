@@ -75,6 +75,33 @@ pub struct VerifySettings {
     pub schema_allowance_tokens: u64,
     /// Where the verifier's prompt came from (the prompt config, or the bundled one).
     pub prompt_source: String,
+    /// What becomes of a paraphrase only the concept checks reject (older manifests:
+    /// rejected, as they were). Not written when `reject`, so plans made before the
+    /// setting existed hash as they did.
+    #[serde(default, skip_serializing_if = "Doubts::is_reject")]
+    pub doubts: Doubts,
+}
+
+/// What becomes of a paraphrase that only concept-level rule checks reject (no hard
+/// check: numbers, units, drugs with dose/route/frequency, near copy, answer artefacts;
+/// see [`crate::safety::Check::is_hard`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Doubts {
+    /// Rejected, as by any rule check: the safe default.
+    #[default]
+    Reject,
+    /// Sent to the verifier like a paraphrase the rules passed: kept only when it answers
+    /// `same`. Fewer paid paraphrases thrown away; the concept-level catches then rest on
+    /// the verifier.
+    Verify,
+}
+
+impl Doubts {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` lends it
+    fn is_reject(&self) -> bool {
+        *self == Doubts::Reject
+    }
 }
 
 /// Why the verifier's settings cannot be used.
@@ -116,6 +143,7 @@ impl VerifySettings {
             paraphrase_max_output_tokens,
             schema_allowance_tokens,
             prompt_source: prompt_source.to_string(),
+            doubts: Doubts::Reject,
         })
     }
 }

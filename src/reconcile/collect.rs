@@ -122,6 +122,10 @@ fn line_len(text: &str) -> u32 {
 /// Reads the run's pairs (where each one is) and its plan.
 pub fn collect(run_dir: &Path, manifest: &Manifest) -> Result<(RunFiles, Planned), CollectError> {
     let mut planned = Planned::with_verify(manifest.verify.is_some());
+    planned.doubts_to_verifier = manifest
+        .verify
+        .as_ref()
+        .is_some_and(|v| v.doubts == crate::plan::Doubts::Verify);
     let pairs_path = run_dir.join(PAIRS_FILE);
     let mut pair_lines: Vec<Option<(u64, u32)>> = Vec::new();
     let mut lines = LineReader::open(&pairs_path)?;

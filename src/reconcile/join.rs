@@ -61,6 +61,9 @@ pub struct Planned {
     /// The run has a verify stage: a paraphrase is kept only once the verifier says
     /// `same` (issue 9).
     pub verify_on: bool,
+    /// A paraphrase only concept-level checks reject goes to the verifier too
+    /// (`--doubts verify`): kept only when it answers `same`.
+    pub doubts_to_verifier: bool,
     requests: Vec<PlannedRequest>,
     not_run: Vec<(Outcome, String)>,
     by_id: HashMap<(u32, RequestKind, u32), u32>,
@@ -153,6 +156,13 @@ pub struct Attempt {
     pub answer: Option<LineRef>,
     /// A paraphrase the rule checks accepted (whatever the verifier said after).
     pub rules_passed: bool,
+    /// A paraphrase only concept-level checks rejected, in a run that sends such doubts
+    /// to the verifier (`--doubts verify`): it waits for the verifier like one the rules
+    /// passed.
+    pub rules_doubted: bool,
+    /// The rule findings the verifier cleared (it answered `same` on a doubted
+    /// paraphrase, now kept): kept for the record, no longer rejections.
+    pub cleared: Vec<crate::safety::Finding>,
     /// A verify request: the attempt of the note's paraphrase it reads.
     pub verifies: Option<u32>,
 }
@@ -215,6 +225,7 @@ impl Reconciled {
             outcome: attempt.outcome,
             reasons: attempt.reasons.clone(),
             rejections: attempt.rejections.clone(),
+            cleared: attempt.cleared.clone(),
             retryable: attempt.retryable,
             text: texts.0,
             reasoning: texts.1,
@@ -411,6 +422,11 @@ impl Decided {
             attempt: planned_request.attempt,
             rules_passed: planned_request.kind == RequestKind::Paraphrase
                 && decision.outcome == Outcome::Kept,
+            rules_doubted: planned.doubts_to_verifier
+                && planned_request.kind == RequestKind::Paraphrase
+                && decision.outcome == Outcome::Rejected
+                && crate::safety::doubt_only(&decision.rejections),
+            cleared: Vec::new(),
             verifies: planned_request.verifies,
             outcome: decision.outcome,
             reasons: decision.reasons,
@@ -456,6 +472,8 @@ fn finish(planned: Planned, decided: Decided, problems: LineProblems) -> Reconci
                     model: None,
                     answer: None,
                     rules_passed: false,
+                    rules_doubted: false,
+                    cleared: Vec::new(),
                     verifies: planned_request.verifies,
                 }
             })

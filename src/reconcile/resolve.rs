@@ -205,6 +205,9 @@ pub struct Resolved {
     /// paraphrase_span}` each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejections: Vec<Finding>,
+    /// A kept paraphrase's rule findings the verifier cleared (`--doubts verify`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleared: Vec<Finding>,
     /// Whether a new answer may fix it.
     pub retryable: bool,
     /// The paraphrase text, or the reasoning object, when one came back.

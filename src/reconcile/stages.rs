@@ -15,6 +15,10 @@ use crate::safety::Check;
 pub struct StageCounts {
     pub planned: u64,
     pub kept: u64,
+    /// Of `kept`: paraphrases only concept checks rejected that the verifier cleared
+    /// (`--doubts verify`).
+    #[serde(default)]
+    pub kept_after_doubt: u64,
     pub rejected_by_rules: u64,
     pub rejected_by_verifier: u64,
     pub failed: u64,
@@ -50,7 +54,10 @@ pub fn stage_counts(
             .or_default();
         counts.planned += 1;
         match attempt.outcome {
-            Outcome::Kept => counts.kept += 1,
+            Outcome::Kept => {
+                counts.kept += 1;
+                counts.kept_after_doubt += u64::from(!attempt.cleared.is_empty());
+            }
             Outcome::Rejected
                 if attempt.kind == RequestKind::Verify
                     || attempt

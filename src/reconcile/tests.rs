@@ -487,3 +487,86 @@ fn a_changed_verdict_is_a_rejection_by_the_verifier_in_the_stage_counts() {
     let shown = final_of(&reconciled, "n1", RequestKind::Verify);
     assert!(!shown.retryable, "the same question gets the same verdict");
 }
+
+/// Only a concept check objects to it: a finding the note never states.
+const DOUBTED: &str = "For 4 hours, this 24-year-old woman has had headaches and mild hemoptysis. She takes aspirin 81 mg daily as her only medicine.";
+
+#[test]
+fn with_doubts_to_the_verifier_a_doubted_paraphrase_waits_for_its_verdict() {
+    let same = r#"{"differences": [], "verdict": "same"}"#;
+    let changed = r#"{"differences": [{"kind": "finding", "original": "", "paraphrase": "hemoptysis"}], "verdict": "changed"}"#;
+    let ids = [
+        "n1|paraphrase|1",
+        "n2|paraphrase|1",
+        "n3|paraphrase|1",
+        "n4|paraphrase|1",
+    ];
+    let verify = [("n1|verify|1", 1), ("n2|verify|1", 1), ("n4|verify|1", 1)];
+    let lines = [
+        Ok(answer("n1|paraphrase|1", DOUBTED, "stop")),
+        Ok(answer("n2|paraphrase|1", DOUBTED, "stop")),
+        Ok(answer("n3|paraphrase|1", DOUBTED, "stop")),
+        Ok(answer(
+            "n4|paraphrase|1",
+            "Here is the paraphrased note: x",
+            "stop",
+        )),
+        Ok(answer("n1|verify|1", same, "stop")),
+        Ok(answer("n2|verify|1", changed, "stop")),
+        Ok(answer("n4|verify|1", same, "stop")),
+    ];
+    let mut planned = planned_with_verify(&ids, &verify);
+    planned.doubts_to_verifier = true;
+    let reconciled = join(planned, &lines);
+    let paraphrase = |note| final_of(&reconciled, note, RequestKind::Paraphrase);
+    let checks = |attempt: &Attempt| -> Vec<crate::safety::Check> {
+        attempt.rejections.iter().map(|f| f.check).collect()
+    };
+    // Cleared: kept, its rule findings kept apart as cleared.
+    assert_eq!(paraphrase("n1").outcome, Outcome::Kept);
+    assert!(paraphrase("n1").rejections.is_empty());
+    assert!(paraphrase("n1")
+        .cleared
+        .iter()
+        .any(|f| f.check == crate::safety::Check::FindingAdded));
+    // Flagged: rejected with the rules' findings and the verifier's; a retry may pass.
+    assert_eq!(paraphrase("n2").outcome, Outcome::Rejected);
+    assert!(paraphrase("n2").retryable);
+    let flagged = checks(paraphrase("n2"));
+    assert!(
+        flagged.contains(&crate::safety::Check::FindingAdded),
+        "{flagged:?}"
+    );
+    assert!(
+        flagged.contains(&crate::safety::Check::Verifier),
+        "{flagged:?}"
+    );
+    // No verdict yet: not an accept, not a rejection.
+    assert_eq!(paraphrase("n3").outcome, Outcome::Missing);
+    assert!(paraphrase("n3").reasons[0].contains("only concept checks"));
+    // A hard check's rejection is final, whatever the verifier says.
+    assert_eq!(paraphrase("n4").outcome, Outcome::Rejected);
+    assert!(!checks(paraphrase("n4")).contains(&crate::safety::Check::Verifier));
+    let stages = stages::stage_counts(&reconciled);
+    let generate = &stages[&crate::plan::Stage::Generate][&RequestKind::Paraphrase];
+    assert_eq!(
+        (
+            generate.kept,
+            generate.kept_after_doubt,
+            generate.rejected_by_verifier,
+            generate.rejected_by_rules,
+            generate.missing
+        ),
+        (1, 1, 1, 1, 1)
+    );
+    assert!(generate.adds_up());
+
+    // The same answers without `--doubts verify`: the rules' rejection stands.
+    let reconciled = join(planned_with_verify(&ids, &verify), &lines);
+    for note in ["n1", "n2", "n3"] {
+        let attempt = final_of(&reconciled, note, RequestKind::Paraphrase);
+        assert_eq!(attempt.outcome, Outcome::Rejected, "{note}");
+        assert!(attempt.cleared.is_empty());
+        assert!(!checks(attempt).contains(&crate::safety::Check::Verifier));
+    }
+}

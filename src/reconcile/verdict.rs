@@ -82,8 +82,11 @@ pub fn findings(verdict: &Verdict) -> Vec<Finding> {
 /// paraphrase attempt, else the latest) says `same`. `changed` rejects it with the
 /// verifier's findings (a new paraphrase may pass: retryable); no verdict yet (failed,
 /// expired, missing, or never built) leaves it unaccepted with the verify request's own
-/// outcome (not retryable itself: the verify request is what a retry resends). Returns,
-/// per (note, paraphrase attempt), the verify attempt that decided it.
+/// outcome (not retryable itself: the verify request is what a retry resends). A
+/// paraphrase the rules only doubted (`--doubts verify`) goes the same way: `same` keeps
+/// it (its rule findings move to `cleared`), `changed` rejects it with the rules'
+/// findings and the verifier's. Returns, per (note, paraphrase attempt), the verify
+/// attempt that decided it.
 pub fn apply_verification(attempts: &mut [Attempt], notes: &NoteIds) -> HashMap<(u32, u32), u32> {
     let mut links: HashMap<(u32, u32), u32> = HashMap::new();
     for (number, attempt) in (0..).zip(attempts.iter()) {
@@ -101,16 +104,20 @@ pub fn apply_verification(attempts: &mut [Attempt], notes: &NoteIds) -> HashMap<
     }
     for index in 0..attempts.len() {
         let paraphrase = &attempts[index];
-        if !paraphrase.rules_passed {
+        if !paraphrase.rules_passed && !paraphrase.rules_doubted {
             continue;
         }
+        let doubted = paraphrase.rules_doubted;
         let Some(&link) = links.get(&(paraphrase.note, paraphrase.attempt)) else {
             let paraphrase = &mut attempts[index];
+            let why = if doubted {
+                "not verified yet: only concept checks rejected it (`--doubts verify`), its verify request is not built (`safesft wait` builds and sends it)"
+            } else {
+                "not verified yet: the rules passed it, its verify request is not built (`safesft wait` builds and sends it)"
+            };
             paraphrase.outcome = Outcome::Missing;
             paraphrase.retryable = false;
-            paraphrase.reasons = vec![
-                "not verified yet: the rules passed it, its verify request is not built (`safesft wait` builds and sends it)".into(),
-            ];
+            paraphrase.reasons = vec![why.into()];
             continue;
         };
         let verify = attempts[link as usize].clone();
@@ -121,12 +128,26 @@ pub fn apply_verification(attempts: &mut [Attempt], notes: &NoteIds) -> HashMap<
         };
         let paraphrase = &mut attempts[index];
         match verify.outcome {
-            Outcome::Kept => {}
+            Outcome::Kept => {
+                if doubted {
+                    paraphrase.outcome = Outcome::Kept;
+                    paraphrase.retryable = false;
+                    paraphrase.reasons.clear();
+                    paraphrase.cleared = std::mem::take(&mut paraphrase.rejections);
+                }
+            }
             Outcome::Rejected => {
                 paraphrase.outcome = Outcome::Rejected;
                 paraphrase.retryable = true;
-                paraphrase.reasons.clone_from(&verify.reasons);
-                paraphrase.rejections.clone_from(&verify.rejections);
+                if doubted {
+                    paraphrase.reasons.extend(verify.reasons.iter().cloned());
+                    paraphrase
+                        .rejections
+                        .extend(verify.rejections.iter().cloned());
+                } else {
+                    paraphrase.reasons.clone_from(&verify.reasons);
+                    paraphrase.rejections.clone_from(&verify.rejections);
+                }
             }
             other => {
                 paraphrase.outcome = other;

@@ -121,6 +121,33 @@ impl Check {
         }
     }
 
+    /// Whether the check is a hard one: an exact fact (numbers, units, drugs with dose,
+    /// route and frequency), a near copy or an answer artefact. Its rejection is final.
+    /// The other rule checks compare concepts (findings, procedures, organisms, negation,
+    /// laterality, qualifiers, timing, demographics, management, length, coverage): on
+    /// fresh text most of their rejections of faithful paraphrases are false (README,
+    /// "How well it works"), so a run may send a paraphrase only they reject to the
+    /// verifier instead (`--doubts verify`).
+    pub fn is_hard(self) -> bool {
+        matches!(
+            self,
+            Check::NumberDropped
+                | Check::NumberAdded
+                | Check::UnitChanged
+                | Check::DrugDropped
+                | Check::DrugAdded
+                | Check::DoseRouteFrequency
+                | Check::NearCopy
+                | Check::Empty
+                | Check::FinishReason
+                | Check::Refusal
+                | Check::Preamble
+                | Check::MarkdownFence
+                | Check::Explanation
+                | Check::Verifier
+        )
+    }
+
     /// Whether the check compares a clinical fact of the two fact tables (not an answer
     /// artefact, the length, the coverage or the near-copy check).
     pub fn is_fact(self) -> bool {
@@ -201,6 +228,17 @@ impl Verdict {
     pub fn rejected_by(&self, check: Check) -> bool {
         self.rejections.iter().any(|f| f.check == check)
     }
+
+    /// Rejected, and only by checks that are not hard ([`Check::is_hard`]): a doubt the
+    /// verifier may clear.
+    pub fn doubt_only(&self) -> bool {
+        doubt_only(&self.rejections)
+    }
+}
+
+/// Whether `rejections` are some, and none of them from a hard check.
+pub fn doubt_only(rejections: &[Finding]) -> bool {
+    !rejections.is_empty() && rejections.iter().all(|f| !f.check.is_hard())
 }
 
 /// Thresholds, with the defaults the mutation benchmark was measured with.

@@ -58,6 +58,15 @@ pub struct GenerationStats {
     /// checks counts once for each).
     #[serde(default)]
     pub rejections_by_check: BTreeMap<String, u64>,
+    /// Kept paraphrases only concept checks had rejected, cleared by the verifier
+    /// (`--doubts verify`), per check (a paraphrase counts once for each).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub doubts_cleared_by_check: BTreeMap<String, u64>,
+}
+
+/// The names of the checks among `findings`, each once.
+fn check_names(findings: &[crate::safety::Finding]) -> std::collections::BTreeSet<&'static str> {
+    findings.iter().map(|f| f.check.as_str()).collect()
 }
 
 fn token_metadata(resolved: &Resolved, generation_type: &str) -> Value {
@@ -75,6 +84,21 @@ fn token_metadata(resolved: &Resolved, generation_type: &str) -> Value {
     })
 }
 
+/// A kept paraphrase's metadata: its tokens, and the rule findings the verifier cleared
+/// when only concept checks had rejected it (`--doubts verify`), so that a reader of the
+/// SFT file sees which examples rest on the verifier's word.
+fn correct_metadata(resolved: &Resolved) -> Value {
+    let mut metadata = token_metadata(resolved, "correct_paraphrase");
+    if !resolved.cleared.is_empty() {
+        metadata["rule_doubts_cleared_by_verifier"] = json!(resolved
+            .cleared
+            .iter()
+            .map(|f| json!({"check": f.check.as_str(), "detail": f.detail}))
+            .collect::<Vec<_>>());
+    }
+    metadata
+}
+
 /// Builds the CORRECT and INCORRECT examples of one pair (in input order, pair by pair)
 /// from its final paraphrase and reasoning attempts, with their texts (the paraphrase
 /// text when kept, the reasoning object when kept), and counts it in `stats`. A pair
@@ -89,14 +113,17 @@ pub fn pair_records(
     let (reasoning_on, fallback) = options;
     stats.total_pairs_processed += 1;
     if let Some(rejected) = paraphrase.filter(|r| r.outcome == Outcome::Rejected) {
-        let checks: std::collections::BTreeSet<&str> = rejected
-            .rejections
-            .iter()
-            .map(|f| f.check.as_str())
-            .collect();
-        for check in checks {
+        for check in check_names(&rejected.rejections) {
             *stats
                 .rejections_by_check
+                .entry(check.to_string())
+                .or_default() += 1;
+        }
+    }
+    if let Some(kept) = paraphrase.filter(|r| r.outcome == Outcome::Kept) {
+        for check in check_names(&kept.cleared) {
+            *stats
+                .doubts_cleared_by_check
                 .entry(check.to_string())
                 .or_default() += 1;
         }
@@ -112,7 +139,7 @@ pub fn pair_records(
                 error_location: None,
                 correction: None,
                 source: SOURCE_PARAPHRASED.into(),
-                metadata: token_metadata(resolved, "correct_paraphrase"),
+                metadata: correct_metadata(resolved),
                 reasoning: None,
             }
         }
@@ -222,6 +249,7 @@ mod tests {
                 vec!["near_copy: x".into()]
             },
             rejections: Vec::new(),
+            cleared: Vec::new(),
             retryable: true,
             text: Some(format!("{id} paraphrase")),
             reasoning: (kind == RequestKind::Reasoning && outcome == Outcome::Kept)

@@ -106,7 +106,20 @@ pub struct Verifier {
     pub missed: Vec<String>,
     /// Verify requests answered in all.
     pub verify_answers: usize,
+    /// Every `n`-th paraphrase answered well gets [`DOUBT`] added: a sentence only the
+    /// concept-level rule checks object to (none when `None`).
+    doubt_every: Option<usize>,
+    /// Every `n`-th of those the fake's verifier flags `changed`; it clears the others.
+    doubt_flag_every: Option<usize>,
+    doubts_seen: usize,
+    /// Note ids whose paraphrase got [`DOUBT`], and those of them the verifier flags.
+    pub doubted_notes: Vec<String>,
+    pub doubted_flagged: Vec<String>,
 }
+
+/// What a doubted paraphrase gets added: a finding the original never states, with no
+/// number, unit or drug in it, so only concept-level checks can object.
+pub const DOUBT: &str = " Mild hemoptysis was also reported.";
 
 /// A change of meaning the rule checks do not see (where the patient was seen, a
 /// direction, a relationship: no lexicon concept): the first of these words in the
@@ -305,6 +318,15 @@ impl FakeApi {
         let mut state = self.state.lock().unwrap();
         state.verifier.alter_every = Some(alter_every);
         state.verifier.miss_every = miss_every;
+    }
+
+    /// From now on, every `doubt_every`-th paraphrase answered well gets [`DOUBT`]
+    /// added (only concept-level checks object to it); the fake's verifier flags every
+    /// `flag_every`-th of those `changed` and answers `same` on the others.
+    pub fn doubtful_paraphrases(&self, doubt_every: usize, flag_every: Option<usize>) {
+        let mut state = self.state.lock().unwrap();
+        state.verifier.doubt_every = Some(doubt_every);
+        state.verifier.doubt_flag_every = flag_every;
     }
 
     /// What the fake's verifier has done so far.
@@ -848,6 +870,28 @@ fn completion(request: &Value, index: usize, defects: bool, verifier: &mut Verif
         let faithful = crate::safety_benchmark::mutations::faithful(note);
         let note_id = custom_id.split('|').next().unwrap_or_default().to_string();
         match verifier.alter_every {
+            _ if defect == 0 && verifier.doubt_every.is_some() => {
+                verifier.doubts_seen += 1;
+                let every = verifier.doubt_every.unwrap_or(1);
+                if verifier.doubts_seen.is_multiple_of(every) {
+                    let doubted = format!("{faithful}{DOUBT}");
+                    verifier.doubted_notes.push(note_id.clone());
+                    let made = verifier.doubted_notes.len();
+                    if verifier
+                        .doubt_flag_every
+                        .is_some_and(|n| made.is_multiple_of(n))
+                    {
+                        verifier.doubted_flagged.push(note_id.clone());
+                        verifier.altered.insert(
+                            doubted.clone(),
+                            (note_id, "(nothing)".into(), DOUBT.trim().into()),
+                        );
+                    }
+                    doubted
+                } else {
+                    faithful
+                }
+            }
             Some(every) if defect == 0 => match alter(&faithful) {
                 // Every `every`-th paraphrase that can be altered is.
                 Some((altered, from, to)) => {

@@ -72,6 +72,7 @@ fn planned_ids(test: &Test) -> BTreeSet<String> {
         .collect()
 }
 
+mod doubts;
 mod priced;
 
 /// A run `r` planned with `flags` (the verify stage on), talking to `fake`.
