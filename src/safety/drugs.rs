@@ -25,6 +25,16 @@ const FREQUENCIES: &[(&str, &str)] = &[
     ("every 24 hours", "1/day"),
     ("twice a day", "2/day"),
     ("twice daily", "2/day"),
+    ("twice a week", "2/week"),
+    ("twice weekly", "2/week"),
+    ("thrice a day", "3/day"),
+    ("thrice daily", "3/day"),
+    ("three times a week", "3/week"),
+    ("three times weekly", "3/week"),
+    ("every other day", "q48h"),
+    ("every 2 hours", "q2h"),
+    ("every 3 hours", "q3h"),
+    ("every 48 hours", "q48h"),
     ("once a day", "1/day"),
     ("once daily", "1/day"),
     ("once a week", "1/week"),
@@ -35,6 +45,7 @@ const FREQUENCIES: &[(&str, &str)] = &[
     ("t i d", "3/day"),
     ("q i d", "4/day"),
     ("twice", "2/day"),
+    ("thrice", "3/day"),
     ("bid", "2/day"),
     ("tid", "3/day"),
     ("qid", "4/day"),
@@ -49,6 +60,10 @@ const FREQUENCIES: &[(&str, &str)] = &[
     ("q6h", "q6h"),
     ("q8h", "q8h"),
     ("q12h", "q12h"),
+    ("q2h", "q2h"),
+    ("q3h", "q3h"),
+    ("q24h", "1/day"),
+    ("qod", "q48h"),
 ];
 /// Routes the lexicon does not list, as words.
 const MORE_ROUTES: &[(&str, &str)] = &[
@@ -349,5 +364,52 @@ mod tests {
             ),
             vec![Check::DrugAdded]
         );
+    }
+
+    #[test]
+    fn frequencies_compare_by_how_often_not_by_spelling() {
+        for (original, paraphrase) in [
+            (
+                "metformin 500 mg three times daily",
+                "metformin 500 mg thrice daily",
+            ),
+            ("metformin 500 mg three times a day", "metformin 500 mg TID"),
+            ("enoxaparin 40 mg every 24 hours", "enoxaparin 40 mg q24h"),
+            ("aspirin 325 mg every other day", "aspirin 325 mg QOD"),
+            (
+                "methotrexate 15 mg twice weekly",
+                "methotrexate 15 mg twice a week",
+            ),
+        ] {
+            assert!(
+                compared(
+                    &format!("She takes {original}."),
+                    &format!("She takes {paraphrase}.")
+                )
+                .is_empty(),
+                "{original} / {paraphrase}"
+            );
+        }
+        for (original, paraphrase) in [
+            (
+                "metformin 500 mg twice daily",
+                "metformin 500 mg thrice daily",
+            ),
+            (
+                "methotrexate 15 mg twice weekly",
+                "methotrexate 15 mg twice daily",
+            ),
+            ("aspirin 325 mg daily", "aspirin 325 mg every other day"),
+            ("morphine 2 mg every 2 hours", "morphine 2 mg every 4 hours"),
+        ] {
+            assert_eq!(
+                compared(
+                    &format!("She takes {original}."),
+                    &format!("She takes {paraphrase}.")
+                ),
+                vec![Check::DoseRouteFrequency],
+                "{original} / {paraphrase}"
+            );
+        }
     }
 }

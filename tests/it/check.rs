@@ -103,6 +103,29 @@ fn a_batch_gives_one_verdict_line_per_pair() {
     assert_eq!(lines[0]["accepted"], true);
     assert_eq!(lines[1]["id"], "dose");
     assert_eq!(lines[1]["accepted"], false);
+    assert_eq!(
+        lines[1]["doubt_only"], false,
+        "a dose change is a hard check's"
+    );
+    assert_eq!(lines[0]["doubt_only"], false);
+}
+
+#[test]
+fn a_rejection_by_concept_checks_alone_is_called_a_doubt() {
+    // The same facts, with a finding the note never states: no number, unit or drug.
+    let added = "Left ankle edema and a mild cough are seen on examination. BP 150/90 mmHg. This 58-year-old male denies chest pain and is on metoprolol 50 mg by mouth twice a day.";
+    let done = check(added, &["--finish-reason", "stop", "--json"]).expect(1);
+    let verdict = done.json();
+    assert_eq!(verdict["accepted"], false);
+    assert_eq!(verdict["doubt_only"], true, "{verdict}");
+    check(added, &["--finish-reason", "stop"])
+        .expect(1)
+        .stdout_has("`--doubts verify` sends it to the verifier");
+    // A hard check among the rejections: no doubt.
+    let verdict = check(&added.replace("50 mg", "25 mg"), &["--json"])
+        .expect(1)
+        .json();
+    assert_eq!(verdict["doubt_only"], false, "{verdict}");
 }
 
 #[test]

@@ -34,14 +34,35 @@ pub(super) fn check(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let paraphrase = read(paraphrase)?;
     let verdict = checker.check(&original, &paraphrase, args.finish_reason.as_deref());
     if args.json {
-        stdout_json(&verdict)?;
+        stdout_json(&Line {
+            id: None,
+            verdict: &verdict,
+            doubt_only: verdict.doubt_only(),
+        })?;
     } else {
-        stdout_text(&report::verdict_text(&verdict))?;
+        let mut text = report::verdict_text(&verdict);
+        if verdict.doubt_only() {
+            text.push_str(
+                "Only concept checks object (no number, unit, drug, dose, route, frequency, near copy or artefact): a run with `--doubts verify` sends it to the verifier instead of rejecting it.\n",
+            );
+        }
+        stdout_text(&text)?;
     }
     Ok(exit_status(verdict.accepted))
 }
 
-/// One verdict line per pair, in file order: `{id, …verdict}` with `--json`, else
+/// A verdict as `--json` prints it: the pair's id (with `--batch`), the verdict, and
+/// whether only concept checks object (`--doubts verify` would send it to the verifier).
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+    doubt_only: bool,
+}
+
+/// One verdict line per pair, in file order: `{id, …verdict, doubt_only}` with `--json`, else
 /// `id<TAB>accepted` or `id<TAB>rejected<TAB>check: detail; …`.
 fn check_batch(
     checker: &SafetyChecker,
@@ -57,17 +78,12 @@ fn check_batch(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (pair, verdict) in pairs.iter().zip(&verdicts) {
         if json {
-            #[derive(serde::Serialize)]
-            struct Line<'a> {
-                id: &'a str,
-                #[serde(flatten)]
-                verdict: &'a Verdict,
-            }
             serde_json::to_writer(
                 &mut out,
                 &Line {
-                    id: &pair.id,
+                    id: Some(&pair.id),
                     verdict,
+                    doubt_only: verdict.doubt_only(),
                 },
             )?;
             writeln!(out)?;
