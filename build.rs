@@ -234,17 +234,23 @@ fn hash(key: &[u8]) -> u64 {
 }
 
 /// Layout, all little-endian `u32`: `n`, `slots`, then `n + 1` key offsets into the key
-/// bytes, `n` values, `slots` slot words (key index + 1, 0 when empty), then the key bytes.
+/// bytes, `n` values, `slots` slot words, then the key bytes. A slot word is 0 when empty,
+/// else the key index + 1 in its low 24 bits and the top 8 bits of the key's hash above
+/// them (a lookup compares keys only when those agree: most probes of a word that is no
+/// key then touch no key bytes).
 fn write(path: &Path, keys: &[(&str, u32)]) {
     let n = keys.len();
+    assert!(n < (1 << 24) - 1, "a table holds fewer than 2^24 keys");
     let slots = (n * 2).next_power_of_two().max(2);
     let mut table = vec![0u32; slots];
     for (i, (key, _)) in keys.iter().enumerate() {
-        let mut at = usize::try_from(hash(key.as_bytes())).expect("64-bit") & (slots - 1);
+        let h = hash(key.as_bytes());
+        let mut at = usize::try_from(h).expect("64-bit") & (slots - 1);
         while table[at] != 0 {
             at = (at + 1) & (slots - 1);
         }
-        table[at] = u32::try_from(i + 1).expect("fewer than 2^32 keys");
+        let fingerprint = u32::try_from(h >> 56).expect("8 bits");
+        table[at] = u32::try_from(i + 1).expect("fewer than 2^24 keys") | (fingerprint << 24);
     }
     let mut bytes: Vec<u8> = Vec::new();
     let mut push = |v: u32| bytes.extend_from_slice(&v.to_le_bytes());

@@ -2,8 +2,9 @@
 //! checker reads in place from `include_bytes!`: no building at start-up.
 //!
 //! Layout, all little-endian `u32`: `n`, `slots`, `n + 1` key offsets into the key bytes,
-//! `n` values, `slots` slot words (key index + 1, 0 when empty; linear probing from the
-//! FNV-1a hash), then the key bytes.
+//! `n` values, `slots` slot words (0 when empty, else the key index + 1 in the low 24 bits
+//! and the top 8 bits of the key's FNV-1a hash above them; linear probing from the hash),
+//! then the key bytes.
 
 /// A table over the bytes `build.rs` wrote.
 pub(super) struct StaticTable {
@@ -61,15 +62,22 @@ impl StaticTable {
     /// The value stored with `key`.
     pub(super) fn get(&self, key: &str) -> Option<u32> {
         let mask = self.slots - 1;
+        let h = hash(key.as_bytes());
         #[allow(clippy::cast_possible_truncation)] // only the low bits pick the slot
-        let mut at = hash(key.as_bytes()) as usize & mask;
+        let mut at = h as usize & mask;
+        #[allow(clippy::cast_possible_truncation)] // 8 bits
+        let fingerprint = (h >> 56) as usize;
         loop {
             let slot = self.word(self.slot_words + at);
             if slot == 0 {
                 return None;
             }
-            if self.key_bytes(slot - 1) == key.as_bytes() {
-                return u32::try_from(self.word(self.values + slot - 1)).ok();
+            // A different fingerprint is a different key: no key bytes read.
+            if slot >> 24 == fingerprint {
+                let index = (slot & 0x00ff_ffff) - 1;
+                if self.key_bytes(index) == key.as_bytes() {
+                    return u32::try_from(self.word(self.values + index)).ok();
+                }
             }
             at = (at + 1) & mask;
         }
@@ -84,4 +92,29 @@ fn hash(key: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StaticTable;
+
+    static VARIANTS: StaticTable = StaticTable::new(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/lexicon_variants.bin"
+    )));
+
+    #[test]
+    fn every_key_is_found_and_other_words_are_not() {
+        assert!(VARIANTS.len > 100_000, "the drug and disease variants");
+        for index in 0..VARIANTS.len {
+            let key = VARIANTS.key(index);
+            let value = u32::try_from(VARIANTS.word(VARIANTS.values + index)).unwrap();
+            assert_eq!(VARIANTS.get(key), Some(value), "`{key}` (key {index})");
+            // A key one byte longer or shorter is another word.
+            assert!(VARIANTS.get(&format!("{key}#")).is_none(), "`{key}#`");
+        }
+        for word in ["", "zzzz qqqq", "the", "of"] {
+            assert!(VARIANTS.get(word).is_none(), "`{word}`");
+        }
+    }
 }
