@@ -1,12 +1,15 @@
 //! Negation per concept: which concepts a note says negated and which asserted (scopes
 //! from `scope.rs`), compared between the two notes. The concepts are the lexicon's, plus,
-//! where a scope holds none, the whole word right after a forward trigger (`no crepitus`).
+//! where a scope holds none, the whole word that opens a forward scope or an item of a
+//! list in it (`no crepitus`, `no dizziness, ringing, or ear pain`), and the word an
+//! adjectival negation denies (`nontender`, `afebrile`, `within normal limits`).
 
 use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::Kind;
-use super::text::is_stopword;
+use super::scope::is_auxiliary;
+use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
 /// Words that qualify what a trigger negates, not the thing itself.
@@ -36,6 +39,68 @@ const MODIFIERS: &[&str] = &[
     "abnormal",
 ];
 
+/// Adjectives that deny a finding by their prefix (`a-`: without), read as the finding's
+/// adjective negated: `afebrile` → `febrile`. `non-`/`non` forms (`nontender`,
+/// `non-distended`) are read by rule in [`denied_word`]. The `a-` forms are those of the
+/// physical-examination shorthand in Bickley, *Bates' Guide to Physical Examination*
+/// (afebrile, atraumatic, anicteric, acyanotic, asymptomatic).
+const DENYING_ADJECTIVES: &[(&str, &str)] = &[
+    ("afebrile", "febrile"),
+    ("atraumatic", "traumatic"),
+    ("anicteric", "icteric"),
+    ("acyanotic", "cyanotic"),
+    ("asymptomatic", "symptomatic"),
+];
+/// Words that say an examination or test found nothing abnormal: each reads as
+/// `abnormal` negated, so `within normal limits` → `abnormal` is a flip.
+const NORMAL: &[&str] = &["normal", "unremarkable", "wnl"];
+
+/// The word a single-word negation denies: `nontender`/`non-tender` → `tender`,
+/// `afebrile` → `febrile`, `normal` → `abnormal`.
+fn denied_word(lower: &str) -> Option<&str> {
+    if let Some(&(_, word)) = DENYING_ADJECTIVES.iter().find(|(w, _)| *w == lower) {
+        return Some(word);
+    }
+    if NORMAL.contains(&lower) {
+        return Some("abnormal");
+    }
+    let rest = lower.strip_prefix("non")?;
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    (rest.len() >= 4 && rest.chars().all(char::is_alphabetic) && !is_stopword(rest)).then_some(rest)
+}
+
+/// A word as the word concepts compare it: singular, and `abnormality`/`abnormalities`
+/// as `abnormal` (what `normal` denies).
+fn canonical(word: &str) -> &str {
+    match word {
+        "abnormality" | "abnormalities" => "abnormal",
+        _ => singular(word),
+    }
+}
+
+/// Whether token `i` opens a forward scope (right after its trigger and the auxiliaries
+/// that follow it: `has not had a bowel movement`) or an item of a list in one (after a
+/// comma, `or` or `nor`: `no dizziness, ringing, or ear pain`).
+fn opens_item(facts: &Facts, i: usize) -> bool {
+    if !facts.negated[i] || i == 0 {
+        return false;
+    }
+    let tokens = &facts.tokens;
+    let mut k = i - 1;
+    while k > 0 && !facts.trigger[k] && is_auxiliary(&tokens[k].lower) {
+        k -= 1;
+    }
+    if facts.trigger[k] {
+        return true;
+    }
+    // Not after `and` (nor `, and`): it also joins a new predicate or clause the scope
+    // runs on into (`does not have any friends and spends her time alone`, `no redness,
+    // and slit lamp examination was unremarkable`).
+    facts.negated[i - 1]
+        && (tokens[i].gap == Gap::Comma && tokens[i].lower != "and"
+            || ["or", "nor"].contains(&tokens[i - 1].lower.as_str()))
+}
+
 /// The concepts a text states, each with whether it is said negated and asserted, and
 /// the words of a mention for each polarity: lexicon concepts by canonical name, and the
 /// first content word of a forward scope that holds no concept.
@@ -49,12 +114,18 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         out.entry(m.entry.canonical.to_string()).or_default()[side]
             .get_or_insert((m.first, m.last));
     }
-    // A forward scope without a concept: the word right after the trigger (past
-    // determiners and modifiers), when it is a content word (`no crepitus`).
+    // A forward scope without a concept: the word right after the trigger or a list
+    // item's start (past determiners and modifiers), when it is a content word (`no
+    // crepitus`).
     let tokens = &facts.tokens;
     for i in 0..tokens.len() {
-        let starts_scope = facts.negated[i] && i > 0 && facts.trigger[i - 1];
-        if !starts_scope {
+        if let Some(word) = denied_word(&tokens[i].lower) {
+            if !covered[i] {
+                out.entry(format!("word:{word}")).or_default()[0].get_or_insert((i, i + 1));
+            }
+            continue;
+        }
+        if !opens_item(facts, i) {
             continue;
         }
         let mut j = i;
@@ -63,7 +134,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
             && (MODIFIERS.contains(&tokens[j].lower.as_str())
                 || [
                     "of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is",
-                    "was",
+                    "was", "or", "and", "nor",
                 ]
                 .contains(&tokens[j].lower.as_str()))
         {
@@ -74,7 +145,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         }
         let word = tokens[j].lower.as_str();
         if word.len() >= 4 && word.chars().all(char::is_alphabetic) && !is_stopword(word) {
-            let word = singular(word);
+            let word = canonical(word);
             out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
         }
     }
@@ -85,7 +156,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         .collect();
     for word in words {
         if let Some(t) =
-            (0..tokens.len()).find(|&t| !facts.negated[t] && singular(&tokens[t].lower) == word)
+            (0..tokens.len()).find(|&t| !facts.negated[t] && canonical(&tokens[t].lower) == word)
         {
             out.entry(format!("word:{word}")).or_default()[1].get_or_insert((t, t + 1));
         }
@@ -99,7 +170,11 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
     let tokens = &facts.tokens;
     let mut counts = (0, 0);
     for t in 0..tokens.len() {
-        if singular(&tokens[t].lower) != word {
+        if denied_word(&tokens[t].lower) == Some(word) {
+            counts.0 += 1;
+            continue;
+        }
+        if canonical(&tokens[t].lower) != word {
             continue;
         }
         // `takes no medications`, `has never smoked`: a verb right before a trigger is
@@ -127,6 +202,14 @@ fn singular(word: &str) -> &str {
     }
 }
 
+/// The first token where `facts` holds `word` (as [`canonical`] reads it), or token 0
+/// when it holds it only as a part of a hyphenated word.
+fn holds(facts: &Facts, word: &str) -> Option<usize> {
+    (0..facts.tokens.len())
+        .find(|&t| canonical(&facts.tokens[t].lower) == word)
+        .or_else(|| facts.has_word(word).then_some(0))
+}
+
 /// Rejects a concept the original only negates and the paraphrase asserts, and the reverse.
 /// A word concept (no lexicon entry) is compared only where both texts hold the word.
 pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
@@ -135,10 +218,7 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
     // Word concepts found negated in one text: look for their polarity in the other.
     for (key, sides) in &original {
         if let Some(word) = key.strip_prefix("word:") {
-            if !paraphrase.contains_key(key) && after.has_word(word) {
-                let t = (0..after.tokens.len())
-                    .find(|&t| singular(&after.tokens[t].lower) == word)
-                    .unwrap_or(0);
+            if let Some(t) = holds(after, word).filter(|_| !paraphrase.contains_key(key)) {
                 let side = usize::from(!after.negated[t]);
                 paraphrase.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
@@ -148,10 +228,7 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
     let mut extra: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
     for key in paraphrase.keys() {
         if let Some(word) = key.strip_prefix("word:") {
-            if !original.contains_key(key) && before.has_word(word) {
-                let t = (0..before.tokens.len())
-                    .find(|&t| singular(&before.tokens[t].lower) == word)
-                    .unwrap_or(0);
+            if let Some(t) = holds(before, word).filter(|_| !original.contains_key(key)) {
                 let side = usize::from(!before.negated[t]);
                 extra.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
@@ -239,5 +316,96 @@ mod tests {
             ),
             vec![Check::NegationLost]
         );
+    }
+
+    #[test]
+    fn a_scope_opened_past_auxiliaries_or_by_a_list_item_names_its_word() {
+        assert_eq!(
+            compared(
+                "Since surgery he has not had a bowel movement.",
+                "Since surgery he has had a bowel movement."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "He has no dizziness, ear discharge, ringing noise, or ear pain.",
+                "He reports a ringing noise but has no dizziness, ear discharge, or ear pain."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "There is no personal or family history of serious illness.",
+                "There is a personal or family history of serious illness."
+            ),
+            vec![Check::NegationLost]
+        );
+        // `and` may join a new clause the scope runs on into: not an item.
+        assert!(compared(
+            "The eye had no redness, and slit lamp examination was unremarkable.",
+            "No redness of the eye; the slit lamp exam was unremarkable."
+        )
+        .is_empty());
+        // The same list reordered is no flip.
+        assert!(compared(
+            "He has no dizziness, ear discharge, ringing noise, or ear pain.",
+            "No ear pain, ringing noise, ear discharge or dizziness."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn adjectival_negations_deny_their_adjective() {
+        assert_eq!(
+            compared("The abdomen is nontender.", "The abdomen is tender."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared("Abdomen soft, non-tender.", "Abdomen soft, tender."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "The neurological exam is within normal limits.",
+                "The neurological exam is abnormal."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "Neurological exam shows abnormalities.",
+                "Neurological exam is normal."
+            ),
+            vec![Check::NegationAdded]
+        );
+        // Said the same way, or negated in other words, no flip.
+        assert!(compared("The abdomen is nontender.", "Abdomen is not tender.").is_empty());
+        assert!(compared(
+            "The exam is unremarkable.",
+            "The exam reveals no abnormalities."
+        )
+        .is_empty());
+        assert!(compared(
+            "The abdomen is nontender; the right knee is tender.",
+            "Right knee tender; abdomen nontender."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_negative_test_before_its_name_is_negated() {
+        assert_eq!(
+            compared(
+                "She had a negative Spurling test.",
+                "Spurling test was positive."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert!(compared(
+            "She had a negative Spurling test.",
+            "Spurling test was negative."
+        )
+        .is_empty());
     }
 }

@@ -241,10 +241,29 @@ fn triggers() -> &'static Triggers {
     })
 }
 
+/// Whether `word` is one of the auxiliaries a forward scope passes right after its trigger
+/// (`has not had`, `does not have any`).
+pub(super) fn is_auxiliary(word: &str) -> bool {
+    triggers().auxiliaries.contains(word)
+}
+
 /// The length of the first phrase of `table` at token `at` (words after the first
 /// separated by spaces only).
 fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usize> {
     table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
+}
+
+/// Whether token `at` starts a noun phrase it qualifies: right after `a`/`an`, or first in
+/// its sentence with a word right after it (`Negative Spurling test`; a lab table's `Urine
+/// culture: Negative` ends its line instead).
+fn opens_noun_phrase(tokens: &[Token], at: usize) -> bool {
+    let next_word = tokens
+        .get(at + 1)
+        .is_some_and(|next| next.gap == Gap::Space);
+    next_word
+        && (at == 0
+            || tokens[at].gap == Gap::Sentence
+            || matches!(tokens[at - 1].lower.as_str(), "a" | "an"))
 }
 
 /// `w/o` (without, in telegraphic notes) at token `at`: its two tokens.
@@ -269,8 +288,14 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         }
         // A forward trigger longer than the backward one at the same place wins: `negative
         // for HER2` negates what follows, not the clause before it.
-        let forward = first_phrase(tokens, i, &t.forward).or_else(|| without(tokens, i));
-        let backward = first_phrase(tokens, i, &t.backward);
+        let mut forward = first_phrase(tokens, i, &t.forward).or_else(|| without(tokens, i));
+        let mut backward = first_phrase(tokens, i, &t.backward);
+        // `a negative Spurling test`, `Negative pregnancy test`: a bare `negative` or
+        // `absent` that opens its noun phrase negates what follows (`ConText`'s
+        // bidirectional triggers).
+        if forward.is_none() && backward == Some(1) && opens_noun_phrase(tokens, i) {
+            (forward, backward) = (Some(1), None);
+        }
         if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
