@@ -26,7 +26,21 @@ const UNITS: &[(&str, &str)] = &[
     ("months", "month"),
     ("year", "year"),
     ("years", "year"),
+    // Telegraphic notes' abbreviations (`4 wks ago`), as the number check reads them.
+    ("min", "minute"),
+    ("mins", "minute"),
+    ("hr", "hour"),
+    ("hrs", "hour"),
+    ("wk", "week"),
+    ("wks", "week"),
+    ("mo", "month"),
+    ("mos", "month"),
+    ("yr", "year"),
+    ("yrs", "year"),
 ];
+/// Words before an amount and unit that look back from now (`for the past year`, `over
+/// the last 2 weeks`, `last year`): the time lies before, as `ago` says.
+const LOOKING_BACK: &[&str] = &["past", "last", "previous", "preceding"];
 /// Direction words right after the unit → canonical direction.
 const DIRECTIONS: &[(&str, &str)] = &[
     ("ago", "before"),
@@ -78,6 +92,23 @@ const CONTRASTS: &[(&[&str], &[&str])] = &[
             "off and on",
             "episodic",
             "waxing and waning",
+        ],
+    ),
+    // Sequence: one event right after or right before another.
+    (
+        &[
+            "shortly after",
+            "soon after",
+            "right after",
+            "immediately after",
+            "just after",
+        ],
+        &[
+            "shortly before",
+            "soon before",
+            "right before",
+            "immediately before",
+            "just before",
         ],
     ),
 ];
@@ -158,6 +189,16 @@ fn lookup(table: &[(&str, &'static str)], word: &str) -> Option<&'static str> {
     table.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
 }
 
+/// The token of a [`LOOKING_BACK`] word right before the unit at `unit` or before its
+/// amount (`past 2 weeks`, `last few months`; one word of amount at most).
+fn looking_back(facts: &Facts, unit: usize) -> Option<usize> {
+    let tokens = &facts.tokens;
+    (unit.saturating_sub(2)..unit).rev().find(|&j| {
+        tokens[j + 1..=unit].iter().all(|t| t.gap == Gap::Space)
+            && LOOKING_BACK.contains(&tokens[j].lower.as_str())
+    })
+}
+
 fn timings(facts: &Facts) -> Vec<Timing> {
     let tokens = &facts.tokens;
     let mut out = Vec::new();
@@ -165,13 +206,25 @@ fn timings(facts: &Facts) -> Vec<Timing> {
         let Some(unit) = lookup(UNITS, &token.lower) else {
             continue;
         };
-        let Some(direction) = tokens
+        let after_unit = tokens
             .get(i + 1)
             .filter(|t| t.gap == Gap::Space)
-            .and_then(|t| lookup(DIRECTIONS, &t.lower))
+            .and_then(|t| lookup(DIRECTIONS, &t.lower));
+        let Some(direction) = after_unit.or_else(|| looking_back(facts, i).map(|_| "before"))
         else {
             continue;
         };
+        // `the past year`, `last week`: one unit, no amount written.
+        if after_unit.is_none() && looking_back(facts, i) == Some(i - 1) {
+            out.push(Timing {
+                amount: "1".to_string(),
+                unit,
+                direction,
+                span: (i - 1, i + 1),
+            });
+            continue;
+        }
+        let end = if after_unit.is_some() { i + 2 } else { i + 1 };
         // The amount: a number ending right before the unit, else a vague word (`a few`,
         // `a couple of`).
         let number = facts
@@ -198,7 +251,7 @@ fn timings(facts: &Facts) -> Vec<Timing> {
             amount,
             unit,
             direction,
-            span: (first, i + 2),
+            span: (first, end),
         });
     }
     out
@@ -217,8 +270,13 @@ pub(super) fn compare_timings(before: &Facts, after: &Facts, rejections: &mut Ve
         if kept {
             continue;
         }
+        // A paraphrase time that says another time of the original is that time, not a
+        // change of this one (`3 days` and `3 months ago` both in the note).
         let conflict = paraphrase.iter().find(|p| {
-            p.amount == o.amount
+            !original
+                .iter()
+                .any(|q| q.amount == p.amount && q.unit == p.unit && q.direction == p.direction)
+                && p.amount == o.amount
                 && ((p.unit == o.unit && p.direction != o.direction)
                     || (p.unit != o.unit && p.direction == o.direction))
         });
@@ -281,5 +339,40 @@ mod tests {
             1
         );
         assert!(compared("Initially, she had a cough.", "She had a cough.").is_empty());
+    }
+
+    #[test]
+    fn looking_back_abbreviated_units_and_sequence_are_compared() {
+        let checks = |o: &str, p: &str| -> Vec<Check> {
+            compared(o, p).into_iter().map(|f| f.check).collect()
+        };
+        assert_eq!(
+            checks("Cough for the past year.", "Cough for the past week."),
+            vec![Check::Temporal]
+        );
+        assert_eq!(
+            checks(
+                "Four months ago, she was in a car accident.",
+                "MVC 4 wks ago."
+            ),
+            vec![Check::Temporal]
+        );
+        assert_eq!(
+            checks(
+                "The vomiting started shortly after the pain.",
+                "Vomiting began shortly before the pain."
+            ),
+            vec![Check::Temporal]
+        );
+        // The same time said another way passes.
+        assert!(checks("Cough for the past 3 days.", "Cough that began 3 days ago.").is_empty());
+        assert!(checks("Cough for the past year.", "A cough over the last year.").is_empty());
+        assert!(checks("Cough for 4 weeks.", "Cough for the past 4 wks.").is_empty());
+        // A time the original says elsewhere is no conflict.
+        assert!(checks(
+            "Diarrhea for the past 3 days. She was in Brazil 3 months ago.",
+            "Diarrhea x 3 days. 3 mo ago in Brazil."
+        )
+        .is_empty());
     }
 }
