@@ -48,6 +48,12 @@ const FORWARD: &[&str] = &[
     "refrained from",
     "withhold",
     "withheld",
+    // negspacy `en_clinical` preceding negations (its contractions `doesn't`, `didn't`,
+    // … match `not` already: `PhraseTable::at`).
+    "without indication of",
+    "without signs of",
+    "without sign of",
+    "no complaints of",
 ];
 /// Backward triggers (post-negations): the scope runs back over the clause.
 const BACKWARD: &[&str] = &[
@@ -65,6 +71,22 @@ const BACKWARD: &[&str] = &[
     "were ruled out",
     "not seen",
     "not present",
+    // NegEx/negspacy post-negations, and the `not` + finding verb forms of NegEx's
+    // `not appreciated`, `not demonstrated`: a finding looked for and not found.
+    "unlikely",
+    "not appreciated",
+    "not noted",
+    "not detected",
+    "not identified",
+    "not found",
+    "not observed",
+    "not heard",
+    "not palpable",
+    "not palpated",
+    "not visualized",
+    "not visualised",
+    "not elicited",
+    "not demonstrated",
 ];
 /// Phrases that look like triggers and negate nothing.
 const PSEUDO: &[&str] = &[
@@ -79,6 +101,22 @@ const PSEUDO: &[&str] = &[
     "gram negative",
     "gram-negative",
     "not cause",
+    // negspacy `en_clinical` pseudo negations.
+    "not able to be",
+    "not certain if",
+    "not certain whether",
+    "without any further",
+    "without further",
+    "might not",
+    "no definite change",
+    "not extend",
+    "not rule out",
+    "not ruled out",
+    "not been ruled out",
+    "not drain",
+    "no suspicious change",
+    "no interval change",
+    "no significant interval change",
 ];
 /// Words that end a scope (`ConText` termination terms and the verbs that open a new
 /// predicate: "denies chest pain and is on metoprolol").
@@ -135,6 +173,10 @@ const TERMINATION: &[&str] = &[
     "lives",
     "works",
     "positive",
+    // negspacy termination terms.
+    "nevertheless",
+    "still",
+    "involving",
 ];
 /// Verbs that, right after a forward trigger (and its auxiliaries), are the negated
 /// predicate, not a new one: "has never received an influenza vaccine", "does not take any
@@ -296,6 +338,13 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         if forward.is_none() && backward == Some(1) && opens_noun_phrase(tokens, i) {
             (forward, backward) = (Some(1), None);
         }
+        // `was not found to have hypertension`: a post-negation with an infinitive after
+        // it negates what follows, as `not` alone does.
+        if let Some(b) = backward.filter(|&b| b > 1 && forward == Some(1)) {
+            if tokens.get(i + b).is_some_and(|next| next.lower == "to") {
+                backward = None;
+            }
+        }
         if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
             // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
@@ -303,6 +352,15 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             let mut reached = 0;
             while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Clause {
                 j -= 1;
+                // `A murmur was not appreciated`: the auxiliaries right before the trigger
+                // belong to it (negspacy's `was not`, `were not`).
+                if reached == 0
+                    && !trigger[j]
+                    && t.auxiliaries.contains(tokens[j].lower.as_str())
+                    && tokens[j + 1].gap == Gap::Space
+                {
+                    continue;
+                }
                 if trigger[j] || t.termination.contains(tokens[j].lower.as_str()) {
                     break;
                 }
@@ -410,6 +468,22 @@ mod tests {
             negated_words("No fever and received aspirin."),
             vec!["fever", "and"]
         );
+    }
+
+    #[test]
+    fn contractions_and_post_negations_of_negspacy_negate() {
+        assert_eq!(negated_words("She doesn't smoke."), vec!["smoke"]);
+        assert_eq!(
+            negated_words("A murmur was not appreciated."),
+            vec!["a", "murmur"]
+        );
+        assert_eq!(negated_words("Pneumonia is unlikely."), vec!["pneumonia"]);
+        assert_eq!(
+            negated_words("He was not found to have hypertension."),
+            vec!["found", "to", "have", "hypertension"]
+        );
+        // `not ruled out` still holds the finding possible.
+        assert!(negated_words("Appendicitis has not been ruled out.").is_empty());
     }
 
     #[test]
