@@ -113,9 +113,17 @@ const CONTRASTS: &[(&[&str], &[&str])] = &[
     ),
 ];
 
-/// Per contrast and side: the tokens of the first phrase of that class the text says, in
-/// one pass over the tokens (a hash lookup each, by the phrases' first words).
-fn said(facts: &Facts) -> Vec<[Option<(usize, usize)>; 2]> {
+/// What a text says of one class of a contrast: how many times, and the tokens of the
+/// first.
+#[derive(Clone, Copy, Default)]
+struct Said {
+    times: usize,
+    first: Option<(usize, usize)>,
+}
+
+/// Per contrast and side: how often the text says a phrase of that class and where first,
+/// in one pass over the tokens (a hash lookup each, by the phrases' first words).
+fn said(facts: &Facts) -> Vec<[Said; 2]> {
     type Index = FxHashMap<&'static str, Vec<(usize, usize, Vec<&'static str>)>>;
     static INDEX: OnceLock<Index> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
@@ -135,7 +143,7 @@ fn said(facts: &Facts) -> Vec<[Option<(usize, usize)>; 2]> {
         index
     });
     let tokens = &facts.tokens;
-    let mut out = vec![[None, None]; CONTRASTS.len()];
+    let mut out = vec![[Said::default(); 2]; CONTRASTS.len()];
     for (i, token) in tokens.iter().enumerate() {
         let Some(candidates) = index.get(token.lower.as_str()) else {
             continue;
@@ -146,23 +154,29 @@ fn said(facts: &Facts) -> Vec<[Option<(usize, usize)>; 2]> {
                     .iter()
                     .zip(&tokens[i + 1..])
                     .all(|(w, t)| t.lower == *w);
-            if fits && out[*c][*side].is_none() {
-                out[*c][*side] = Some((i, i + 1 + rest.len()));
+            if fits {
+                let said = &mut out[*c][*side];
+                said.times += 1;
+                said.first.get_or_insert((i, i + 1 + rest.len()));
             }
         }
     }
     out
 }
 
-/// Rejects a text saying one of two opposed time classes where the other says the other.
+/// Rejects a paraphrase that says one of two opposed time classes fewer times and the
+/// other more times than the original (a note may say both: `continuous nebulizers` and
+/// symptoms that `have persisted`, paraphrased as `coming and going`).
 fn compare_contrasts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     let (said_before, said_after) = (said(before), said(after));
     for (original, paraphrase) in said_before.iter().zip(&said_after) {
         for (from, to) in [(0, 1), (1, 0)] {
-            let (Some(o), None) = (original[from], original[to]) else {
+            if original[from].times <= paraphrase[from].times
+                || paraphrase[to].times <= original[to].times
+            {
                 continue;
-            };
-            let (Some(p), None) = (paraphrase[to], paraphrase[from]) else {
+            }
+            let (Some(o), Some(p)) = (original[from].first, paraphrase[to].first) else {
                 continue;
             };
             let from = before.token_span(o.0, o.1);
@@ -339,6 +353,20 @@ mod tests {
             1
         );
         assert!(compared("Initially, she had a cough.", "She had a cough.").is_empty());
+        // A class the note also says elsewhere: the counts move.
+        assert_eq!(
+            compared(
+                "Symptoms started 1 hour ago and have persisted. He gets continuous nebulizers.",
+                "Symptoms began 1 hour ago and come and go. He gets continuous nebulizers."
+            )
+            .len(),
+            1
+        );
+        assert!(compared(
+            "Pain is constant. Nausea is intermittent.",
+            "Intermittent nausea; constant pain."
+        )
+        .is_empty());
     }
 
     #[test]
