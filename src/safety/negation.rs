@@ -50,6 +50,19 @@ const DENYING_ADJECTIVES: &[(&str, &str)] = &[
     ("anicteric", "icteric"),
     ("acyanotic", "cyanotic"),
     ("asymptomatic", "symptomatic"),
+    // `un-` forms of the same shorthand (`unlabored breathing`, `pupils unequal`).
+    ("unresponsive", "responsive"),
+    ("unreactive", "reactive"),
+    ("unlabored", "labored"),
+    ("unlaboured", "laboured"),
+    ("uncomplicated", "complicated"),
+    ("unconscious", "conscious"),
+    ("unequal", "equal"),
+    ("unsteady", "steady"),
+    ("unvaccinated", "vaccinated"),
+    ("unimmunized", "immunized"),
+    ("uninjured", "injured"),
+    ("unprotected", "protected"),
 ];
 /// Words that say an examination or test found nothing abnormal: each reads as
 /// `abnormal` negated, so `within normal limits` → `abnormal` is a flip.
@@ -64,18 +77,27 @@ fn denied_word(lower: &str) -> Option<&str> {
     if NORMAL.contains(&lower) {
         return Some("abnormal");
     }
+    // `pain-free`, `symptom-free`: the thing before `-free`.
+    if let Some(thing) = lower.strip_suffix("-free") {
+        return (thing.len() >= 4 && thing.chars().all(char::is_alphabetic)).then_some(thing);
+    }
     let rest = lower.strip_prefix("non")?;
     let rest = rest.strip_prefix('-').unwrap_or(rest);
     (rest.len() >= 4 && rest.chars().all(char::is_alphabetic) && !is_stopword(rest)).then_some(rest)
 }
 
-/// A word as the word concepts compare it: singular, and `abnormality`/`abnormalities`
-/// as `abnormal` (what `normal` denies).
+/// A word as the word concepts compare it: singular, without an `-ing`, `-ed` or `-er`
+/// ending that leaves four letters or more (`smoked` / `smoker` / `smokes`, `vomiting` /
+/// `vomited`), and `abnormality`/`abnormalities` as `abnormal` (what `normal` denies).
 fn canonical(word: &str) -> &str {
-    match word {
-        "abnormality" | "abnormalities" => "abnormal",
-        _ => singular(word),
+    if matches!(word, "abnormality" | "abnormalities") {
+        return "abnormal";
     }
+    let word = singular(word);
+    ["ing", "ed", "er"]
+        .iter()
+        .find_map(|ending| word.strip_suffix(ending).filter(|stem| stem.len() >= 4))
+        .unwrap_or(word)
 }
 
 /// Whether token `i` opens a forward scope (right after its trigger and the auxiliaries
@@ -119,7 +141,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
     // crepitus`).
     let tokens = &facts.tokens;
     for i in 0..tokens.len() {
-        if let Some(word) = denied_word(&tokens[i].lower) {
+        if let Some(word) = denied_word(&tokens[i].lower).map(canonical) {
             if !covered[i] {
                 out.entry(format!("word:{word}")).or_default()[0].get_or_insert((i, i + 1));
             }
@@ -170,7 +192,7 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
     let tokens = &facts.tokens;
     let mut counts = (0, 0);
     for t in 0..tokens.len() {
-        if denied_word(&tokens[t].lower) == Some(word) {
+        if denied_word(&tokens[t].lower).map(canonical) == Some(word) {
             counts.0 += 1;
             continue;
         }
@@ -391,6 +413,23 @@ mod tests {
             "Right knee tender; abdomen nontender."
         )
         .is_empty());
+    }
+
+    #[test]
+    fn word_forms_and_un_and_free_forms_compare() {
+        assert_eq!(
+            compared("She has never smoked.", "She is a smoker."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared("Breathing is unlabored.", "Breathing is labored."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared("She has been pain-free since.", "She has had pain since."),
+            vec![Check::NegationLost]
+        );
+        assert!(compared("She has never smoked.", "She is a nonsmoker.").is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashSet;
 
-use super::text::{Gap, PhraseTable, Token};
+use super::text::{is_stopword, Gap, PhraseTable, Token};
 
 /// Forward triggers (pre-negations), longest first where one starts another; `refrain
 /// from` and `withhold` (a treatment not given) in `ConText`'s sense of negated actions.
@@ -295,9 +295,10 @@ fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usiz
     table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
 }
 
-/// Whether token `at` starts a noun phrase it qualifies: right after `a`/`an`, or first in
-/// its sentence with a word right after it (`Negative Spurling test`; a lab table's `Urine
-/// culture: Negative` ends its line instead).
+/// Whether token `at` starts a noun phrase it qualifies: after a stopword (`a negative
+/// Spurling test`, `with absent pulses`), or first in its sentence, with a word right after
+/// it (a lab table's `Urine culture: Negative` ends its line; `Nitrites Negative Bacteria`
+/// follows its analyte).
 fn opens_noun_phrase(tokens: &[Token], at: usize) -> bool {
     let next_word = tokens
         .get(at + 1)
@@ -305,7 +306,9 @@ fn opens_noun_phrase(tokens: &[Token], at: usize) -> bool {
     next_word
         && (at == 0
             || tokens[at].gap == Gap::Sentence
-            || matches!(tokens[at - 1].lower.as_str(), "a" | "an"))
+            || tokens[at].gap == Gap::Space
+                && (matches!(tokens[at - 1].lower.as_str(), "a" | "an")
+                    || is_stopword(&tokens[at - 1].lower)))
 }
 
 /// `w/o` (without, in telegraphic notes) at token `at`: its two tokens.
@@ -344,6 +347,15 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             if tokens.get(i + b).is_some_and(|next| next.lower == "to") {
                 backward = None;
             }
+        }
+        // `are negative for HER2`: the copula's post-negation gives way to `negative for`.
+        if let Some(b) = backward.filter(|&b| {
+            b > 1
+                && tokens[i + b - 1].lower == "negative"
+                && tokens.get(i + b).is_some_and(|next| next.lower == "for")
+        }) {
+            i += b - 1;
+            continue;
         }
         if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
@@ -478,6 +490,14 @@ mod tests {
             vec!["a", "murmur"]
         );
         assert_eq!(negated_words("Pneumonia is unlikely."), vec!["pneumonia"]);
+        assert_eq!(
+            negated_words("Serum studies are negative for hepatitis C antibody."),
+            vec!["hepatitis", "c", "antibody"]
+        );
+        assert_eq!(
+            negated_words("Abdomen distended with absent bowel sounds."),
+            vec!["bowel", "sounds"]
+        );
         assert_eq!(
             negated_words("He was not found to have hypertension."),
             vec!["found", "to", "have", "hypertension"]
