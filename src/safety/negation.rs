@@ -100,6 +100,25 @@ fn canonical(word: &str) -> &str {
         .unwrap_or(word)
 }
 
+/// Whether the negated run ending before token `end` is a backward scope: a trigger
+/// follows it, past the auxiliaries it carries (`A murmur was not appreciated`).
+fn closed_by_trigger(facts: &Facts, end: usize) -> bool {
+    let mut k = end;
+    while k < facts.tokens.len() && !facts.trigger[k] && is_auxiliary(&facts.tokens[k].lower) {
+        k += 1;
+    }
+    k < facts.tokens.len() && facts.trigger[k] && !(k > 0 && facts.trigger[k - 1])
+}
+
+/// A word that can name what a scope negates: four letters or more, all letters, not a
+/// stopword nor a modifier.
+fn is_content(word: &str) -> bool {
+    word.len() >= 4
+        && word.chars().all(char::is_alphabetic)
+        && !is_stopword(word)
+        && !MODIFIERS.contains(&word)
+}
+
 /// Whether token `i` opens a forward scope (right after its trigger and the auxiliaries
 /// that follow it: `has not had a bowel movement`) or an item of a list in one (after a
 /// comma, `or` or `nor`: `no dizziness, ringing, or ear pain`).
@@ -170,6 +189,26 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
             let word = canonical(word);
             out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
         }
+    }
+    // A backward scope without a concept (`Pulses are not palpable`, `Bowel sounds are
+    // absent`): its first content word.
+    let mut start = 0;
+    while start < tokens.len() {
+        if !facts.negated[start] || facts.trigger[start] {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < tokens.len() && facts.negated[end] && !facts.trigger[end] {
+            end += 1;
+        }
+        if closed_by_trigger(facts, end) && !covered[start..end].contains(&true) {
+            if let Some(j) = (start..end).find(|&j| is_content(&tokens[j].lower)) {
+                let word = canonical(&tokens[j].lower);
+                out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
+            }
+        }
+        start = end;
     }
     // Words found negated also count where the text says them asserted.
     let words: Vec<String> = out
@@ -430,6 +469,22 @@ mod tests {
             vec![Check::NegationLost]
         );
         assert!(compared("She has never smoked.", "She is a nonsmoker.").is_empty());
+    }
+
+    #[test]
+    fn a_backward_scope_without_a_concept_names_its_first_word() {
+        assert_eq!(
+            compared("Bowel sounds are present.", "Bowel sounds are absent."),
+            vec![Check::NegationAdded]
+        );
+        assert_eq!(
+            compared(
+                "Pulses are palpable in all extremities.",
+                "Pulses are not palpable in the legs."
+            ),
+            vec![Check::NegationAdded]
+        );
+        assert!(compared("Bowel sounds are absent.", "No bowel sounds are heard.").is_empty());
     }
 
     #[test]

@@ -359,10 +359,12 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         }
         if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
-            // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
+            // Back over the clause: stop at its start, a comma, another trigger or
+            // MAX_BACKWARD. A trigger right after a comma negates nothing before it (`brisk
+            // in the left eye, absent in the right`).
             let mut j = i;
             let mut reached = 0;
-            while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Clause {
+            while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Comma {
                 j -= 1;
                 // `A murmur was not appreciated`: the auxiliaries right before the trigger
                 // belong to it (negspacy's `was not`, `were not`).
@@ -455,6 +457,7 @@ mod tests {
             vec!["nitrites", "bacteria"]
         );
         assert!(negated_words("Gram-negative rods grew.").is_empty());
+        assert!(negated_words("Pupillary reflex brisk in L eye, absent in R eye.").is_empty());
         // A long list after one trigger stays in its scope to the last item.
         assert_eq!(
             negated_words("She denies any cough, shortness of breath, hemoptysis, weight loss, fatigue, fevers, or night sweats.").last().map(String::as_str),
