@@ -62,6 +62,8 @@ const BACKWARD: &[&str] = &[
     "was negative",
     "were negative",
     "negative",
+    // `HIV neg`, `UA neg`: the shorthand of telegraphic notes.
+    "neg",
     "is absent",
     "are absent",
     "was absent",
@@ -457,6 +459,7 @@ mod tests {
             vec!["nitrites", "bacteria"]
         );
         assert!(negated_words("Gram-negative rods grew.").is_empty());
+        assert_eq!(negated_words("HIV neg."), vec!["hiv"]);
         assert!(negated_words("Pupillary reflex brisk in L eye, absent in R eye.").is_empty());
         // A long list after one trigger stays in its scope to the last item.
         assert_eq!(
