@@ -316,16 +316,12 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
             })
         };
         let flip = match (o_neg, o_pos, p_neg, p_pos) {
-            (Some(o), None, _, Some(p))
-                if (word.is_none() || p_neg.is_none()) && moved(before, after) =>
-            {
-                Some((
-                    Check::NegationLost,
-                    *o,
-                    *p,
-                    "negated in the original, asserted in the paraphrase",
-                ))
-            }
+            (Some(o), None, _, Some(p)) if moved(before, after) => Some((
+                Check::NegationLost,
+                *o,
+                *p,
+                "negated in the original, asserted in the paraphrase",
+            )),
             (None, Some(o), Some(p), _) if moved(after, before) => Some((
                 Check::NegationAdded,
                 *o,
@@ -439,6 +435,15 @@ mod tests {
                 "Neurological exam is normal."
             ),
             vec![Check::NegationAdded]
+        );
+        // The paraphrase also says the word negated elsewhere (`normal` vital signs): the
+        // counts still moved.
+        assert_eq!(
+            compared(
+                "Physical examination reveals no abnormalities. Vital signs are normal.",
+                "Physical examination reveals abnormalities. Vital signs are normal."
+            ),
+            vec![Check::NegationLost]
         );
         // Said the same way, or negated in other words, no flip.
         assert!(compared("The abdomen is nontender.", "Abdomen is not tender.").is_empty());
