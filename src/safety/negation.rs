@@ -256,6 +256,22 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
     counts
 }
 
+/// How many mentions of the lexicon concept `canonical` a text says negated and how many
+/// asserted.
+fn concept_counts(facts: &Facts, canonical: &str) -> (usize, usize) {
+    let mut counts = (0, 0);
+    for m in facts.of_kind([Kind::Finding, Kind::Organism, Kind::Drug]) {
+        if m.entry.canonical == canonical {
+            if facts.is_negated(m) {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        }
+    }
+    counts
+}
+
 fn singular(word: &str) -> &str {
     match word.strip_suffix('s') {
         Some(stem) if stem.len() >= 3 && !word.ends_with("ss") && !word.ends_with("us") => stem,
@@ -315,7 +331,31 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
                 to_negated < from_negated && to_asserted > from_asserted
             })
         };
+        // A lexicon concept the original says both ways flips when its mentions' counts
+        // moved (`denies fever today` → `reports fever today` in a note that names a fever
+        // last week). Not
+        // a word concept: its loose counts follow word order too closely (`once the tone
+        // is no longer heard, the fork is held` / `fork held once tone no longer heard`).
+        let counts_moved = |from: &Facts, to: &Facts| {
+            word.is_none() && {
+                let (from_negated, from_asserted) = concept_counts(from, key);
+                let (to_negated, to_asserted) = concept_counts(to, key);
+                to_negated < from_negated && to_asserted > from_asserted
+            }
+        };
         let flip = match (o_neg, o_pos, p_neg, p_pos) {
+            (Some(o), Some(_), _, Some(p)) if counts_moved(before, after) => Some((
+                Check::NegationLost,
+                *o,
+                *p,
+                "negated in the original, asserted in the paraphrase",
+            )),
+            (Some(_), Some(o), Some(p), _) if counts_moved(after, before) => Some((
+                Check::NegationAdded,
+                *o,
+                *p,
+                "asserted in the original, negated in the paraphrase",
+            )),
             (Some(o), None, _, Some(p)) if moved(before, after) => Some((
                 Check::NegationLost,
                 *o,
@@ -490,6 +530,29 @@ mod tests {
             vec![Check::NegationAdded]
         );
         assert!(compared("Bowel sounds are absent.", "No bowel sounds are heard.").is_empty());
+    }
+
+    #[test]
+    fn a_concept_said_both_ways_flips_when_its_counts_move() {
+        assert_eq!(
+            compared(
+                "She had a fever last week. She denies fever today.",
+                "She had a fever last week. She reports fever today."
+            ),
+            vec![Check::NegationLost]
+        );
+        // A plain word said both ways is left alone.
+        assert!(compared(
+            "The fork is placed on the mastoid. Once the tone is no longer heard, the fork is held over the ear.",
+            "Fork placed on the mastoid; fork held over the ear once tone no longer heard."
+        )
+        .is_empty());
+        // Reordered, each mention keeps its polarity.
+        assert!(compared(
+            "She had a fever last week. She denies fever today.",
+            "She denies fever today; last week she had a fever."
+        )
+        .is_empty());
     }
 
     #[test]
