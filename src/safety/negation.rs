@@ -333,9 +333,9 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
         };
         // A lexicon concept the original says both ways flips when its mentions' counts
         // moved (`denies fever today` → `reports fever today` in a note that names a fever
-        // last week). Not
-        // a word concept: its loose counts follow word order too closely (`once the tone
-        // is no longer heard, the fork is held` / `fork held once tone no longer heard`).
+        // last week). Not a word concept: its loose counts follow word order too closely
+        // (`once the tone is no longer heard, the fork is held` / `fork held once tone no
+        // longer heard`).
         let counts_moved = |from: &Facts, to: &Facts| {
             word.is_none() && {
                 let (from_negated, from_asserted) = concept_counts(from, key);
