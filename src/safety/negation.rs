@@ -71,6 +71,13 @@ const NORMAL: &[&str] = &["normal", "unremarkable", "wnl"];
 /// The word a single-word negation denies: `nontender`/`non-tender` → `tender`,
 /// `afebrile` → `febrile`, `normal` → `abnormal`.
 fn denied_word(lower: &str) -> Option<&str> {
+    // Every form starts with `a`, `n`, `u` or `w`, or ends in `-free`: most words stop here
+    // (this runs for every token).
+    if !matches!(lower.as_bytes().first(), Some(b'a' | b'n' | b'u' | b'w'))
+        && !lower.ends_with("-free")
+    {
+        return None;
+    }
     if let Some(&(_, word)) = DENYING_ADJECTIVES.iter().find(|(w, _)| *w == lower) {
         return Some(word);
     }
@@ -235,7 +242,10 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
             counts.0 += 1;
             continue;
         }
-        if canonical(&tokens[t].lower) != word {
+        // The canonical form keeps the first letter: most tokens stop at it.
+        if tokens[t].lower.as_bytes().first() != word.as_bytes().first()
+            || canonical(&tokens[t].lower) != word
+        {
             continue;
         }
         // `takes no medications`, `has never smoked`: a verb right before a trigger is
