@@ -1,12 +1,15 @@
 //! Negation per concept: which concepts a note says negated and which asserted (scopes
 //! from `scope.rs`), compared between the two notes. The concepts are the lexicon's, plus,
-//! where a scope holds none, the whole word right after a forward trigger (`no crepitus`).
+//! where a scope holds none, the whole word that opens a forward scope or an item of a
+//! list in it (`no crepitus`, `no dizziness, ringing, or ear pain`), and the word an
+//! adjectival negation denies (`nontender`, `afebrile`, `within normal limits`).
 
 use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::Kind;
-use super::text::is_stopword;
+use super::scope::is_auxiliary;
+use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
 /// Words that qualify what a trigger negates, not the thing itself.
@@ -36,6 +39,116 @@ const MODIFIERS: &[&str] = &[
     "abnormal",
 ];
 
+/// Adjectives that deny a finding by their prefix (`a-`: without), read as the finding's
+/// adjective negated: `afebrile` → `febrile`. `non-`/`non` forms (`nontender`,
+/// `non-distended`) are read by rule in [`denied_word`]. The `a-` forms are those of the
+/// physical-examination shorthand in Bickley, *Bates' Guide to Physical Examination*
+/// (afebrile, atraumatic, anicteric, acyanotic, asymptomatic).
+const DENYING_ADJECTIVES: &[(&str, &str)] = &[
+    ("afebrile", "febrile"),
+    ("atraumatic", "traumatic"),
+    ("anicteric", "icteric"),
+    ("acyanotic", "cyanotic"),
+    ("asymptomatic", "symptomatic"),
+    // `un-` forms of the same shorthand (`unlabored breathing`, `pupils unequal`).
+    ("unresponsive", "responsive"),
+    ("unreactive", "reactive"),
+    ("unlabored", "labored"),
+    ("unlaboured", "laboured"),
+    ("uncomplicated", "complicated"),
+    ("unconscious", "conscious"),
+    ("unequal", "equal"),
+    ("unsteady", "steady"),
+    ("unvaccinated", "vaccinated"),
+    ("unimmunized", "immunized"),
+    ("uninjured", "injured"),
+    ("unprotected", "protected"),
+];
+/// Words that say an examination or test found nothing abnormal: each reads as
+/// `abnormal` negated, so `within normal limits` → `abnormal` is a flip.
+const NORMAL: &[&str] = &["normal", "unremarkable", "wnl"];
+
+/// The word a single-word negation denies: `nontender`/`non-tender` → `tender`,
+/// `afebrile` → `febrile`, `normal` → `abnormal`.
+fn denied_word(lower: &str) -> Option<&str> {
+    // Every form starts with `a`, `n`, `u` or `w`, or ends in `-free`: most words stop here
+    // (this runs for every token).
+    if !matches!(lower.as_bytes().first(), Some(b'a' | b'n' | b'u' | b'w'))
+        && !lower.ends_with("-free")
+    {
+        return None;
+    }
+    if let Some(&(_, word)) = DENYING_ADJECTIVES.iter().find(|(w, _)| *w == lower) {
+        return Some(word);
+    }
+    if NORMAL.contains(&lower) {
+        return Some("abnormal");
+    }
+    // `pain-free`, `symptom-free`: the thing before `-free`.
+    if let Some(thing) = lower.strip_suffix("-free") {
+        return (thing.len() >= 4 && thing.chars().all(char::is_alphabetic)).then_some(thing);
+    }
+    let rest = lower.strip_prefix("non")?;
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    (rest.len() >= 4 && rest.chars().all(char::is_alphabetic) && !is_stopword(rest)).then_some(rest)
+}
+
+/// A word as the word concepts compare it: singular, without an `-ing`, `-ed` or `-er`
+/// ending that leaves four letters or more (`smoked` / `smoker` / `smokes`, `vomiting` /
+/// `vomited`), and `abnormality`/`abnormalities` as `abnormal` (what `normal` denies).
+fn canonical(word: &str) -> &str {
+    if matches!(word, "abnormality" | "abnormalities") {
+        return "abnormal";
+    }
+    let word = singular(word);
+    ["ing", "ed", "er"]
+        .iter()
+        .find_map(|ending| word.strip_suffix(ending).filter(|stem| stem.len() >= 4))
+        .unwrap_or(word)
+}
+
+/// Whether the negated run ending before token `end` is a backward scope: a trigger
+/// follows it, past the auxiliaries it carries (`A murmur was not appreciated`).
+fn closed_by_trigger(facts: &Facts, end: usize) -> bool {
+    let mut k = end;
+    while k < facts.tokens.len() && !facts.trigger[k] && is_auxiliary(&facts.tokens[k].lower) {
+        k += 1;
+    }
+    k < facts.tokens.len() && facts.trigger[k] && !(k > 0 && facts.trigger[k - 1])
+}
+
+/// A word that can name what a scope negates: four letters or more, all letters, not a
+/// stopword nor a modifier.
+fn is_content(word: &str) -> bool {
+    word.len() >= 4
+        && word.chars().all(char::is_alphabetic)
+        && !is_stopword(word)
+        && !MODIFIERS.contains(&word)
+}
+
+/// Whether token `i` opens a forward scope (right after its trigger and the auxiliaries
+/// that follow it: `has not had a bowel movement`) or an item of a list in one (after a
+/// comma, `or` or `nor`: `no dizziness, ringing, or ear pain`).
+fn opens_item(facts: &Facts, i: usize) -> bool {
+    if !facts.negated[i] || i == 0 {
+        return false;
+    }
+    let tokens = &facts.tokens;
+    let mut k = i - 1;
+    while k > 0 && !facts.trigger[k] && is_auxiliary(&tokens[k].lower) {
+        k -= 1;
+    }
+    if facts.trigger[k] {
+        return true;
+    }
+    // Not after `and` (nor `, and`): it also joins a new predicate or clause the scope
+    // runs on into (`does not have any friends and spends her time alone`, `no redness,
+    // and slit lamp examination was unremarkable`).
+    facts.negated[i - 1]
+        && (tokens[i].gap == Gap::Comma && tokens[i].lower != "and"
+            || ["or", "nor"].contains(&tokens[i - 1].lower.as_str()))
+}
+
 /// The concepts a text states, each with whether it is said negated and asserted, and
 /// the words of a mention for each polarity: lexicon concepts by canonical name, and the
 /// first content word of a forward scope that holds no concept.
@@ -49,12 +162,18 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         out.entry(m.entry.canonical.to_string()).or_default()[side]
             .get_or_insert((m.first, m.last));
     }
-    // A forward scope without a concept: the word right after the trigger (past
-    // determiners and modifiers), when it is a content word (`no crepitus`).
+    // A forward scope without a concept: the word right after the trigger or a list
+    // item's start (past determiners and modifiers), when it is a content word (`no
+    // crepitus`).
     let tokens = &facts.tokens;
     for i in 0..tokens.len() {
-        let starts_scope = facts.negated[i] && i > 0 && facts.trigger[i - 1];
-        if !starts_scope {
+        if let Some(word) = denied_word(&tokens[i].lower).map(canonical) {
+            if !covered[i] {
+                out.entry(format!("word:{word}")).or_default()[0].get_or_insert((i, i + 1));
+            }
+            continue;
+        }
+        if !opens_item(facts, i) {
             continue;
         }
         let mut j = i;
@@ -63,7 +182,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
             && (MODIFIERS.contains(&tokens[j].lower.as_str())
                 || [
                     "of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is",
-                    "was",
+                    "was", "or", "and", "nor",
                 ]
                 .contains(&tokens[j].lower.as_str()))
         {
@@ -74,9 +193,29 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         }
         let word = tokens[j].lower.as_str();
         if word.len() >= 4 && word.chars().all(char::is_alphabetic) && !is_stopword(word) {
-            let word = singular(word);
+            let word = canonical(word);
             out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
         }
+    }
+    // A backward scope without a concept (`Pulses are not palpable`, `Bowel sounds are
+    // absent`): its first content word.
+    let mut start = 0;
+    while start < tokens.len() {
+        if !facts.negated[start] || facts.trigger[start] {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < tokens.len() && facts.negated[end] && !facts.trigger[end] {
+            end += 1;
+        }
+        if closed_by_trigger(facts, end) && !covered[start..end].contains(&true) {
+            if let Some(j) = (start..end).find(|&j| is_content(&tokens[j].lower)) {
+                let word = canonical(&tokens[j].lower);
+                out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
+            }
+        }
+        start = end;
     }
     // Words found negated also count where the text says them asserted.
     let words: Vec<String> = out
@@ -85,7 +224,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         .collect();
     for word in words {
         if let Some(t) =
-            (0..tokens.len()).find(|&t| !facts.negated[t] && singular(&tokens[t].lower) == word)
+            (0..tokens.len()).find(|&t| !facts.negated[t] && canonical(&tokens[t].lower) == word)
         {
             out.entry(format!("word:{word}")).or_default()[1].get_or_insert((t, t + 1));
         }
@@ -99,7 +238,14 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
     let tokens = &facts.tokens;
     let mut counts = (0, 0);
     for t in 0..tokens.len() {
-        if singular(&tokens[t].lower) != word {
+        if denied_word(&tokens[t].lower).map(canonical) == Some(word) {
+            counts.0 += 1;
+            continue;
+        }
+        // The canonical form keeps the first letter: most tokens stop at it.
+        if tokens[t].lower.as_bytes().first() != word.as_bytes().first()
+            || canonical(&tokens[t].lower) != word
+        {
             continue;
         }
         // `takes no medications`, `has never smoked`: a verb right before a trigger is
@@ -120,11 +266,35 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
     counts
 }
 
+/// How many mentions of the lexicon concept `canonical` a text says negated and how many
+/// asserted.
+fn concept_counts(facts: &Facts, canonical: &str) -> (usize, usize) {
+    let mut counts = (0, 0);
+    for m in facts.of_kind([Kind::Finding, Kind::Organism, Kind::Drug]) {
+        if m.entry.canonical == canonical {
+            if facts.is_negated(m) {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        }
+    }
+    counts
+}
+
 fn singular(word: &str) -> &str {
     match word.strip_suffix('s') {
         Some(stem) if stem.len() >= 3 && !word.ends_with("ss") && !word.ends_with("us") => stem,
         _ => word,
     }
+}
+
+/// The first token where `facts` holds `word` (as [`canonical`] reads it), or token 0
+/// when it holds it only as a part of a hyphenated word.
+fn holds(facts: &Facts, word: &str) -> Option<usize> {
+    (0..facts.tokens.len())
+        .find(|&t| canonical(&facts.tokens[t].lower) == word)
+        .or_else(|| facts.has_word(word).then_some(0))
 }
 
 /// Rejects a concept the original only negates and the paraphrase asserts, and the reverse.
@@ -135,10 +305,7 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
     // Word concepts found negated in one text: look for their polarity in the other.
     for (key, sides) in &original {
         if let Some(word) = key.strip_prefix("word:") {
-            if !paraphrase.contains_key(key) && after.has_word(word) {
-                let t = (0..after.tokens.len())
-                    .find(|&t| singular(&after.tokens[t].lower) == word)
-                    .unwrap_or(0);
+            if let Some(t) = holds(after, word).filter(|_| !paraphrase.contains_key(key)) {
                 let side = usize::from(!after.negated[t]);
                 paraphrase.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
@@ -148,10 +315,7 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
     let mut extra: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
     for key in paraphrase.keys() {
         if let Some(word) = key.strip_prefix("word:") {
-            if !original.contains_key(key) && before.has_word(word) {
-                let t = (0..before.tokens.len())
-                    .find(|&t| singular(&before.tokens[t].lower) == word)
-                    .unwrap_or(0);
+            if let Some(t) = holds(before, word).filter(|_| !original.contains_key(key)) {
                 let side = usize::from(!before.negated[t]);
                 extra.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
@@ -177,17 +341,37 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
                 to_negated < from_negated && to_asserted > from_asserted
             })
         };
-        let flip = match (o_neg, o_pos, p_neg, p_pos) {
-            (Some(o), None, _, Some(p))
-                if (word.is_none() || p_neg.is_none()) && moved(before, after) =>
-            {
-                Some((
-                    Check::NegationLost,
-                    *o,
-                    *p,
-                    "negated in the original, asserted in the paraphrase",
-                ))
+        // A lexicon concept the original says both ways flips when its mentions' counts
+        // moved (`denies fever today` → `reports fever today` in a note that names a fever
+        // last week). Not a word concept: its loose counts follow word order too closely
+        // (`once the tone is no longer heard, the fork is held` / `fork held once tone no
+        // longer heard`).
+        let counts_moved = |from: &Facts, to: &Facts| {
+            word.is_none() && {
+                let (from_negated, from_asserted) = concept_counts(from, key);
+                let (to_negated, to_asserted) = concept_counts(to, key);
+                to_negated < from_negated && to_asserted > from_asserted
             }
+        };
+        let flip = match (o_neg, o_pos, p_neg, p_pos) {
+            (Some(o), Some(_), _, Some(p)) if counts_moved(before, after) => Some((
+                Check::NegationLost,
+                *o,
+                *p,
+                "negated in the original, asserted in the paraphrase",
+            )),
+            (Some(_), Some(o), Some(p), _) if counts_moved(after, before) => Some((
+                Check::NegationAdded,
+                *o,
+                *p,
+                "asserted in the original, negated in the paraphrase",
+            )),
+            (Some(o), None, _, Some(p)) if moved(before, after) => Some((
+                Check::NegationLost,
+                *o,
+                *p,
+                "negated in the original, asserted in the paraphrase",
+            )),
             (None, Some(o), Some(p), _) if moved(after, before) => Some((
                 Check::NegationAdded,
                 *o,
@@ -239,5 +423,161 @@ mod tests {
             ),
             vec![Check::NegationLost]
         );
+    }
+
+    #[test]
+    fn a_scope_opened_past_auxiliaries_or_by_a_list_item_names_its_word() {
+        assert_eq!(
+            compared(
+                "Since surgery he has not had a bowel movement.",
+                "Since surgery he has had a bowel movement."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "He has no dizziness, ear discharge, ringing noise, or ear pain.",
+                "He reports a ringing noise but has no dizziness, ear discharge, or ear pain."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "There is no personal or family history of serious illness.",
+                "There is a personal or family history of serious illness."
+            ),
+            vec![Check::NegationLost]
+        );
+        // `and` may join a new clause the scope runs on into: not an item.
+        assert!(compared(
+            "The eye had no redness, and slit lamp examination was unremarkable.",
+            "No redness of the eye; the slit lamp exam was unremarkable."
+        )
+        .is_empty());
+        // The same list reordered is no flip.
+        assert!(compared(
+            "He has no dizziness, ear discharge, ringing noise, or ear pain.",
+            "No ear pain, ringing noise, ear discharge or dizziness."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn adjectival_negations_deny_their_adjective() {
+        assert_eq!(
+            compared("The abdomen is nontender.", "The abdomen is tender."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared("Abdomen soft, non-tender.", "Abdomen soft, tender."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "The neurological exam is within normal limits.",
+                "The neurological exam is abnormal."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared(
+                "Neurological exam shows abnormalities.",
+                "Neurological exam is normal."
+            ),
+            vec![Check::NegationAdded]
+        );
+        // The paraphrase also says the word negated elsewhere (`normal` vital signs): the
+        // counts still moved.
+        assert_eq!(
+            compared(
+                "Physical examination reveals no abnormalities. Vital signs are normal.",
+                "Physical examination reveals abnormalities. Vital signs are normal."
+            ),
+            vec![Check::NegationLost]
+        );
+        // Said the same way, or negated in other words, no flip.
+        assert!(compared("The abdomen is nontender.", "Abdomen is not tender.").is_empty());
+        assert!(compared(
+            "The exam is unremarkable.",
+            "The exam reveals no abnormalities."
+        )
+        .is_empty());
+        assert!(compared(
+            "The abdomen is nontender; the right knee is tender.",
+            "Right knee tender; abdomen nontender."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn word_forms_and_un_and_free_forms_compare() {
+        assert_eq!(
+            compared("She has never smoked.", "She is a smoker."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared("Breathing is unlabored.", "Breathing is labored."),
+            vec![Check::NegationLost]
+        );
+        assert_eq!(
+            compared("She has been pain-free since.", "She has had pain since."),
+            vec![Check::NegationLost]
+        );
+        assert!(compared("She has never smoked.", "She is a nonsmoker.").is_empty());
+    }
+
+    #[test]
+    fn a_backward_scope_without_a_concept_names_its_first_word() {
+        assert_eq!(
+            compared("Bowel sounds are present.", "Bowel sounds are absent."),
+            vec![Check::NegationAdded]
+        );
+        assert_eq!(
+            compared(
+                "Pulses are palpable in all extremities.",
+                "Pulses are not palpable in the legs."
+            ),
+            vec![Check::NegationAdded]
+        );
+        assert!(compared("Bowel sounds are absent.", "No bowel sounds are heard.").is_empty());
+    }
+
+    #[test]
+    fn a_concept_said_both_ways_flips_when_its_counts_move() {
+        assert_eq!(
+            compared(
+                "She had a fever last week. She denies fever today.",
+                "She had a fever last week. She reports fever today."
+            ),
+            vec![Check::NegationLost]
+        );
+        // A plain word said both ways is left alone.
+        assert!(compared(
+            "The fork is placed on the mastoid. Once the tone is no longer heard, the fork is held over the ear.",
+            "Fork placed on the mastoid; fork held over the ear once tone no longer heard."
+        )
+        .is_empty());
+        // Reordered, each mention keeps its polarity.
+        assert!(compared(
+            "She had a fever last week. She denies fever today.",
+            "She denies fever today; last week she had a fever."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_negative_test_before_its_name_is_negated() {
+        assert_eq!(
+            compared(
+                "She had a negative Spurling test.",
+                "Spurling test was positive."
+            ),
+            vec![Check::NegationLost]
+        );
+        assert!(compared(
+            "She had a negative Spurling test.",
+            "Spurling test was negative."
+        )
+        .is_empty());
     }
 }

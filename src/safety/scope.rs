@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashSet;
 
-use super::text::{Gap, PhraseTable, Token};
+use super::text::{is_stopword, Gap, PhraseTable, Token};
 
 /// Forward triggers (pre-negations), longest first where one starts another; `refrain
 /// from` and `withhold` (a treatment not given) in `ConText`'s sense of negated actions.
@@ -48,6 +48,12 @@ const FORWARD: &[&str] = &[
     "refrained from",
     "withhold",
     "withheld",
+    // negspacy `en_clinical` preceding negations (its contractions `doesn't`, `didn't`,
+    // … match `not` already: `PhraseTable::at`).
+    "without indication of",
+    "without signs of",
+    "without sign of",
+    "no complaints of",
 ];
 /// Backward triggers (post-negations): the scope runs back over the clause.
 const BACKWARD: &[&str] = &[
@@ -56,6 +62,8 @@ const BACKWARD: &[&str] = &[
     "was negative",
     "were negative",
     "negative",
+    // `HIV neg`, `UA neg`: the shorthand of telegraphic notes.
+    "neg",
     "is absent",
     "are absent",
     "was absent",
@@ -65,6 +73,22 @@ const BACKWARD: &[&str] = &[
     "were ruled out",
     "not seen",
     "not present",
+    // NegEx/negspacy post-negations, and the `not` + finding verb forms of NegEx's
+    // `not appreciated`, `not demonstrated`: a finding looked for and not found.
+    "unlikely",
+    "not appreciated",
+    "not noted",
+    "not detected",
+    "not identified",
+    "not found",
+    "not observed",
+    "not heard",
+    "not palpable",
+    "not palpated",
+    "not visualized",
+    "not visualised",
+    "not elicited",
+    "not demonstrated",
 ];
 /// Phrases that look like triggers and negate nothing.
 const PSEUDO: &[&str] = &[
@@ -79,6 +103,22 @@ const PSEUDO: &[&str] = &[
     "gram negative",
     "gram-negative",
     "not cause",
+    // negspacy `en_clinical` pseudo negations.
+    "not able to be",
+    "not certain if",
+    "not certain whether",
+    "without any further",
+    "without further",
+    "might not",
+    "no definite change",
+    "not extend",
+    "not rule out",
+    "not ruled out",
+    "not been ruled out",
+    "not drain",
+    "no suspicious change",
+    "no interval change",
+    "no significant interval change",
 ];
 /// Words that end a scope (`ConText` termination terms and the verbs that open a new
 /// predicate: "denies chest pain and is on metoprolol").
@@ -135,6 +175,10 @@ const TERMINATION: &[&str] = &[
     "lives",
     "works",
     "positive",
+    // negspacy termination terms.
+    "nevertheless",
+    "still",
+    "involving",
 ];
 /// Verbs that, right after a forward trigger (and its auxiliaries), are the negated
 /// predicate, not a new one: "has never received an influenza vaccine", "does not take any
@@ -241,10 +285,32 @@ fn triggers() -> &'static Triggers {
     })
 }
 
+/// Whether `word` is one of the auxiliaries a forward scope passes right after its trigger
+/// (`has not had`, `does not have any`).
+pub(super) fn is_auxiliary(word: &str) -> bool {
+    triggers().auxiliaries.contains(word)
+}
+
 /// The length of the first phrase of `table` at token `at` (words after the first
 /// separated by spaces only).
 fn first_phrase(tokens: &[Token], at: usize, table: &PhraseTable) -> Option<usize> {
     table.at(tokens, at, Some(Gap::Space)).map(|(_, n)| n)
+}
+
+/// Whether token `at` starts a noun phrase it qualifies: after a stopword (`a negative
+/// Spurling test`, `with absent pulses`), or first in its sentence, with a word right after
+/// it (a lab table's `Urine culture: Negative` ends its line; `Nitrites Negative Bacteria`
+/// follows its analyte).
+fn opens_noun_phrase(tokens: &[Token], at: usize) -> bool {
+    let next_word = tokens
+        .get(at + 1)
+        .is_some_and(|next| next.gap == Gap::Space);
+    next_word
+        && (at == 0
+            || tokens[at].gap == Gap::Sentence
+            || tokens[at].gap == Gap::Space
+                && (matches!(tokens[at - 1].lower.as_str(), "a" | "an")
+                    || is_stopword(&tokens[at - 1].lower)))
 }
 
 /// `w/o` (without, in telegraphic notes) at token `at`: its two tokens.
@@ -269,15 +335,48 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         }
         // A forward trigger longer than the backward one at the same place wins: `negative
         // for HER2` negates what follows, not the clause before it.
-        let forward = first_phrase(tokens, i, &t.forward).or_else(|| without(tokens, i));
-        let backward = first_phrase(tokens, i, &t.backward);
+        let mut forward = first_phrase(tokens, i, &t.forward).or_else(|| without(tokens, i));
+        let mut backward = first_phrase(tokens, i, &t.backward);
+        // `a negative Spurling test`, `Negative pregnancy test`: a bare `negative` or
+        // `absent` that opens its noun phrase negates what follows (`ConText`'s
+        // bidirectional triggers).
+        if forward.is_none() && backward == Some(1) && opens_noun_phrase(tokens, i) {
+            (forward, backward) = (Some(1), None);
+        }
+        // `was not found to have hypertension`: a post-negation with an infinitive after
+        // it negates what follows, as `not` alone does.
+        if let Some(b) = backward.filter(|&b| b > 1 && forward == Some(1)) {
+            if tokens.get(i + b).is_some_and(|next| next.lower == "to") {
+                backward = None;
+            }
+        }
+        // `are negative for HER2`: the copula's post-negation gives way to `negative for`.
+        if let Some(b) = backward.filter(|&b| {
+            b > 1
+                && tokens[i + b - 1].lower == "negative"
+                && tokens.get(i + b).is_some_and(|next| next.lower == "for")
+        }) {
+            i += b - 1;
+            continue;
+        }
         if let Some(n) = backward.filter(|&b| forward.is_none_or(|f| f <= b)) {
             trigger[i..i + n].iter_mut().for_each(|t| *t = true);
-            // Back over the clause: stop at its start, another trigger or MAX_BACKWARD.
+            // Back over the clause: stop at its start, a comma, another trigger or
+            // MAX_BACKWARD. A trigger right after a comma negates nothing before it (`brisk
+            // in the left eye, absent in the right`).
             let mut j = i;
             let mut reached = 0;
-            while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Clause {
+            while j > 0 && reached < MAX_BACKWARD && tokens[j].gap < Gap::Comma {
                 j -= 1;
+                // `A murmur was not appreciated`: the auxiliaries right before the trigger
+                // belong to it (negspacy's `was not`, `were not`).
+                if reached == 0
+                    && !trigger[j]
+                    && t.auxiliaries.contains(tokens[j].lower.as_str())
+                    && tokens[j + 1].gap == Gap::Space
+                {
+                    continue;
+                }
                 if trigger[j] || t.termination.contains(tokens[j].lower.as_str()) {
                     break;
                 }
@@ -360,6 +459,8 @@ mod tests {
             vec!["nitrites", "bacteria"]
         );
         assert!(negated_words("Gram-negative rods grew.").is_empty());
+        assert_eq!(negated_words("HIV neg."), vec!["hiv"]);
+        assert!(negated_words("Pupillary reflex brisk in L eye, absent in R eye.").is_empty());
         // A long list after one trigger stays in its scope to the last item.
         assert_eq!(
             negated_words("She denies any cough, shortness of breath, hemoptysis, weight loss, fatigue, fevers, or night sweats.").last().map(String::as_str),
@@ -385,6 +486,30 @@ mod tests {
             negated_words("No fever and received aspirin."),
             vec!["fever", "and"]
         );
+    }
+
+    #[test]
+    fn contractions_and_post_negations_of_negspacy_negate() {
+        assert_eq!(negated_words("She doesn't smoke."), vec!["smoke"]);
+        assert_eq!(
+            negated_words("A murmur was not appreciated."),
+            vec!["a", "murmur"]
+        );
+        assert_eq!(negated_words("Pneumonia is unlikely."), vec!["pneumonia"]);
+        assert_eq!(
+            negated_words("Serum studies are negative for hepatitis C antibody."),
+            vec!["hepatitis", "c", "antibody"]
+        );
+        assert_eq!(
+            negated_words("Abdomen distended with absent bowel sounds."),
+            vec!["bowel", "sounds"]
+        );
+        assert_eq!(
+            negated_words("He was not found to have hypertension."),
+            vec!["found", "to", "have", "hypertension"]
+        );
+        // `not ruled out` still holds the finding possible.
+        assert!(negated_words("Appendicitis has not been ruled out.").is_empty());
     }
 
     #[test]
