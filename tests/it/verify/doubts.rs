@@ -135,20 +135,7 @@ fn doubted_paraphrases_go_to_the_verifier_which_keeps_or_rejects_them() {
         0,
         "no paraphrase fails a hard check here"
     );
-    assert_eq!(
-        n("planned"),
-        [
-            "kept",
-            "rejected_by_rules",
-            "rejected_by_verifier",
-            "failed",
-            "expired",
-            "missing"
-        ]
-        .iter()
-        .map(|k| n(k))
-        .sum::<u64>()
-    );
+    super::assert_stage_adds_up(paraphrase);
     assert_eq!(n("kept"), correct.len() as u64);
     assert_eq!(
         stats["generation"]["doubts_cleared_by_check"]["finding_added"],

@@ -72,6 +72,25 @@ fn planned_ids(test: &Test) -> BTreeSet<String> {
         .collect()
 }
 
+/// A stage's counts (`generation_stats_safe.json`): planned = kept + rejected (by the
+/// rules or the verifier) + failed + expired + missing.
+fn assert_stage_adds_up(counts: &serde_json::Value) {
+    let n = |k: &str| counts[k].as_u64().unwrap();
+    let ends = [
+        "kept",
+        "rejected_by_rules",
+        "rejected_by_verifier",
+        "failed",
+        "expired",
+        "missing",
+    ];
+    assert_eq!(
+        n("planned"),
+        ends.iter().map(|k| n(k)).sum::<u64>(),
+        "{counts}"
+    );
+}
+
 mod doubts;
 mod priced;
 
@@ -206,20 +225,7 @@ fn two_stages_keep_only_what_the_verifier_finds_unchanged() {
     let verify = &stats["stages"]["verify"]["verify"];
     let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap();
     for counts in [paraphrase, verify] {
-        assert_eq!(
-            n(counts, "planned"),
-            [
-                "kept",
-                "rejected_by_rules",
-                "rejected_by_verifier",
-                "failed",
-                "expired",
-                "missing"
-            ]
-            .iter()
-            .map(|k| n(counts, k))
-            .sum::<u64>()
-        );
+        assert_stage_adds_up(counts);
     }
     assert_eq!(n(paraphrase, "planned"), 40);
     assert_eq!(
