@@ -192,7 +192,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
             continue;
         }
         let word = tokens[j].lower.as_str();
-        if word.len() >= 4 && word.chars().all(char::is_alphabetic) && !is_stopword(word) {
+        if is_content(word) {
             let word = canonical(word);
             out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
         }
@@ -303,14 +303,13 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
     let original = polarities(before);
     let mut paraphrase = polarities(after);
     // Word concepts found negated in one text: look for their polarity in the other.
-    for (key, sides) in &original {
+    for key in original.keys() {
         if let Some(word) = key.strip_prefix("word:") {
             if let Some(t) = holds(after, word).filter(|_| !paraphrase.contains_key(key)) {
                 let side = usize::from(!after.negated[t]);
                 paraphrase.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
         }
-        let _ = sides;
     }
     let mut extra: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
     for key in paraphrase.keys() {
@@ -329,38 +328,36 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
         };
         let word = key.strip_prefix("word:");
         let name = word.unwrap_or(key);
-        // A word concept (no lexicon entry) flips only when the other text says it
-        // negated fewer times and asserted more times, counting a word after a trigger of
-        // its sentence as negated: word order moves plain words in and out of scopes ("no
-        // medial tenderness" / "no tenderness over the medial malleolus"), and a note
-        // may say a word in both ways.
-        let moved = |from: &Facts, to: &Facts| {
-            word.is_none_or(|w| {
-                let (from_negated, from_asserted) = loose_counts(from, w);
-                let (to_negated, to_asserted) = loose_counts(to, w);
-                to_negated < from_negated && to_asserted > from_asserted
-            })
+        // Whether `to` says the concept negated fewer times and asserted more times than
+        // `from`. A word concept (no lexicon entry) counts loosely, a word after a trigger
+        // of its sentence as negated: word order moves plain words in and out of scopes
+        // ("no medial tenderness" / "no tenderness over the medial malleolus"), and a
+        // note may say a word in both ways.
+        let counts_moved = |from: &Facts, to: &Facts| {
+            let counts = |facts: &Facts| match word {
+                Some(w) => loose_counts(facts, w),
+                None => concept_counts(facts, key),
+            };
+            let ((from_negated, from_asserted), (to_negated, to_asserted)) =
+                (counts(from), counts(to));
+            to_negated < from_negated && to_asserted > from_asserted
         };
+        // A word concept said one way flips only when its counts moved.
+        let moved = |from: &Facts, to: &Facts| word.is_none() || counts_moved(from, to);
         // A lexicon concept the original says both ways flips when its mentions' counts
         // moved (`denies fever today` → `reports fever today` in a note that names a fever
         // last week). Not a word concept: its loose counts follow word order too closely
         // (`once the tone is no longer heard, the fork is held` / `fork held once tone no
         // longer heard`).
-        let counts_moved = |from: &Facts, to: &Facts| {
-            word.is_none() && {
-                let (from_negated, from_asserted) = concept_counts(from, key);
-                let (to_negated, to_asserted) = concept_counts(to, key);
-                to_negated < from_negated && to_asserted > from_asserted
-            }
-        };
+        let both_ways_moved = |from: &Facts, to: &Facts| word.is_none() && counts_moved(from, to);
         let flip = match (o_neg, o_pos, p_neg, p_pos) {
-            (Some(o), Some(_), _, Some(p)) if counts_moved(before, after) => Some((
+            (Some(o), Some(_), _, Some(p)) if both_ways_moved(before, after) => Some((
                 Check::NegationLost,
                 *o,
                 *p,
                 "negated in the original, asserted in the paraphrase",
             )),
-            (Some(_), Some(o), Some(p), _) if counts_moved(after, before) => Some((
+            (Some(_), Some(o), Some(p), _) if both_ways_moved(after, before) => Some((
                 Check::NegationAdded,
                 *o,
                 *p,

@@ -71,6 +71,16 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 
 /// The digits of a number word (`seven`, `seventh`), if it is one. This runs for every
 /// word of a note: words of another length or first letter are turned away first.
+/// The time unit a word names (`weeks`, `wks` → `week`), as the number check reads it.
+pub(super) fn time_unit(word: &str) -> Option<&'static str> {
+    const TIME: &[&str] = &["minute", "hour", "day", "week", "month", "year"];
+    UNITS
+        .iter()
+        .find(|(spelling, _)| *spelling == word)
+        .map(|(_, unit)| *unit)
+        .filter(|unit| TIME.contains(unit))
+}
+
 fn number_word(word: &str) -> Option<&'static str> {
     if !(3..=9).contains(&word.len())
         || !matches!(

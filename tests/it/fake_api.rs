@@ -869,10 +869,9 @@ fn completion(request: &Value, index: usize, defects: bool, verifier: &mut Verif
             .map_or("", |(_, note)| note);
         let faithful = crate::safety_benchmark::mutations::faithful(note);
         let note_id = custom_id.split('|').next().unwrap_or_default().to_string();
-        match verifier.alter_every {
-            _ if defect == 0 && verifier.doubt_every.is_some() => {
+        match (verifier.doubt_every, verifier.alter_every) {
+            (Some(every), _) if defect == 0 => {
                 verifier.doubts_seen += 1;
-                let every = verifier.doubt_every.unwrap_or(1);
                 if verifier.doubts_seen.is_multiple_of(every) {
                     let doubted = format!("{faithful}{DOUBT}");
                     verifier.doubted_notes.push(note_id.clone());
@@ -892,7 +891,7 @@ fn completion(request: &Value, index: usize, defects: bool, verifier: &mut Verif
                     faithful
                 }
             }
-            Some(every) if defect == 0 => match alter(&faithful) {
+            (None, Some(every)) if defect == 0 => match alter(&faithful) {
                 // Every `every`-th paraphrase that can be altered is.
                 Some((altered, from, to)) => {
                     verifier.paraphrases_seen += 1;

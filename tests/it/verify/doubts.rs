@@ -34,6 +34,24 @@ fn notes_of(records: &[serde_json::Value], key: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The `rejected.jsonl` line of `note`'s paraphrase, and the checks it names.
+fn rejected_paraphrase<'a>(
+    rejected: &'a [serde_json::Value],
+    note: &str,
+) -> (&'a serde_json::Value, BTreeSet<&'a str>) {
+    let line = rejected
+        .iter()
+        .find(|r| r["note_id"] == note && r["kind"] == "paraphrase")
+        .unwrap_or_else(|| panic!("{note} is not in rejected.jsonl"));
+    let checks = line["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    (line, checks)
+}
+
 #[test]
 fn doubted_paraphrases_go_to_the_verifier_which_keeps_or_rejects_them() {
     let (fake, test, stdout) = doubtful_run(&["--doubts", "verify"]);
@@ -100,16 +118,7 @@ fn doubted_paraphrases_go_to_the_verifier_which_keeps_or_rejects_them() {
     let rejected = read_jsonl(&sft.join("rejected.jsonl"));
     for note in &flagged {
         assert!(!kept.contains(note), "{note} was flagged but kept");
-        let line = rejected
-            .iter()
-            .find(|r| r["note_id"] == note.as_str() && r["kind"] == "paraphrase")
-            .unwrap_or_else(|| panic!("{note} is not in rejected.jsonl"));
-        let checks: BTreeSet<&str> = line["rejections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["check"].as_str().unwrap())
-            .collect();
+        let (line, checks) = rejected_paraphrase(&rejected, note);
         assert!(
             checks.contains("verifier") && checks.contains("finding_added"),
             "{line}"
@@ -168,17 +177,11 @@ fn by_default_a_doubted_paraphrase_is_rejected_without_a_verify_request() {
     assert!(kept.is_disjoint(&doubted));
     let rejected = read_jsonl(&sft.join("rejected.jsonl"));
     for note in &doubted {
-        let line = rejected
-            .iter()
-            .find(|r| r["note_id"] == note.as_str() && r["kind"] == "paraphrase")
-            .unwrap_or_else(|| panic!("{note} is not in rejected.jsonl"));
-        let checks: Vec<&str> = line["rejections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["check"].as_str().unwrap())
-            .collect();
-        assert!(checks.contains(&"finding_added") && !checks.contains(&"verifier"));
+        let (line, checks) = rejected_paraphrase(&rejected, note);
+        assert!(
+            checks.contains("finding_added") && !checks.contains("verifier"),
+            "{line}"
+        );
     }
     let stats = read_json(&sft.join("generation_stats_safe.json"));
     let paraphrase = &stats["stages"]["generate"]["paraphrase"];
