@@ -62,7 +62,7 @@ fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
 
 /// The senses of a clinical abbreviation (`bx`: biopsy), one a line; empty for a word that
 /// is none or a stopword.
-fn senses(word: &str) -> &'static str {
+pub(super) fn senses(word: &str) -> &'static str {
     if word.len() > 5 || is_stopword(word) {
         return "";
     }
@@ -435,11 +435,17 @@ fn new_qualifier(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
     modifier(facts, mention).is_some_and(|t| absent(&facts.tokens[t].lower, other))
 }
 
-/// Whether `word` stands nowhere in `other`, in no form.
+/// Whether `word` stands nowhere in `other`, in no form: not as itself, another ending,
+/// a word of the same thing, nor an abbreviation of it either way (`abd` and `abdominal`).
 fn absent(word: &str, other: &Facts) -> bool {
     !other.has_word(word)
         && !other.has_word_like(word)
         && !class_of(word).is_some_and(|c| SAME_THING[c].iter().any(|w| other.has_word(w)))
+        && !senses(word).lines().any(|sense| other.has_word(sense))
+        && !other
+            .tokens
+            .iter()
+            .any(|t| senses(&t.lower).lines().any(|sense| sense == word))
 }
 
 /// Rejects a concept both texts name, qualified by a word in the original that the

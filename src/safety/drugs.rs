@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
+use super::concepts::senses;
 use super::facts::Facts;
 use super::lexicon::{Kind, Mention};
 use super::text::PhraseTable;
@@ -263,13 +264,46 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
     })
 }
 
+/// Whether the other text names the drug in another way than the lexicon lists: in the same
+/// words with other endings ([`words_kept`]), by a clinical abbreviation whose sense is the
+/// mention's name (`ANA` for antinuclear antibody, `RF` for rheumatoid factor), or spelled
+/// right where the mention is misspelled (or the reverse): a word of six letters or more
+/// that no lexicon entry matches, with the same first letter, within one edit of the name
+/// (two for eight letters or more: `artovastatin` for atorvastatin, `amdiodarone` for
+/// amiodarone). A drug swapped for another of a near spelling (`prednisone` for
+/// `prednisolone`) is no such word: the lexicon names both.
+fn named_otherwise(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
+    if words_kept(facts, mention, other) {
+        return true;
+    }
+    let name = facts.span(mention.start, mention.end).to_lowercase();
+    if other
+        .tokens
+        .iter()
+        .any(|t| senses(&t.lower).lines().any(|sense| sense == name))
+    {
+        return true;
+    }
+    if mention.last != mention.first + 1 || name.chars().count() < 6 {
+        return false;
+    }
+    let most = if name.chars().count() >= 8 { 2 } else { 1 };
+    other.tokens.iter().enumerate().any(|(i, t)| {
+        t.lower.chars().count() >= 6
+            && t.lower.chars().next() == name.chars().next()
+            && t.lower.chars().all(char::is_alphabetic)
+            && !other.mentions.iter().any(|m| m.first <= i && i < m.last)
+            && strsim::damerau_levenshtein(&t.lower, &name) <= most
+    })
+}
+
 /// Rejects a drug the paraphrase drops or adds, and a dose, route or frequency that no
 /// longer stands next to the same drug.
 pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     let original = table(before);
     let paraphrase = table(after);
     for (name, (m, _)) in &original {
-        if !paraphrase.contains_key(name) && !words_kept(before, m, after) {
+        if !paraphrase.contains_key(name) && !named_otherwise(before, m, after) {
             let span = before.span(m.start, m.end);
             rejections.push(Finding::new(
                 Check::DrugDropped,
@@ -280,7 +314,7 @@ pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<
         }
     }
     for (name, (m, _)) in &paraphrase {
-        if !original.contains_key(name) && !words_kept(after, m, before) {
+        if !original.contains_key(name) && !named_otherwise(after, m, before) {
             let span = after.span(m.start, m.end);
             rejections.push(Finding::new(
                 Check::DrugAdded,

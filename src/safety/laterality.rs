@@ -215,6 +215,18 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
         let Some(side) = side(&token.lower, raw) else {
             continue;
         };
+        // `right now`, `right away`, `all right`: an adverb, no side.
+        if token.lower == "right"
+            && (tokens.get(i + 1).is_some_and(|next| {
+                next.gap == Gap::Space
+                    && matches!(
+                        next.lower.as_str(),
+                        "now" | "away" | "then" | "here" | "there" | "after" | "before" | "when"
+                    )
+            }) || i > 0 && tokens[i - 1].lower == "all" && token.gap == Gap::Space)
+        {
+            continue;
+        }
         // `both` is a side only before a body part.
         let forward = (i + 1..tokens.len().min(i + 5))
             .take_while(|&j| tokens[j].gap < Gap::Comma)

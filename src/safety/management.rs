@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashSet;
 
+use super::concepts::senses;
 use super::facts::Facts;
 use super::text::is_stopword;
 use super::{Check, Finding};
@@ -101,6 +102,30 @@ const GENERIC: &[&str] = &[
     "at",
     "by",
     "as",
+    // Where the results stand and who said it: no part of the plan.
+    "seen",
+    "below",
+    "shown",
+    "following",
+    "follows",
+    "values",
+    "results",
+    "says",
+    "states",
+    "reports",
+    "admits",
+    "notes",
+    "currently",
+    "having",
+    "undergo",
+    // Who the patient is (the demographics check compares it).
+    "man",
+    "woman",
+    "boy",
+    "girl",
+    "male",
+    "female",
+    "infant",
 ];
 
 /// `ACTIONS` and `GENERIC` as hash sets (tested for every token of every note).
@@ -134,10 +159,11 @@ fn statements(facts: &Facts) -> Vec<Statement> {
             .unwrap_or(tokens.len());
         let range = first..last;
         first = last;
-        let Some(action) = range
-            .clone()
-            .find(|&t| actions.contains(tokens[t].lower.as_str()))
-        else {
+        // `as prescribed`, `as indicated`: how something was taken, not a plan.
+        let Some(action) = range.clone().find(|&t| {
+            actions.contains(tokens[t].lower.as_str())
+                && !(t > range.start && tokens[t - 1].lower == "as")
+        }) else {
             continue;
         };
         // The clause of the action word: a subordinate clause (`after the fluid shows
@@ -199,7 +225,10 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                         .mentions
                         .iter()
                         .any(|m| range.contains(&m.first) && m.entry.canonical == c)
-                }) || tokens.iter().any(|o| same_word(w, &o.lower))
+                }) || tokens
+                    .iter()
+                    .any(|o| same_word(w, &o.lower) || abbreviates(&o.lower, w))
+                    || spelled_out(w, tokens)
             })
             .count();
         found * 2 >= words.len()
@@ -238,6 +267,33 @@ fn same_word(word: &str, other: &str) -> bool {
         return true;
     }
     other.contains('-') && other.split('-').any(|p| p == word)
+}
+
+/// Whether `short` is a clinical abbreviation (or its plural: `labs`) one of whose senses
+/// holds `word` (`ccu`: coronary care unit; `labs`: laboratory).
+fn abbreviates(short: &str, word: &str) -> bool {
+    let singular = short.strip_suffix('s').filter(|s| s.len() >= 2);
+    [Some(short), singular].into_iter().flatten().any(|a| {
+        senses(a)
+            .lines()
+            .flat_map(|sense| sense.split([' ', '-']))
+            .any(|part| part.len() >= 3 && same_word(word, part))
+    })
+}
+
+/// Whether the abbreviation `short` (or its plural) stands spelled out in `tokens`: every
+/// word of one of its senses is there (`labs`: laboratory; `bipap` needs all of bilevel
+/// positive airway pressure).
+fn spelled_out(short: &str, tokens: &[super::text::Token]) -> bool {
+    let singular = short.strip_suffix('s').filter(|s| s.len() >= 2);
+    [Some(short), singular].into_iter().flatten().any(|a| {
+        senses(a).lines().any(|sense| {
+            sense
+                .split([' ', '-'])
+                .filter(|part| part.len() >= 3)
+                .all(|part| tokens.iter().any(|o| same_word(part, &o.lower)))
+        })
+    })
 }
 
 /// Rejects a management statement of the original the paraphrase no longer makes, and

@@ -205,8 +205,14 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
             start += 1;
             continue;
         }
+        // One clause's run: a forward scope that ends a sentence right before this
+        // clause's words is another scope (`do not aggregate. Pulses are not detected`).
         let mut end = start;
-        while end < tokens.len() && facts.negated[end] && !facts.trigger[end] {
+        while end < tokens.len()
+            && facts.negated[end]
+            && !facts.trigger[end]
+            && (end == start || tokens[end].gap < Gap::Clause)
+        {
             end += 1;
         }
         if closed_by_trigger(facts, end) && !covered[start..end].contains(&true) {

@@ -58,6 +58,14 @@ const QUALIFIERS: &[(&str, Check, &str)] = &[
     ("gradual", Check::Temporal, "gradual"),
     ("gradually", Check::Temporal, "gradual"),
     ("insidious", Check::Temporal, "gradual"),
+    ("acutely", Check::Temporal, "acute"),
+    ("chronically", Check::Temporal, "chronic"),
+    ("recurrently", Check::Temporal, "recurrent"),
+    ("intermittently", Check::Temporal, "intermittent"),
+    ("episodically", Check::Temporal, "intermittent"),
+    ("persistently", Check::Temporal, "persistent"),
+    ("constantly", Check::Temporal, "persistent"),
+    ("abruptly", Check::Temporal, "sudden"),
     ("progressive", Check::Temporal, "progressive"),
     ("progressively", Check::Temporal, "progressive"),
     ("yesterday", Check::Temporal, "yesterday"),
@@ -84,7 +92,14 @@ struct Qualified {
     value: &'static str,
     head: String,
     span: (usize, usize),
+    /// `today` right after the visit's verb (`presents today`, `is seen today`).
+    visit_day: bool,
 }
+
+/// Verbs of a visit: `today` after one of them is the day the note was written.
+const VISIT_VERBS: &[&str] = &[
+    "presents", "presented", "comes", "came", "seen", "visits", "arrives", "returns",
+];
 
 fn qualified(facts: &Facts) -> Vec<Qualified> {
     static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
@@ -92,8 +107,21 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
     let tokens = &facts.tokens;
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
-        let Some((_, check, value)) = index.get(token.lower.as_str()).map(|&q| &QUALIFIERS[q])
-        else {
+        // `acute-onset` as `acute onset`, `today's` as `today`.
+        let lower = token.lower.as_str();
+        let found = index.get(lower).map(|&q| (q, None)).or_else(|| {
+            let (word, joined) = match lower.split_once('-') {
+                Some((first, rest)) if !rest.is_empty() => (first, Some(rest)),
+                _ => (
+                    lower
+                        .strip_suffix("'s")
+                        .or_else(|| lower.strip_suffix("\u{2019}s"))?,
+                    None,
+                ),
+            };
+            index.get(word).map(|&q| (q, joined))
+        });
+        let Some(((_, check, value), joined)) = found.map(|(q, j)| (&QUALIFIERS[q], j)) else {
             continue;
         };
         // The first content word after it in the clause (or a concept there).
@@ -122,18 +150,28 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         {
             continue;
         }
-        let (word, last) = match head {
-            Some(j) => {
+        let (word, last) = match (joined, head) {
+            (Some(rest), _) => (rest.strip_suffix('s').unwrap_or(rest).to_string(), i + 1),
+            (None, Some(j)) => {
                 let w = &tokens[j].lower;
                 (w.strip_suffix('s').unwrap_or(w).to_string(), j + 1)
             }
-            None => (String::new(), i + 1),
+            (None, None) => (String::new(), i + 1),
         };
+        // `no acute distress` (NAD): the examination's set phrase, whose negation the
+        // negation check compares.
+        if word == "distress" {
+            continue;
+        }
+        let visit_day = *value == "today"
+            && i > 0
+            && VISIT_VERBS.contains(&tokens[i - 1].lower.as_str());
         out.push(Qualified {
             check: *check,
             value,
             head: word,
             span: (i, last),
+            visit_day,
         });
     }
     out
@@ -157,7 +195,9 @@ pub(super) fn compare_qualifiers(before: &Facts, after: &Facts, rejections: &mut
             let changed = other.iter().find(|o| {
                 o.check == q.check && o.value != q.value && !q.head.is_empty() && o.head == q.head
             });
-            if same || (anywhere && changed.is_none()) {
+            // `presents today with`: the day of the visit, which a paraphrase may leave
+            // unsaid; only another day in its place is a change.
+            if same || (anywhere || q.visit_day) && changed.is_none() {
                 continue;
             }
             if !reported.insert((q.check, q.head.clone())) {

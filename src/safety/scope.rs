@@ -27,6 +27,9 @@ const FORWARD: &[&str] = &[
     "free of",
     "fails to reveal",
     "failed to reveal",
+    "fail to",
+    "fails to",
+    "failed to",
     "ruled out",
     "rules out",
     "unable to",
@@ -89,6 +92,23 @@ const BACKWARD: &[&str] = &[
     "not visualised",
     "not elicited",
     "not demonstrated",
+    "cannot be detected",
+    "could not be detected",
+    "cannot be palpated",
+    "could not be palpated",
+    "cannot be felt",
+    "could not be felt",
+    "not felt",
+    "cannot be appreciated",
+    "could not be appreciated",
+    "cannot be heard",
+    "could not be heard",
+    "cannot be seen",
+    "could not be seen",
+    "cannot be visualized",
+    "could not be visualized",
+    "cannot be elicited",
+    "could not be elicited",
 ];
 /// Phrases that look like triggers and negate nothing.
 const PSEUDO: &[&str] = &[
@@ -131,6 +151,8 @@ const TERMINATION: &[&str] = &[
     "except",
     "apart",
     "aside",
+    "besides",
+    "than",
     "which",
     "who",
     "whose",
@@ -414,6 +436,11 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
                 negated[j] = true;
                 reached += 1;
                 j += 1;
+                // `in no acute distress, alert and oriented`: the examination's set phrase
+                // ends with its noun; the list after it is what was found.
+                if tokens[j - 1].lower == "distress" {
+                    break;
+                }
             }
             i += n;
             continue;

@@ -296,3 +296,137 @@ mod concepts_round4 {
         assert_rejected_by(&verdict, Check::NegationLost);
     }
 }
+
+/// Round 6: rewordings a paraphrasing model makes that earlier rounds read as changes, each
+/// beside the change of the same place that must still be caught.
+mod round6 {
+    use super::*;
+
+    fn verdict(original: &str, paraphrase: &str) -> Verdict {
+        checker().check(original, paraphrase, Some("stop"))
+    }
+
+    #[track_caller]
+    fn assert_not_by(verdict: &Verdict, checks: &[Check]) {
+        for check in checks {
+            assert!(!verdict.rejected_by(*check), "{check}: {:#?}", verdict.rejections);
+        }
+    }
+
+    #[test]
+    fn management_statements_read_through_abbreviations_and_filler() {
+        let note = "A 70-year-old woman is admitted to the coronary care unit for chest pain. \
+                    Laboratory studies are ordered as shown below. She says she has taken her \
+                    inhaler as prescribed. A cardiology consult is requested.";
+        let kept = verdict(
+            note,
+            "70 y/o F admitted to CCU for chest pain. Labs ordered. Reports using her inhaler \
+             as prescribed. Cardiology consult requested.",
+        );
+        assert_not_by(&kept, &[Check::Management]);
+        // Another unit of care is still another plan.
+        let moved = verdict(
+            note,
+            "70 y/o F admitted to the general medical ward for chest pain. Labs ordered. \
+             Reports using her inhaler as prescribed. Cardiology consult requested.",
+        );
+        assert_rejected_by(&moved, Check::Management);
+    }
+
+    #[test]
+    fn scopes_end_at_exceptions_and_set_phrases_and_read_more_negations() {
+        // `besides`, `other than`: what follows is asserted.
+        let verdict1 = verdict(
+            "He has no complaints other than a dry cough.",
+            "He has no complaints except a dry cough.",
+        );
+        assert_not_by(&verdict1, &[Check::NegationLost, Check::NegationAdded]);
+        // `in no acute distress, alert and oriented`: alert is found, not denied.
+        let verdict2 = verdict(
+            "She is in no acute distress. She is alert and oriented.",
+            "In no acute distress, alert and oriented.",
+        );
+        assert_not_by(&verdict2, &[Check::NegationLost, Check::NegationAdded]);
+        // `fail to`, `cannot be detected` negate as `do not` and `not detected` do.
+        let verdict3 = verdict(
+            "Platelets do not aggregate with collagen. Femoral pulses are not detected.",
+            "Platelets fail to aggregate with collagen. Femoral pulses cannot be detected.",
+        );
+        assert_not_by(&verdict3, &[Check::NegationLost, Check::NegationAdded]);
+        let flipped = verdict(
+            "Platelets do not aggregate with collagen. Femoral pulses are not detected.",
+            "Platelets fail to aggregate with collagen. Femoral pulses are detected.",
+        );
+        assert!(
+            flipped.rejected_by(Check::NegationLost) || flipped.rejected_by(Check::NegationAdded),
+            "{:#?}",
+            flipped.rejections
+        );
+    }
+
+    #[test]
+    fn right_now_is_no_side() {
+        let verdict1 = verdict(
+            "She currently feels weak in her left arm.",
+            "She feels weak in her left arm right now.",
+        );
+        assert_not_by(&verdict1, &[Check::Laterality]);
+        let swapped = verdict(
+            "She currently feels weak in her left arm.",
+            "She feels weak in her right arm right now.",
+        );
+        assert_rejected_by(&swapped, Check::Laterality);
+    }
+
+    #[test]
+    fn hyphenated_and_adverb_time_qualifiers_compare_by_value() {
+        let note = "He has acute onset chest pain. He became suddenly dizzy. She is \
+                    persistently hypotensive.";
+        let verdict1 = verdict(
+            note,
+            "Acute-onset chest pain. Abruptly dizzy. Persistent hypotension.",
+        );
+        assert_not_by(&verdict1, &[Check::Temporal]);
+        let changed = verdict(
+            note,
+            "Chronic chest pain. Abruptly dizzy. Persistent hypotension.",
+        );
+        assert_rejected_by(&changed, Check::Temporal);
+    }
+
+    #[test]
+    fn the_visit_day_may_go_unsaid_but_not_another_day() {
+        let verdict1 = verdict(
+            "A 30-year-old man presents today with a painful rash on his back.",
+            "A 30-year-old man presents with a painful rash on his back.",
+        );
+        assert_not_by(&verdict1, &[Check::Temporal]);
+        let moved = verdict(
+            "A 30-year-old man has a rash. A skin biopsy was performed today.",
+            "A 30-year-old man has a rash. A skin biopsy was performed at his last visit.",
+        );
+        assert_rejected_by(&moved, Check::Temporal);
+    }
+
+    #[test]
+    fn drugs_named_by_abbreviation_or_spelled_right_are_kept() {
+        let note = "Antinuclear antibody is positive. She takes atrovastatin 20 mg daily.";
+        let verdict1 = verdict(note, "ANA positive. On atorvastatin 20 mg daily.");
+        assert_not_by(&verdict1, &[Check::DrugDropped, Check::DrugAdded]);
+        // A drug of a near spelling that the lexicon knows is another drug.
+        let swapped = verdict(
+            "She takes prednisone 20 mg daily.",
+            "She takes prednisolone 20 mg daily.",
+        );
+        assert_rejected_by(&swapped, Check::DrugAdded);
+    }
+
+    #[test]
+    fn an_abbreviated_qualifier_is_the_same_qualifier() {
+        let verdict1 = verdict(
+            "An abdominal ultrasound shows gallstones.",
+            "Abd US shows gallstones.",
+        );
+        assert_not_by(&verdict1, &[Check::FindingAdded, Check::FindingDropped]);
+    }
+}
