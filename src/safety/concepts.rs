@@ -496,6 +496,36 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
             .any(|o| o.len() > name.len() && o.starts_with(name))
 }
 
+/// Whether a procedure the original names and the paraphrase does not is there in a
+/// narrower name (`an X-ray of the chest` said as `CXR`: radiography as thoracic
+/// radiography; `radiography, thoracic` in MeSH order). Not for findings: a narrower
+/// diagnosis is another diagnosis (`syncope` is not kept by `neurocardiogenic syncope`).
+fn narrower_in_place(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
+    others.keys().any(|other| {
+        other.len() > name.len() + 1
+            && (other.strip_suffix(name).is_some_and(|head| head.ends_with(' '))
+                || other
+                    .strip_prefix(name)
+                    .is_some_and(|tail| tail.starts_with(", ")))
+    })
+}
+
+/// Whether the viral disease `name` is named in `other` by its virus (`hepatitis C` said as
+/// `HCV`), or the virus `name` by its disease.
+fn said_as_its_virus(name: &str, kind: Kind, other: &Facts) -> bool {
+    let (wanted_kind, wanted) = match kind {
+        Kind::Finding => (Kind::Organism, format!("{name} virus")),
+        Kind::Organism => match name.strip_suffix(" virus") {
+            Some(disease) => (Kind::Finding, disease.to_string()),
+            None => return false,
+        },
+        _ => return false,
+    };
+    other
+        .of_kind([wanted_kind])
+        .any(|m| m.entry.canonical == wanted)
+}
+
 /// Rejects a finding, diagnosis, organism, procedure or test one text names and the
 /// other does not.
 pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
@@ -528,6 +558,8 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
             if !paraphrase.contains_key(name)
                 && !words_kept(before, m, after_keys.get_or_init(|| keys(after)))
                 && !broader_in_place(name, &paraphrase, &original, after, before)
+                && !(kind == Kind::Procedure && narrower_in_place(name, &paraphrase))
+                && !said_as_its_virus(name, kind, after)
             {
                 let span = before.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -543,6 +575,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
                 && !words_kept(after, m, before_keys.get_or_init(|| keys(before)))
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
+                && !said_as_its_virus(name, kind, before)
             {
                 let span = after.span(m.start, m.end);
                 rejections.push(Finding::new(

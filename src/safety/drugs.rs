@@ -277,10 +277,21 @@ fn named_otherwise(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
         return true;
     }
     let name = facts.span(mention.start, mention.end).to_lowercase();
+    // Each word of the name stands in the sense, the same or with another ending
+    // (`oral contraceptive` in `OCP`: oral contraceptive pill; `antibodies` in `Ab`).
+    let in_sense = |sense: &str| {
+        name.split_whitespace().all(|word| {
+            sense.split([' ', '-']).any(|s| {
+                let common = word.bytes().zip(s.bytes()).take_while(|(a, b)| a == b).count();
+                common == word.len() && common == s.len()
+                    || common >= 4 && common + 3 >= word.len().max(s.len())
+            })
+        })
+    };
     if other
         .tokens
         .iter()
-        .any(|t| senses(&t.lower).lines().any(|sense| sense == name))
+        .any(|t| senses(&t.lower).lines().any(in_sense))
     {
         return true;
     }

@@ -422,6 +422,26 @@ mod round6 {
     }
 
     #[test]
+    fn a_drug_class_abbreviated_a_narrower_procedure_and_a_virus_for_its_disease_pass() {
+        let note = "She takes an oral contraceptive. An X-ray of the chest is normal. \
+                    She has hepatitis C.";
+        let kept = verdict(note, "Meds: OCP. CXR nl. Hx of HCV.");
+        assert_not_by(
+            &kept,
+            &[
+                Check::DrugDropped,
+                Check::ProcedureDropped,
+                Check::FindingDropped,
+                Check::OrganismAdded,
+            ],
+        );
+        // Another virus, another procedure are still changes.
+        let changed = verdict(note, "Meds: OCP. Chest CT nl. Hx of HBV.");
+        assert_rejected_by(&changed, Check::ProcedureAdded);
+        assert_rejected_by(&changed, Check::FindingDropped);
+    }
+
+    #[test]
     fn an_abbreviated_qualifier_is_the_same_qualifier() {
         let verdict1 = verdict(
             "An abdominal ultrasound shows gallstones.",
