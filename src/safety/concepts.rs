@@ -498,7 +498,7 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
 
 /// Whether a procedure the original names and the paraphrase does not is there in a
 /// narrower name (`an X-ray of the chest` said as `CXR`: radiography as thoracic
-/// radiography; `radiography, thoracic` in MeSH order). Not for findings: a narrower
+/// radiography; `radiography, thoracic` in `MeSH` order). Not for findings: a narrower
 /// diagnosis is another diagnosis (`syncope` is not kept by `neurocardiogenic syncope`).
 fn narrower_in_place(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
     others.keys().any(|other| {
@@ -555,12 +555,12 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         let original = concepts(before, kind);
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
-            if !paraphrase.contains_key(name)
-                && !words_kept(before, m, after_keys.get_or_init(|| keys(after)))
-                && !broader_in_place(name, &paraphrase, &original, after, before)
-                && !(kind == Kind::Procedure && narrower_in_place(name, &paraphrase))
-                && !said_as_its_virus(name, kind, after)
-            {
+            let kept = paraphrase.contains_key(name)
+                || words_kept(before, m, after_keys.get_or_init(|| keys(after)))
+                || broader_in_place(name, &paraphrase, &original, after, before)
+                || kind == Kind::Procedure && narrower_in_place(name, &paraphrase)
+                || said_as_its_virus(name, kind, after);
+            if !kept {
                 let span = before.span(m.start, m.end);
                 rejections.push(Finding::new(
                     dropped,
