@@ -39,6 +39,14 @@ const MODIFIERS: &[&str] = &[
     "abnormal",
 ];
 
+/// Conjunctions that turn a sentence from what a trigger before them denies to what is
+/// said after them (`denies weakness but reports numbness`): `NegEx`'s termination terms
+/// of that kind.
+const CONTRASTS: &[&str] = &[
+    "but", "however", "although", "though", "yet", "except", "whereas", "besides", "apart",
+    "aside", "nevertheless",
+];
+
 /// Adjectives that deny a finding by their prefix (`a-`: without), read as the finding's
 /// adjective negated: `afebrile` → `febrile`. `non-`/`non` forms (`nontender`,
 /// `non-distended`) are read by rule in [`denied_word`]. The `a-` forms are those of the
@@ -121,7 +129,9 @@ fn closed_by_trigger(facts: &Facts, end: usize) -> bool {
 /// stopword nor a modifier.
 fn is_content(word: &str) -> bool {
     word.len() >= 4
-        && word.chars().all(char::is_alphabetic)
+        && word.chars().all(|c| c.is_alphabetic() || c == '-')
+        && word.starts_with(char::is_alphabetic)
+        && word.ends_with(char::is_alphabetic)
         && !is_stopword(word)
         && !MODIFIERS.contains(&word)
 }
@@ -188,7 +198,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         {
             j += 1;
         }
-        if j >= tokens.len() || !facts.negated[j] || covered[j] {
+        if j >= tokens.len() || !facts.negated[j] || covered[j] || facts.trigger[j] {
             continue;
         }
         let word = tokens[j].lower.as_str();
@@ -261,7 +271,10 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
                 && tokens[t + 1].sentence == tokens[t].sentence
             || (0..t)
                 .rev()
-                .take_while(|&j| tokens[j].sentence == tokens[t].sentence)
+                .take_while(|&j| {
+                    tokens[j].sentence == tokens[t].sentence
+                        && !CONTRASTS.contains(&tokens[j].lower.as_str())
+                })
                 .any(|j| facts.trigger[j]);
         if negated {
             counts.0 += 1;

@@ -365,6 +365,26 @@ mod round6 {
     }
 
     #[test]
+    fn a_finding_after_a_contrast_is_asserted_and_hyphenated_words_are_concepts() {
+        let note = "He denies any leg weakness or tingling. She has had no recent flare-ups.";
+        let moved = verdict(
+            note,
+            "He denies leg weakness but reports tingling. She has had no recent flare-ups.",
+        );
+        assert_rejected_by(&moved, Check::NegationLost);
+        let flipped = verdict(
+            note,
+            "He denies any leg weakness or tingling. She had a recent flare-up.",
+        );
+        assert_rejected_by(&flipped, Check::NegationLost);
+        let kept = verdict(
+            note,
+            "Denies leg weakness or tingling. No recent flare-ups.",
+        );
+        assert_not_by(&kept, &[Check::NegationLost, Check::NegationAdded]);
+    }
+
+    #[test]
     fn right_now_is_no_side() {
         let verdict1 = verdict(
             "She currently feels weak in her left arm.",
