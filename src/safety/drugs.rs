@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use super::concepts::senses;
 use super::facts::Facts;
-use super::lexicon::{Kind, Mention};
+use super::lexicon::{lexicon, Kind, Mention};
 use super::text::PhraseTable;
 use super::{Check, Finding};
 
@@ -243,6 +243,24 @@ fn table<'f>(facts: &'f Facts) -> Table<'f> {
     out
 }
 
+/// Whether the hyphenated word at token `i` names a combination of drugs
+/// (`amoxicillin-clavulanate`, `amoxicillin-clavulanic acid`): a part after the first is a
+/// drug too, or the word is part of a drug the lexicon names. `lactose-fermenting`,
+/// `steroid-induced` are no combination.
+fn combination(facts: &Facts, i: usize) -> bool {
+    let drug = |name: &str| lexicon().get(name).is_some_and(|e| e.kind == Kind::Drug);
+    let next = facts.tokens.get(i + 1).map_or("", |t| t.lower.as_str());
+    facts.tokens[i]
+        .lower
+        .split('-')
+        .skip(1)
+        .any(|part| drug(part) || drug(&format!("{part} {next}")))
+        || facts
+            .mentions
+            .iter()
+            .any(|m| m.entry.kind == Kind::Drug && m.first <= i && i < m.last)
+}
+
 /// Whether every word of a drug mention stands in the other text, the same or with only
 /// its ending changed (`hormonal replacement therapy` and `hormone replacement therapy`):
 /// the other text names the drug in words the lexicon does not list.
@@ -257,9 +275,11 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
             .nth(5.max(letters.saturating_sub(1)))
             .map_or(t.lower.len(), |(i, _)| i);
         let prefix = &t.lower[..cut];
-        other.tokens.iter().any(|o| {
+        other.tokens.iter().enumerate().any(|(i, o)| {
             o.lower == t.lower
-                || (letters >= 6 && !o.lower.contains('-') && o.lower.starts_with(prefix))
+                || (letters >= 6
+                    && o.lower.starts_with(prefix)
+                    && !(o.lower.contains('-') && combination(other, i)))
         })
     })
 }

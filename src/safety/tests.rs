@@ -462,6 +462,25 @@ mod round6 {
     }
 
     #[test]
+    fn canonical_drug_names_hyphenated_words_and_combinations() {
+        let swapped = verdict(
+            "The rash improved. He was treated with niacin.",
+            "The rash improved. He was treated with thiamine.",
+        );
+        assert_rejected_by(&swapped, Check::DrugDropped);
+        let combination = verdict(
+            "She was prescribed amoxicillin-clavulanic acid for otitis media.",
+            "She was prescribed amoxicillin for otitis media.",
+        );
+        assert_rejected_by(&combination, Check::DrugAdded);
+        let kept = verdict(
+            "Cultures grow gram-negative rods that ferment lactose.",
+            "Cultures grow lactose-fermenting gram-negative rods.",
+        );
+        assert_not_by(&kept, &[Check::DrugDropped, Check::DrugAdded]);
+    }
+
+    #[test]
     fn an_abbreviated_qualifier_is_the_same_qualifier() {
         let verdict1 = verdict(
             "An abdominal ultrasound shows gallstones.",
