@@ -171,7 +171,9 @@ fn finding_stem(word: &str) -> &str {
         .unwrap_or(word)
 }
 
-/// A word with what `same_word` compares, worked out once.
+/// A word with what `same_word` compares, worked out once: `same_word` runs for a
+/// variant's word against every word of the other text, so nothing it needs of one word
+/// alone is worked out per pair.
 struct Key<'a> {
     word: &'a str,
     stem: &'a str,
@@ -180,6 +182,13 @@ struct Key<'a> {
     senses: &'static str,
     /// The concept of the longer (multi-word) mention the word is a part of, if any.
     part_of: Option<&'static str>,
+    /// The word without its verb ending (`inflected`).
+    verb: &'a str,
+    /// The word without `ness`, when three letters or more are left (`inflected`).
+    noun_of: Option<&'a str>,
+    /// The start `like` looks for in another word, when the word is long enough.
+    like_prefix: Option<&'a str>,
+    hyphenated: bool,
 }
 
 impl<'a> Key<'a> {
@@ -190,6 +199,10 @@ impl<'a> Key<'a> {
             class: class_of(word),
             senses: senses(word),
             part_of: None,
+            verb: verb_stem(word),
+            noun_of: word.strip_suffix("ness").filter(|stem| stem.len() >= 3),
+            like_prefix: like_prefix(word),
+            hyphenated: word.contains('-'),
         }
     }
 }
@@ -218,11 +231,11 @@ fn same_word(a: &Key, b: &Key) -> bool {
         || x.strip_suffix('s') == Some(y)
         || (a.class.is_some() && a.class == b.class)
         || (a.stem.len() >= 5 && a.stem == b.stem && (a.stem != x || b.stem != y))
-        || like(x, y)
+        || like(a, y)
     {
         return true;
     }
-    if (x.contains('-') || y.contains('-'))
+    if (a.hyphenated || b.hyphenated)
         && (y.split('-').any(|part| part == x)
             || x.bytes()
                 .filter(|&c| c != b'-')
@@ -233,46 +246,54 @@ fn same_word(a: &Key, b: &Key) -> bool {
     if b.senses.split('\n').any(|s| s == x) || a.senses.split('\n').any(|s| s == y) {
         return true;
     }
-    if inflected(x, y) || inflected(y, x) {
+    if inflected(a, b) || inflected(b, a) {
         return true;
     }
     let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
     short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
 }
 
-/// Whether two words share all but their endings (`allergy` and `allergic`), as
-/// `Facts::has_word_like` tests them.
-fn like(word: &str, other: &str) -> bool {
-    if word.len() < 6 || other.len() < 6 {
-        return false;
+/// The start of `word` that another word must begin with to share all but its ending
+/// with it: all but the last letter, and at least five (`allergy` and `allergic`), as
+/// `Facts::has_word_like` tests them; `None` for a word under six bytes.
+fn like_prefix(word: &str) -> Option<&str> {
+    if word.len() < 6 {
+        return None;
     }
     let letters = word.chars().count();
     word.char_indices()
         .nth(5.max(letters.saturating_sub(1)))
-        .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
+        .map(|(cut, _)| &word[..cut])
+}
+
+/// Whether two words share all but their endings (`allergy` and `allergic`).
+fn like(word: &Key, other: &str) -> bool {
+    other.len() >= 6 && word.like_prefix.is_some_and(|prefix| other.starts_with(prefix))
+}
+
+/// A word without its verb ending (`vomited`, `vomiting`, `vomits` → `vomit`), at least
+/// four letters left.
+fn verb_stem(w: &str) -> &str {
+    let stem = ["ing", "ed", "es", "s"]
+        .iter()
+        .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))
+        .unwrap_or(w);
+    stem.strip_suffix('e')
+        .filter(|s| s.len() >= 4)
+        .unwrap_or(stem)
 }
 
 /// Whether one word is the other inflected or made a noun: `vomited`, `vomiting`,
 /// `vomits` and `vomit`; `redness` and `red`, `dizziness` and `dizzy` (a finding said as a
 /// verb or an adjective).
-fn inflected(word: &str, base: &str) -> bool {
-    fn verb(w: &str) -> &str {
-        let stem = ["ing", "ed", "es", "s"]
-            .iter()
-            .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))
-            .unwrap_or(w);
-        stem.strip_suffix('e')
-            .filter(|s| s.len() >= 4)
-            .unwrap_or(stem)
-    }
-    let (a, b) = (verb(word), verb(base));
-    (a.len() >= 4 && a == b && (a != word || b != base))
-        || word.strip_suffix("ness").is_some_and(|stem| {
-            stem.len() >= 3
-                && (stem == base
-                    || stem
-                        .strip_suffix('i')
-                        .is_some_and(|s| base.strip_suffix('y') == Some(s)))
+fn inflected(word: &Key, base: &Key) -> bool {
+    let (a, b) = (word.verb, base.verb);
+    (a.len() >= 4 && a == b && (a != word.word || b != base.word))
+        || word.noun_of.is_some_and(|stem| {
+            stem == base.word
+                || stem
+                    .strip_suffix('i')
+                    .is_some_and(|s| base.word.strip_suffix('y') == Some(s))
         })
 }
 
