@@ -3,10 +3,11 @@
 //! text names and the other does not is a change (a swapped diagnosis is one dropped and
 //! one added).
 
+use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
 use super::lexicon::{lexicon, Kind, Mention};
@@ -207,15 +208,62 @@ impl<'a> Key<'a> {
     }
 }
 
-/// The keys of a text's words, in token order.
-fn keys<'f>(facts: &'f Facts) -> Vec<Key<'f>> {
-    let mut keys: Vec<Key> = facts.tokens.iter().map(|t| Key::new(&t.lower)).collect();
-    for m in facts.mentions.iter().filter(|m| m.last > m.first + 1) {
-        for key in &mut keys[m.first..m.last] {
-            key.part_of = Some(m.entry.canonical);
+/// The other text's words as `words_kept` reads them: their keys in token order, and
+/// worked out on first use, where each word asked about stands among them and the
+/// concepts its abbreviations name. The variants of one concept (and of the next) share
+/// words, so each word is compared with the text's words once per check, not once per
+/// variant.
+struct OtherWords<'f> {
+    keys: Vec<Key<'f>>,
+    /// Per word asked about: the places of the words `same_word` finds it in, ascending.
+    places: RefCell<FxHashMap<&'f str, Vec<usize>>>,
+    /// The lexicon concepts the senses of the text's abbreviations name.
+    sense_concepts: OnceCell<FxHashSet<&'static str>>,
+}
+
+impl<'f> OtherWords<'f> {
+    /// The words of `facts`.
+    fn new(facts: &'f Facts) -> OtherWords<'f> {
+        let mut keys: Vec<Key> = facts.tokens.iter().map(|t| Key::new(&t.lower)).collect();
+        for m in facts.mentions.iter().filter(|m| m.last > m.first + 1) {
+            for key in &mut keys[m.first..m.last] {
+                key.part_of = Some(m.entry.canonical);
+            }
+        }
+        OtherWords {
+            keys,
+            places: RefCell::new(FxHashMap::default()),
+            sense_concepts: OnceCell::new(),
         }
     }
-    keys
+
+    /// Works out where `word` stands, unless already known.
+    fn learn(&self, word: &'f str) {
+        if self.places.borrow().contains_key(word) {
+            return;
+        }
+        let key = Key::new(word);
+        let places = (0..self.keys.len())
+            .filter(|&t| same_word(&key, &self.keys[t]))
+            .collect();
+        self.places.borrow_mut().insert(word, places);
+    }
+
+    /// Whether an abbreviation of the text has the concept `name` among its senses
+    /// (`bx`, `GSW`).
+    fn abbreviates(&self, name: &str) -> bool {
+        self.sense_concepts
+            .get_or_init(|| {
+                self.keys
+                    .iter()
+                    .flat_map(|k| k.senses.split('\n'))
+                    .filter(|s| !s.is_empty())
+                    .filter_map(|s| lexicon().get(s))
+                    .map(|e| e.canonical)
+                    .collect()
+            })
+            .contains(name)
+    }
 }
 
 /// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
@@ -243,7 +291,15 @@ fn same_word(a: &Key, b: &Key) -> bool {
     {
         return true;
     }
-    if b.senses.split('\n').any(|s| s == x) || a.senses.split('\n').any(|s| s == y) {
+    // No senses: `split` yields one empty line.
+    let sense_of = |senses: &str, word: &str| {
+        if senses.is_empty() {
+            word.is_empty()
+        } else {
+            senses.split('\n').any(|s| s == word)
+        }
+    };
+    if sense_of(b.senses, x) || sense_of(a.senses, y) {
         return true;
     }
     if inflected(a, b) || inflected(b, a) {
@@ -312,13 +368,17 @@ fn one_dropped(short: &str, long: &str) -> bool {
 /// `depressive disorder` in another does not). Stopwords and short prepositions (`of`,
 /// `in`) of a variant need not stand; numbers, roman numerals and a genus's initial do
 /// (`type 1`, `type ii`, `m pneumoniae`).
-fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
+fn phrase_in<'f>(words: impl Iterator<Item = &'f str>, other: &OtherWords<'f>) -> bool {
     phrase_of(words, other, None)
 }
 
 /// `phrase_in` for a variant of the concept `name`: a variant of one word does not stand in
 /// a longer name of another concept (`syncope` is not kept by `neurocardiogenic syncope`).
-fn phrase_of<'w>(words: impl Iterator<Item = &'w str>, other: &[Key], name: Option<&str>) -> bool {
+fn phrase_of<'f>(
+    words: impl Iterator<Item = &'f str>,
+    other: &OtherWords<'f>,
+    name: Option<&str>,
+) -> bool {
     let function_word = |w: &str| {
         is_stopword(w)
             || matches!(
@@ -326,29 +386,39 @@ fn phrase_of<'w>(words: impl Iterator<Item = &'w str>, other: &[Key], name: Opti
                 "of" | "in" | "on" | "to" | "at" | "by" | "or" | "an" | "as"
             )
     };
-    let words: Vec<Key> = words.filter(|w| !function_word(w)).map(Key::new).collect();
-    let Some((first, rest)) = words.split_first() else {
+    let words: Vec<&str> = words.filter(|w| !function_word(w)).collect();
+    let Some((&first, rest)) = words.split_first() else {
         return false;
     };
+    let keys = &other.keys;
     let reach = words.len() + 3;
     let alone = |t: usize| {
-        rest.is_empty() && name.is_some() && other[t].part_of.is_some_and(|c| Some(c) != name)
+        rest.is_empty() && name.is_some() && keys[t].part_of.is_some_and(|c| Some(c) != name)
     };
-    (0..other.len())
-        .filter(|&t| same_word(first, &other[t]) && !alone(t))
-        .any(|anchor| {
-            rest.iter().all(|w| {
-                (anchor.saturating_sub(reach)..(anchor + reach).min(other.len()))
-                    .any(|t| same_word(w, &other[t]))
-            })
-        })
+    other.learn(first);
+    let anchors: Vec<usize> = other.places.borrow()[first]
+        .iter()
+        .copied()
+        .filter(|&t| !alone(t))
+        .collect();
+    if anchors.is_empty() {
+        return false;
+    }
+    for &w in rest {
+        other.learn(w);
+    }
+    let places = other.places.borrow();
+    anchors.into_iter().any(|anchor| {
+        let (from, to) = (anchor.saturating_sub(reach), (anchor + reach).min(keys.len()));
+        rest.iter().all(|w| places[w].iter().any(|&t| from <= t && t < to))
+    })
 }
 
-/// Whether the concept of `mention` stands in the other text (`other`, its word keys) in
+/// Whether the concept of `mention` stands in the other text (`other`, its words) in
 /// other words: its own words close together (read as a part of a longer or different
 /// match), or the words of another of its lexicon variants (`muscle and joint pain` holds
 /// `muscle pain`, a variant of myalgia; `an x-ray of the chest` holds `chest x-ray`).
-fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
+fn words_kept<'f>(facts: &'f Facts, mention: &Mention, other: &OtherWords<'f>) -> bool {
     let own = facts.tokens[mention.first..mention.last]
         .iter()
         .map(|t| t.lower.as_str());
@@ -356,11 +426,7 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
     phrase_in(own, other)
         || variants_of(name).any(|v| phrase_of(v.split(' '), other, Some(name)))
         // An abbreviation in the other text with the concept as a sense (`bx`, `GSW`).
-        || other.iter().any(|k| {
-            k.senses
-                .split('\n')
-                .any(|s| !s.is_empty() && lexicon().get(s).is_some_and(|e| e.canonical == name))
-        })
+        || other.abbreviates(name)
         // The mention is itself an abbreviation, and another of its senses stands in the
         // other text (`CTA`: clear to auscultation, not CT angiography).
         || (mention.last == mention.first + 1
@@ -513,10 +579,14 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
 
 /// Rejects a finding, diagnosis, organism, procedure or test one text names and the
 /// other does not.
-pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+pub(super) fn compare_concepts<'f>(
+    before: &'f Facts,
+    after: &'f Facts,
+    rejections: &mut Vec<Finding>,
+) {
     compare_modifiers(before, after, rejections);
-    let before_keys = std::cell::OnceCell::new();
-    let after_keys = std::cell::OnceCell::new();
+    let before_words = OnceCell::new();
+    let after_words = OnceCell::new();
     for (kind, dropped, added, what) in [
         (
             Kind::Finding,
@@ -541,7 +611,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
             if !paraphrase.contains_key(name)
-                && !words_kept(before, m, after_keys.get_or_init(|| keys(after)))
+                && !words_kept(before, m, after_words.get_or_init(|| OtherWords::new(after)))
                 && !broader_in_place(name, &paraphrase, &original, after, before)
             {
                 let span = before.span(m.start, m.end);
@@ -555,7 +625,7 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         }
         for (name, m) in &paraphrase {
             if !original.contains_key(name)
-                && !words_kept(after, m, before_keys.get_or_init(|| keys(before)))
+                && !words_kept(after, m, before_words.get_or_init(|| OtherWords::new(before)))
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
             {
