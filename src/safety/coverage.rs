@@ -150,19 +150,24 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
     }
     let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
     let a = word_ids(a, &mut ids);
+    // The words of `a` have the ids below `known`; a word only `b` has, one above.
+    let known = ids.len();
     let b = word_ids(b, &mut ids);
     let blocks = a.len().div_ceil(64);
-    // Per word id: the bit mask of its places in `a`.
-    let mut matches: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
+    // Per word id of `a`: the bit mask of its places in `a`, `blocks` words each, in one
+    // table (not one allocation per word).
+    let mut matches = vec![0u64; known * blocks];
     for (i, &x) in a.iter().enumerate() {
-        matches.entry(x).or_insert_with(|| vec![0; blocks])[i / 64] |= 1 << (i % 64);
+        matches[x as usize * blocks + i / 64] |= 1 << (i % 64);
     }
     // A zero bit marks a word of `a` in the LCS so far.
     let mut unmatched = vec![u64::MAX; blocks];
-    for word in &b {
-        let Some(places) = matches.get(word) else {
+    for &word in &b {
+        let word = word as usize;
+        if word >= known {
             continue;
-        };
+        }
+        let places = &matches[word * blocks..(word + 1) * blocks];
         let mut carry = false;
         for (block, &place) in unmatched.iter_mut().zip(places) {
             let hits = *block & place;
