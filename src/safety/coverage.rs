@@ -4,7 +4,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
-use super::text::{is_content_word, sentences, stem, words};
+use super::text::{is_content_word, sentences, stem};
 use super::{Check, Finding, SafetyConfig};
 
 /// Rejects a paraphrase whose word count is outside the configured multiples of the
@@ -34,12 +34,15 @@ pub(super) fn compare_length(
 }
 
 /// Rejects every original sentence (with enough content words) whose content words the
-/// paraphrase mostly lacks. `original_lower` is `original` lower-cased (ASCII).
+/// paraphrase mostly lacks. `original_lower` is `original` lower-cased (ASCII) and
+/// `original_words` its `words`, borrowed from it: a sentence's words are those that
+/// stand in it (a sentence ends at a character no word holds, so no word crosses two),
+/// not read again per sentence.
 /// A word of the original also counts as kept when it belongs to a lexicon concept the
 /// paraphrase names in other words (`coronary artery disease` said as `CAD`).
 pub(super) fn compare_coverage(
     config: &SafetyConfig,
-    (original, original_lower, before): (&str, &str, &Facts),
+    (original, original_lower, original_words, before): (&str, &str, &[&str], &Facts),
     paraphrase_words: &[&str],
     after: &Facts,
     rejections: &mut Vec<Finding>,
@@ -50,12 +53,23 @@ pub(super) fn compare_coverage(
         .map(|w| stem(w))
         .collect();
     let mut named: Option<FxHashSet<&str>> = None;
+    let offset = |part: &str| part.as_ptr() as usize - original_lower.as_ptr() as usize;
+    let mut words_left = original_words;
+    let mut content: FxHashSet<&str> = FxHashSet::default();
     for sentence in sentences(original_lower) {
-        let content: FxHashSet<&str> = words(sentence)
-            .into_iter()
-            .filter(|w| is_content_word(w))
-            .map(stem)
-            .collect();
+        let (start, end) = (offset(sentence), offset(sentence) + sentence.len());
+        let before_sentence = words_left.iter().take_while(|w| offset(w) < start).count();
+        words_left = &words_left[before_sentence..];
+        let in_sentence = words_left.iter().take_while(|w| offset(w) < end).count();
+        let (sentence_words, rest) = words_left.split_at(in_sentence);
+        words_left = rest;
+        content.clear();
+        content.extend(
+            sentence_words
+                .iter()
+                .filter(|w| is_content_word(w))
+                .map(|w| stem(w)),
+        );
         if content.len() < config.min_sentence_words {
             continue;
         }
@@ -195,6 +209,7 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::text::words;
     use super::*;
 
     #[test]
@@ -230,7 +245,7 @@ mod tests {
         let (before, after) = (Facts::read(original), Facts::read(paraphrase));
         compare_coverage(
             &config,
-            (original, &lower, &before),
+            (original, &lower, &words(&lower), &before),
             &words(&paraphrase_lower),
             &after,
             &mut out,
@@ -240,7 +255,7 @@ mod tests {
         let after = Facts::read("PMH: asthma.");
         compare_coverage(
             &config,
-            (original, &lower, &before),
+            (original, &lower, &words(&lower), &before),
             &words("pmh: asthma."),
             &after,
             &mut out,

@@ -7,13 +7,38 @@ use std::sync::OnceLock;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
-/// lower-cased text, borrowed from it.
+/// lower-cased text, borrowed from it. Read byte by byte: only a non-ASCII character is
+/// decoded.
 pub(super) fn words(lower: &str) -> Vec<&str> {
-    lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '/'))
-        .map(|w| w.trim_matches(['-', '\'', '/']))
-        .filter(|w| !w.is_empty())
-        .collect()
+    let bytes = lower.as_bytes();
+    let mut out = Vec::with_capacity(lower.len() / 6);
+    let mut start = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        let (inside, width) = if b.is_ascii() {
+            (
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'\'' | b'/'),
+                1,
+            )
+        } else {
+            let c = lower[pos..].chars().next().unwrap_or(' ');
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        if !inside {
+            let word = lower[start..pos].trim_matches(['-', '\'', '/']);
+            if !word.is_empty() {
+                out.push(word);
+            }
+            start = pos + width;
+        }
+        pos += width;
+    }
+    let word = lower[start..].trim_matches(['-', '\'', '/']);
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
 }
 
 /// Sentences: split after `.`, `!`, `?`, `;` or a newline that ends a sentence (not the
@@ -473,4 +498,32 @@ pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
         .iter()
         .filter(|t| t.sentence == sentence)
         .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_as_a_split_on_characters_does() {
+        let by_characters = |text: &str| -> Vec<String> {
+            text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '/'))
+                .map(|w| w.trim_matches(['-', '\'', '/']))
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        for text in [
+            "",
+            "a",
+            "-/'",
+            "the patient's x-ray/ct showed 2.5 cm -- 'quoted' words.",
+            "naïve café — 38.5 °c, µg/dl; crohn’s\nnext line/",
+            "ends with a hyphen-",
+            "größe ΑΒΓ 日本語 mixed-ünïcode/words'",
+        ] {
+            let lower = text.to_lowercase();
+            assert_eq!(words(&lower), by_characters(&lower), "{text}");
+        }
+    }
 }
