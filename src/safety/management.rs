@@ -136,7 +136,7 @@ fn statements(facts: &Facts) -> Vec<Statement> {
         first = last;
         let Some(action) = range
             .clone()
-            .find(|&t| actions.contains(tokens[t].lower.as_str()))
+            .find(|&t| actions.contains(tokens[t].lower.as_ref()))
         else {
             continue;
         };
@@ -144,14 +144,14 @@ fn statements(facts: &Facts) -> Vec<Statement> {
         // …`) says why, not what was done.
         let clause_start = (range.start..action)
             .rev()
-            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_str()))
+            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_ref()))
             .map_or(range.start, |t| t + 1);
         let clause_end = (action + 1..range.end)
-            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_str()))
+            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_ref()))
             .unwrap_or(range.end);
         let words: Vec<usize> = (clause_start..clause_end)
             .filter(|&t| {
-                let w = tokens[t].lower.as_str();
+                let w = tokens[t].lower.as_ref();
                 w.len() >= 3
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
                     && !actions.contains(w)
@@ -186,9 +186,11 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                 .iter()
                 .find(|m| m.first <= t && t < m.last)
                 .map(|m| m.entry.canonical);
-            (facts.tokens[t].lower.as_str(), concept)
+            (facts.tokens[t].lower.as_ref(), concept)
         })
         .collect();
+    // Whether each word of `other` is hyphenated, tested once, not once per word pair.
+    let hyphenated: Vec<bool> = other.tokens.iter().map(|t| t.lower.contains('-')).collect();
     let found_in = |range: std::ops::Range<usize>| {
         let tokens = &other.tokens[range.clone()];
         let found = words
@@ -199,7 +201,10 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                         .mentions
                         .iter()
                         .any(|m| range.contains(&m.first) && m.entry.canonical == c)
-                }) || tokens.iter().any(|o| same_word(w, &o.lower))
+                }) || tokens
+                    .iter()
+                    .zip(&hyphenated[range.clone()])
+                    .any(|(o, &hyphen)| same_word(w, &o.lower, hyphen))
             })
             .count();
         found * 2 >= words.len()
@@ -225,7 +230,8 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
 
 /// The same word, a part of a hyphenated one, or the same but for its ending (`reassurance`
 /// and `reassured`: all but the last three letters of the shorter, five at least).
-fn same_word(word: &str, other: &str) -> bool {
+/// `other_hyphenated`: whether `other` holds a `-`.
+fn same_word(word: &str, other: &str, other_hyphenated: bool) -> bool {
     let common = word
         .bytes()
         .zip(other.bytes())
@@ -237,7 +243,7 @@ fn same_word(word: &str, other: &str) -> bool {
     if common >= 5 && common >= word.len().min(other.len()).saturating_sub(3) {
         return true;
     }
-    other.contains('-') && other.split('-').any(|p| p == word)
+    other_hyphenated && other.split('-').any(|p| p == word)
 }
 
 /// Rejects a management statement of the original the paraphrase no longer makes, and
