@@ -421,7 +421,7 @@ fn phrase_of<'f>(
 fn words_kept<'f>(facts: &'f Facts, mention: &Mention, other: &OtherWords<'f>) -> bool {
     let own = facts.tokens[mention.first..mention.last]
         .iter()
-        .map(|t| t.lower.as_str());
+        .map(|t| t.lower.as_ref());
     let name = mention.entry.canonical;
     phrase_in(own, other)
         || variants_of(name).any(|v| phrase_of(v.split(' '), other, Some(name)))
@@ -499,7 +499,7 @@ fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
     if facts.tokens[mention.first].gap > Gap::Joiner {
         return None;
     }
-    let word = facts.tokens[before].lower.as_str();
+    let word = facts.tokens[before].lower.as_ref();
     let plain = word.len() >= 3
         && word.chars().all(|c| c.is_alphabetic() || c == '-')
         && !is_stopword(word)

@@ -117,7 +117,7 @@ fn drug_mentions<'f>(facts: &'f Facts) -> Vec<&'f Mention> {
             let before = m
                 .first
                 .checked_sub(1)
-                .map(|i| facts.tokens[i].lower.as_str());
+                .map(|i| facts.tokens[i].lower.as_ref());
             let specimen = matches!(before, Some("serum" | "plasma" | "urine" | "blood"));
             // A lab value: a concentration right after the name (`glucose 123 mg/dL`).
             let sentence = facts.tokens[m.first].sentence;
@@ -161,7 +161,7 @@ fn attributes(facts: &Facts) -> Vec<Attribute> {
         }
     }
     for m in facts.of_kind([Kind::Route]) {
-        let word = facts.tokens[m.first].lower.as_str();
+        let word = facts.tokens[m.first].lower.as_ref();
         out.push(Attribute {
             what: format!("route {}", m.entry.canonical),
             start: m.start,

@@ -92,7 +92,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
     let tokens = &facts.tokens;
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
-        let Some((_, check, value)) = index.get(token.lower.as_str()).map(|&q| &QUALIFIERS[q])
+        let Some((_, check, value)) = index.get(token.lower.as_ref()).map(|&q| &QUALIFIERS[q])
         else {
             continue;
         };
@@ -100,7 +100,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         let head = (i + 1..tokens.len().min(i + 4))
             .take_while(|&j| tokens[j].gap < Gap::Comma)
             .find(|&j| {
-                let w = tokens[j].lower.as_str();
+                let w = tokens[j].lower.as_ref();
                 w.len() >= 3
                     && !is_stopword(w)
                     && !index.contains_key(w)
@@ -118,7 +118,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         if *check == Check::Severity
             && tokens
                 .get(i + 1)
-                .is_some_and(|t| COMPARATIVES.contains(&t.lower.as_str()))
+                .is_some_and(|t| COMPARATIVES.contains(&t.lower.as_ref()))
         {
             continue;
         }

@@ -2,6 +2,7 @@
 //! light stem, all borrowing from a lower-cased copy of the text; and the tokens with
 //! their places that the fact tables are read from.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -249,11 +250,12 @@ pub(super) enum Gap {
 
 /// A word of the text: where it stands (bytes) and its lower-case form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Token {
+pub(super) struct Token<'a> {
     pub(super) start: usize,
     pub(super) end: usize,
-    /// Lower case, curly apostrophes made straight.
-    pub(super) lower: String,
+    /// Lower case, curly apostrophes made straight: borrowed from the text when it is
+    /// written so (most words are), so reading a note allocates only for the others.
+    pub(super) lower: Cow<'a, str>,
     /// What separates it from the token before.
     pub(super) gap: Gap,
     /// The sentence it belongs to (counting from 0).
@@ -267,7 +269,7 @@ fn inner_joiner(c: char) -> bool {
 
 /// The words of `text` with their places: runs of letters and digits, with inner `-` and
 /// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
-pub(super) fn tokens(text: &str) -> Vec<Token> {
+pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
     let bytes = text.as_bytes();
     // The character at byte `pos` (a char boundary), ASCII read directly.
     let char_at = |pos: usize| -> Option<char> {
@@ -321,10 +323,12 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
             sentence += 1;
         }
         let word = &text[start..end];
-        let lower = if word.is_ascii() {
-            word.to_ascii_lowercase()
+        let lower = if !word.is_ascii() {
+            Cow::Owned(word.to_lowercase().replace('\u{2019}', "'"))
+        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(word.to_ascii_lowercase())
         } else {
-            word.to_lowercase().replace('\u{2019}', "'")
+            Cow::Borrowed(word)
         };
         out.push(Token {
             start,
@@ -417,7 +421,7 @@ impl PhraseTable {
         at: usize,
         within: Option<Gap>,
     ) -> Option<(usize, usize)> {
-        let first = tokens.get(at)?.lower.as_str();
+        let first = tokens.get(at)?.lower.as_ref();
         let b = *first.as_bytes().first()?;
         if self.first_bytes[first.len().min(15)][usize::from(b >> 6)] & (1 << (b & 63)) == 0
             && !(self.has_not && first.ends_with("n't"))
@@ -497,7 +501,7 @@ pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
     tokens
         .iter()
         .filter(|t| t.sentence == sentence)
-        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
+        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_ref()))
 }
 
 #[cfg(test)]
