@@ -27,7 +27,7 @@ pub(super) fn words(lower: &str) -> Vec<&str> {
             (c.is_alphanumeric(), c.len_utf8())
         };
         if !inside {
-            let word = lower[start..pos].trim_matches(['-', '\'', '/']);
+            let word = trim_joiners(&lower[start..pos]);
             if !word.is_empty() {
                 out.push(word);
             }
@@ -35,11 +35,21 @@ pub(super) fn words(lower: &str) -> Vec<&str> {
         }
         pos += width;
     }
-    let word = lower[start..].trim_matches(['-', '\'', '/']);
+    let word = trim_joiners(&lower[start..]);
     if !word.is_empty() {
         out.push(word);
     }
     out
+}
+
+/// `piece` without the `-`, `'` and `/` at either end (`trim_matches` on bytes: they are
+/// ASCII, so no other character holds their bytes).
+fn trim_joiners(piece: &str) -> &str {
+    let joiner = |b: &u8| matches!(b, b'-' | b'\'' | b'/');
+    let bytes = piece.as_bytes();
+    let start = bytes.iter().position(|b| !joiner(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !joiner(b)).map_or(start, |p| p + 1);
+    &piece[start..end]
 }
 
 /// Sentences: split after `.`, `!`, `?`, `;` or a newline that ends a sentence (not the
