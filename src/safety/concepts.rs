@@ -324,7 +324,10 @@ fn like_prefix(word: &str) -> Option<&str> {
 
 /// Whether two words share all but their endings (`allergy` and `allergic`).
 fn like(word: &Key, other: &str) -> bool {
-    other.len() >= 6 && word.like_prefix.is_some_and(|prefix| other.starts_with(prefix))
+    other.len() >= 6
+        && word
+            .like_prefix
+            .is_some_and(|prefix| other.starts_with(prefix))
 }
 
 /// A word without its verb ending (`vomited`, `vomiting`, `vomits` → `vomit`), at least
@@ -409,8 +412,12 @@ fn phrase_of<'f>(
     }
     let places = other.places.borrow();
     anchors.into_iter().any(|anchor| {
-        let (from, to) = (anchor.saturating_sub(reach), (anchor + reach).min(keys.len()));
-        rest.iter().all(|w| places[w].iter().any(|&t| from <= t && t < to))
+        let (from, to) = (
+            anchor.saturating_sub(reach),
+            (anchor + reach).min(keys.len()),
+        );
+        rest.iter()
+            .all(|w| places[w].iter().any(|&t| from <= t && t < to))
     })
 }
 
@@ -611,7 +618,11 @@ pub(super) fn compare_concepts<'f>(
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
             if !paraphrase.contains_key(name)
-                && !words_kept(before, m, after_words.get_or_init(|| OtherWords::new(after)))
+                && !words_kept(
+                    before,
+                    m,
+                    after_words.get_or_init(|| OtherWords::new(after)),
+                )
                 && !broader_in_place(name, &paraphrase, &original, after, before)
             {
                 let span = before.span(m.start, m.end);
@@ -625,7 +636,11 @@ pub(super) fn compare_concepts<'f>(
         }
         for (name, m) in &paraphrase {
             if !original.contains_key(name)
-                && !words_kept(after, m, before_words.get_or_init(|| OtherWords::new(before)))
+                && !words_kept(
+                    after,
+                    m,
+                    before_words.get_or_init(|| OtherWords::new(before)),
+                )
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
             {

@@ -48,7 +48,10 @@ fn trim_joiners(piece: &str) -> &str {
     let joiner = |b: &u8| matches!(b, b'-' | b'\'' | b'/');
     let bytes = piece.as_bytes();
     let start = bytes.iter().position(|b| !joiner(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !joiner(b)).map_or(start, |p| p + 1);
+    let end = bytes
+        .iter()
+        .rposition(|b| !joiner(b))
+        .map_or(start, |p| p + 1);
     &piece[start..end]
 }
 
