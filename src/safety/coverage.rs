@@ -162,7 +162,9 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+    // Room for every word up front: no rehash while the ids are handed out.
+    let mut ids: FxHashMap<&str, u32> =
+        FxHashMap::with_capacity_and_hasher(a.len() + b.len(), rustc_hash::FxBuildHasher);
     let a = word_ids(a, &mut ids);
     // The words of `a` have the ids below `known`; a word only `b` has, one above.
     let known = ids.len();
