@@ -3,10 +3,11 @@
 //! text names and the other does not is a change (a swapped diagnosis is one dropped and
 //! one added).
 
+use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
 use super::lexicon::{lexicon, Kind, Mention};
@@ -171,7 +172,9 @@ fn finding_stem(word: &str) -> &str {
         .unwrap_or(word)
 }
 
-/// A word with what `same_word` compares, worked out once.
+/// A word with what `same_word` compares, worked out once: `same_word` runs for a
+/// variant's word against every word of the other text, so nothing it needs of one word
+/// alone is worked out per pair.
 struct Key<'a> {
     word: &'a str,
     stem: &'a str,
@@ -180,6 +183,13 @@ struct Key<'a> {
     senses: &'static str,
     /// The concept of the longer (multi-word) mention the word is a part of, if any.
     part_of: Option<&'static str>,
+    /// The word without its verb ending (`inflected`).
+    verb: &'a str,
+    /// The word without `ness`, when three letters or more are left (`inflected`).
+    noun_of: Option<&'a str>,
+    /// The start `like` looks for in another word, when the word is long enough.
+    like_prefix: Option<&'a str>,
+    hyphenated: bool,
 }
 
 impl<'a> Key<'a> {
@@ -190,19 +200,70 @@ impl<'a> Key<'a> {
             class: class_of(word),
             senses: senses(word),
             part_of: None,
+            verb: verb_stem(word),
+            noun_of: word.strip_suffix("ness").filter(|stem| stem.len() >= 3),
+            like_prefix: like_prefix(word),
+            hyphenated: word.contains('-'),
         }
     }
 }
 
-/// The keys of a text's words, in token order.
-fn keys<'f>(facts: &'f Facts) -> Vec<Key<'f>> {
-    let mut keys: Vec<Key> = facts.tokens.iter().map(|t| Key::new(&t.lower)).collect();
-    for m in facts.mentions.iter().filter(|m| m.last > m.first + 1) {
-        for key in &mut keys[m.first..m.last] {
-            key.part_of = Some(m.entry.canonical);
+/// The other text's words as `words_kept` reads them: their keys in token order, and
+/// worked out on first use, where each word asked about stands among them and the
+/// concepts its abbreviations name. The variants of one concept (and of the next) share
+/// words, so each word is compared with the text's words once per check, not once per
+/// variant.
+struct OtherWords<'f> {
+    keys: Vec<Key<'f>>,
+    /// Per word asked about: the places of the words `same_word` finds it in, ascending.
+    places: RefCell<FxHashMap<&'f str, Vec<usize>>>,
+    /// The lexicon concepts the senses of the text's abbreviations name.
+    sense_concepts: OnceCell<FxHashSet<&'static str>>,
+}
+
+impl<'f> OtherWords<'f> {
+    /// The words of `facts`.
+    fn new(facts: &'f Facts) -> OtherWords<'f> {
+        let mut keys: Vec<Key> = facts.tokens.iter().map(|t| Key::new(&t.lower)).collect();
+        for m in facts.mentions.iter().filter(|m| m.last > m.first + 1) {
+            for key in &mut keys[m.first..m.last] {
+                key.part_of = Some(m.entry.canonical);
+            }
+        }
+        OtherWords {
+            keys,
+            places: RefCell::new(FxHashMap::default()),
+            sense_concepts: OnceCell::new(),
         }
     }
-    keys
+
+    /// Works out where `word` stands, unless already known.
+    fn learn(&self, word: &'f str) {
+        if self.places.borrow().contains_key(word) {
+            return;
+        }
+        let key = Key::new(word);
+        let places = (0..self.keys.len())
+            .filter(|&t| same_word(&key, &self.keys[t]))
+            .collect();
+        self.places.borrow_mut().insert(word, places);
+    }
+
+    /// Whether an abbreviation of the text has the concept `name` among its senses
+    /// (`bx`, `GSW`).
+    fn abbreviates(&self, name: &str) -> bool {
+        self.sense_concepts
+            .get_or_init(|| {
+                self.keys
+                    .iter()
+                    .flat_map(|k| k.senses.split('\n'))
+                    .filter(|s| !s.is_empty())
+                    .filter_map(|s| lexicon().get(s))
+                    .map(|e| e.canonical)
+                    .collect()
+            })
+            .contains(name)
+    }
 }
 
 /// Whether `a` and `b` are one word for this check: equal; equal but for a hyphen
@@ -218,11 +279,11 @@ fn same_word(a: &Key, b: &Key) -> bool {
         || x.strip_suffix('s') == Some(y)
         || (a.class.is_some() && a.class == b.class)
         || (a.stem.len() >= 5 && a.stem == b.stem && (a.stem != x || b.stem != y))
-        || like(x, y)
+        || like(a, y)
     {
         return true;
     }
-    if (x.contains('-') || y.contains('-'))
+    if (a.hyphenated || b.hyphenated)
         && (y.split('-').any(|part| part == x)
             || x.bytes()
                 .filter(|&c| c != b'-')
@@ -230,49 +291,68 @@ fn same_word(a: &Key, b: &Key) -> bool {
     {
         return true;
     }
-    if b.senses.split('\n').any(|s| s == x) || a.senses.split('\n').any(|s| s == y) {
+    // No senses: `split` yields one empty line.
+    let sense_of = |senses: &str, word: &str| {
+        if senses.is_empty() {
+            word.is_empty()
+        } else {
+            senses.split('\n').any(|s| s == word)
+        }
+    };
+    if sense_of(b.senses, x) || sense_of(a.senses, y) {
         return true;
     }
-    if inflected(x, y) || inflected(y, x) {
+    if inflected(a, b) || inflected(b, a) {
         return true;
     }
     let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
     short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
 }
 
-/// Whether two words share all but their endings (`allergy` and `allergic`), as
-/// `Facts::has_word_like` tests them.
-fn like(word: &str, other: &str) -> bool {
-    if word.len() < 6 || other.len() < 6 {
-        return false;
+/// The start of `word` that another word must begin with to share all but its ending
+/// with it: all but the last letter, and at least five (`allergy` and `allergic`), as
+/// `Facts::has_word_like` tests them; `None` for a word under six bytes.
+fn like_prefix(word: &str) -> Option<&str> {
+    if word.len() < 6 {
+        return None;
     }
     let letters = word.chars().count();
     word.char_indices()
         .nth(5.max(letters.saturating_sub(1)))
-        .is_some_and(|(cut, _)| other.starts_with(&word[..cut]))
+        .map(|(cut, _)| &word[..cut])
+}
+
+/// Whether two words share all but their endings (`allergy` and `allergic`).
+fn like(word: &Key, other: &str) -> bool {
+    other.len() >= 6
+        && word
+            .like_prefix
+            .is_some_and(|prefix| other.starts_with(prefix))
+}
+
+/// A word without its verb ending (`vomited`, `vomiting`, `vomits` → `vomit`), at least
+/// four letters left.
+fn verb_stem(w: &str) -> &str {
+    let stem = ["ing", "ed", "es", "s"]
+        .iter()
+        .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))
+        .unwrap_or(w);
+    stem.strip_suffix('e')
+        .filter(|s| s.len() >= 4)
+        .unwrap_or(stem)
 }
 
 /// Whether one word is the other inflected or made a noun: `vomited`, `vomiting`,
 /// `vomits` and `vomit`; `redness` and `red`, `dizziness` and `dizzy` (a finding said as a
 /// verb or an adjective).
-fn inflected(word: &str, base: &str) -> bool {
-    fn verb(w: &str) -> &str {
-        let stem = ["ing", "ed", "es", "s"]
-            .iter()
-            .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))
-            .unwrap_or(w);
-        stem.strip_suffix('e')
-            .filter(|s| s.len() >= 4)
-            .unwrap_or(stem)
-    }
-    let (a, b) = (verb(word), verb(base));
-    (a.len() >= 4 && a == b && (a != word || b != base))
-        || word.strip_suffix("ness").is_some_and(|stem| {
-            stem.len() >= 3
-                && (stem == base
-                    || stem
-                        .strip_suffix('i')
-                        .is_some_and(|s| base.strip_suffix('y') == Some(s)))
+fn inflected(word: &Key, base: &Key) -> bool {
+    let (a, b) = (word.verb, base.verb);
+    (a.len() >= 4 && a == b && (a != word.word || b != base.word))
+        || word.noun_of.is_some_and(|stem| {
+            stem == base.word
+                || stem
+                    .strip_suffix('i')
+                    .is_some_and(|s| base.word.strip_suffix('y') == Some(s))
         })
 }
 
@@ -291,13 +371,17 @@ fn one_dropped(short: &str, long: &str) -> bool {
 /// `depressive disorder` in another does not). Stopwords and short prepositions (`of`,
 /// `in`) of a variant need not stand; numbers, roman numerals and a genus's initial do
 /// (`type 1`, `type ii`, `m pneumoniae`).
-fn phrase_in<'w>(words: impl Iterator<Item = &'w str>, other: &[Key]) -> bool {
+fn phrase_in<'f>(words: impl Iterator<Item = &'f str>, other: &OtherWords<'f>) -> bool {
     phrase_of(words, other, None)
 }
 
 /// `phrase_in` for a variant of the concept `name`: a variant of one word does not stand in
 /// a longer name of another concept (`syncope` is not kept by `neurocardiogenic syncope`).
-fn phrase_of<'w>(words: impl Iterator<Item = &'w str>, other: &[Key], name: Option<&str>) -> bool {
+fn phrase_of<'f>(
+    words: impl Iterator<Item = &'f str>,
+    other: &OtherWords<'f>,
+    name: Option<&str>,
+) -> bool {
     let function_word = |w: &str| {
         is_stopword(w)
             || matches!(
@@ -305,41 +389,51 @@ fn phrase_of<'w>(words: impl Iterator<Item = &'w str>, other: &[Key], name: Opti
                 "of" | "in" | "on" | "to" | "at" | "by" | "or" | "an" | "as"
             )
     };
-    let words: Vec<Key> = words.filter(|w| !function_word(w)).map(Key::new).collect();
-    let Some((first, rest)) = words.split_first() else {
+    let words: Vec<&str> = words.filter(|w| !function_word(w)).collect();
+    let Some((&first, rest)) = words.split_first() else {
         return false;
     };
+    let keys = &other.keys;
     let reach = words.len() + 3;
     let alone = |t: usize| {
-        rest.is_empty() && name.is_some() && other[t].part_of.is_some_and(|c| Some(c) != name)
+        rest.is_empty() && name.is_some() && keys[t].part_of.is_some_and(|c| Some(c) != name)
     };
-    (0..other.len())
-        .filter(|&t| same_word(first, &other[t]) && !alone(t))
-        .any(|anchor| {
-            rest.iter().all(|w| {
-                (anchor.saturating_sub(reach)..(anchor + reach).min(other.len()))
-                    .any(|t| same_word(w, &other[t]))
-            })
-        })
+    other.learn(first);
+    let anchors: Vec<usize> = other.places.borrow()[first]
+        .iter()
+        .copied()
+        .filter(|&t| !alone(t))
+        .collect();
+    if anchors.is_empty() {
+        return false;
+    }
+    for &w in rest {
+        other.learn(w);
+    }
+    let places = other.places.borrow();
+    anchors.into_iter().any(|anchor| {
+        let (from, to) = (
+            anchor.saturating_sub(reach),
+            (anchor + reach).min(keys.len()),
+        );
+        rest.iter()
+            .all(|w| places[w].iter().any(|&t| from <= t && t < to))
+    })
 }
 
-/// Whether the concept of `mention` stands in the other text (`other`, its word keys) in
+/// Whether the concept of `mention` stands in the other text (`other`, its words) in
 /// other words: its own words close together (read as a part of a longer or different
 /// match), or the words of another of its lexicon variants (`muscle and joint pain` holds
 /// `muscle pain`, a variant of myalgia; `an x-ray of the chest` holds `chest x-ray`).
-fn words_kept(facts: &Facts, mention: &Mention, other: &[Key]) -> bool {
+fn words_kept<'f>(facts: &'f Facts, mention: &Mention, other: &OtherWords<'f>) -> bool {
     let own = facts.tokens[mention.first..mention.last]
         .iter()
-        .map(|t| t.lower.as_str());
+        .map(|t| t.lower.as_ref());
     let name = mention.entry.canonical;
     phrase_in(own, other)
         || variants_of(name).any(|v| phrase_of(v.split(' '), other, Some(name)))
         // An abbreviation in the other text with the concept as a sense (`bx`, `GSW`).
-        || other.iter().any(|k| {
-            k.senses
-                .split('\n')
-                .any(|s| !s.is_empty() && lexicon().get(s).is_some_and(|e| e.canonical == name))
-        })
+        || other.abbreviates(name)
         // The mention is itself an abbreviation, and another of its senses stands in the
         // other text (`CTA`: clear to auscultation, not CT angiography).
         || (mention.last == mention.first + 1
@@ -412,7 +506,7 @@ fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
     if facts.tokens[mention.first].gap > Gap::Joiner {
         return None;
     }
-    let word = facts.tokens[before].lower.as_str();
+    let word = facts.tokens[before].lower.as_ref();
     let plain = word.len() >= 3
         && word.chars().all(|c| c.is_alphabetic() || c == '-')
         && !is_stopword(word)
@@ -503,7 +597,9 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
 fn narrower_in_place(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
     others.keys().any(|other| {
         other.len() > name.len() + 1
-            && (other.strip_suffix(name).is_some_and(|head| head.ends_with(' '))
+            && (other
+                .strip_suffix(name)
+                .is_some_and(|head| head.ends_with(' '))
                 || other
                     .strip_prefix(name)
                     .is_some_and(|tail| tail.starts_with(", ")))
@@ -528,10 +624,14 @@ fn said_as_its_virus(name: &str, kind: Kind, other: &Facts) -> bool {
 
 /// Rejects a finding, diagnosis, organism, procedure or test one text names and the
 /// other does not.
-pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
+pub(super) fn compare_concepts<'f>(
+    before: &'f Facts,
+    after: &'f Facts,
+    rejections: &mut Vec<Finding>,
+) {
     compare_modifiers(before, after, rejections);
-    let before_keys = std::cell::OnceCell::new();
-    let after_keys = std::cell::OnceCell::new();
+    let before_words = OnceCell::new();
+    let after_words = OnceCell::new();
     for (kind, dropped, added, what) in [
         (
             Kind::Finding,
@@ -556,7 +656,11 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         let paraphrase = concepts(after, kind);
         for (name, m) in &original {
             let kept = paraphrase.contains_key(name)
-                || words_kept(before, m, after_keys.get_or_init(|| keys(after)))
+                || words_kept(
+                    before,
+                    m,
+                    after_words.get_or_init(|| OtherWords::new(after)),
+                )
                 || broader_in_place(name, &paraphrase, &original, after, before)
                 || kind == Kind::Procedure && narrower_in_place(name, &paraphrase)
                 || said_as_its_virus(name, kind, after);
@@ -572,7 +676,11 @@ pub(super) fn compare_concepts(before: &Facts, after: &Facts, rejections: &mut V
         }
         for (name, m) in &paraphrase {
             if !original.contains_key(name)
-                && !words_kept(after, m, before_keys.get_or_init(|| keys(before)))
+                && !words_kept(
+                    after,
+                    m,
+                    before_words.get_or_init(|| OtherWords::new(before)),
+                )
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
                 && !said_as_its_virus(name, kind, before)

@@ -4,7 +4,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
-use super::text::{is_content_word, sentences, stem, words};
+use super::text::{is_content_word, sentences, stem};
 use super::{Check, Finding, SafetyConfig};
 
 /// Rejects a paraphrase whose word count is outside the configured multiples of the
@@ -34,12 +34,15 @@ pub(super) fn compare_length(
 }
 
 /// Rejects every original sentence (with enough content words) whose content words the
-/// paraphrase mostly lacks. `original_lower` is `original` lower-cased (ASCII).
+/// paraphrase mostly lacks. `original_lower` is `original` lower-cased (ASCII) and
+/// `original_words` its `words`, borrowed from it: a sentence's words are those that
+/// stand in it (a sentence ends at a character no word holds, so no word crosses two),
+/// not read again per sentence.
 /// A word of the original also counts as kept when it belongs to a lexicon concept the
 /// paraphrase names in other words (`coronary artery disease` said as `CAD`).
 pub(super) fn compare_coverage(
     config: &SafetyConfig,
-    (original, original_lower, before): (&str, &str, &Facts),
+    (original, original_lower, original_words, before): (&str, &str, &[&str], &Facts),
     paraphrase_words: &[&str],
     after: &Facts,
     rejections: &mut Vec<Finding>,
@@ -50,12 +53,23 @@ pub(super) fn compare_coverage(
         .map(|w| stem(w))
         .collect();
     let mut named: Option<FxHashSet<&str>> = None;
+    let offset = |part: &str| part.as_ptr() as usize - original_lower.as_ptr() as usize;
+    let mut words_left = original_words;
+    let mut content: FxHashSet<&str> = FxHashSet::default();
     for sentence in sentences(original_lower) {
-        let content: FxHashSet<&str> = words(sentence)
-            .into_iter()
-            .filter(|w| is_content_word(w))
-            .map(stem)
-            .collect();
+        let (start, end) = (offset(sentence), offset(sentence) + sentence.len());
+        let before_sentence = words_left.iter().take_while(|w| offset(w) < start).count();
+        words_left = &words_left[before_sentence..];
+        let in_sentence = words_left.iter().take_while(|w| offset(w) < end).count();
+        let (sentence_words, rest) = words_left.split_at(in_sentence);
+        words_left = rest;
+        content.clear();
+        content.extend(
+            sentence_words
+                .iter()
+                .filter(|w| is_content_word(w))
+                .map(|w| stem(w)),
+        );
         if content.len() < config.min_sentence_words {
             continue;
         }
@@ -148,21 +162,28 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+    // Room for every word up front: no rehash while the ids are handed out.
+    let mut ids: FxHashMap<&str, u32> =
+        FxHashMap::with_capacity_and_hasher(a.len() + b.len(), rustc_hash::FxBuildHasher);
     let a = word_ids(a, &mut ids);
+    // The words of `a` have the ids below `known`; a word only `b` has, one above.
+    let known = ids.len();
     let b = word_ids(b, &mut ids);
     let blocks = a.len().div_ceil(64);
-    // Per word id: the bit mask of its places in `a`.
-    let mut matches: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
+    // Per word id of `a`: the bit mask of its places in `a`, `blocks` words each, in one
+    // table (not one allocation per word).
+    let mut matches = vec![0u64; known * blocks];
     for (i, &x) in a.iter().enumerate() {
-        matches.entry(x).or_insert_with(|| vec![0; blocks])[i / 64] |= 1 << (i % 64);
+        matches[x as usize * blocks + i / 64] |= 1 << (i % 64);
     }
     // A zero bit marks a word of `a` in the LCS so far.
     let mut unmatched = vec![u64::MAX; blocks];
-    for word in &b {
-        let Some(places) = matches.get(word) else {
+    for &word in &b {
+        let word = word as usize;
+        if word >= known {
             continue;
-        };
+        }
+        let places = &matches[word * blocks..(word + 1) * blocks];
         let mut carry = false;
         for (block, &place) in unmatched.iter_mut().zip(places) {
             let hits = *block & place;
@@ -190,6 +211,7 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::text::words;
     use super::*;
 
     #[test]
@@ -225,7 +247,7 @@ mod tests {
         let (before, after) = (Facts::read(original), Facts::read(paraphrase));
         compare_coverage(
             &config,
-            (original, &lower, &before),
+            (original, &lower, &words(&lower), &before),
             &words(&paraphrase_lower),
             &after,
             &mut out,
@@ -235,7 +257,7 @@ mod tests {
         let after = Facts::read("PMH: asthma.");
         compare_coverage(
             &config,
-            (original, &lower, &before),
+            (original, &lower, &words(&lower), &before),
             &words("pmh: asthma."),
             &after,
             &mut out,

@@ -55,28 +55,28 @@ fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
         let letter = raw.len() == 1;
         if letter
             && !(raw == "M" || raw == "F")
-            && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_str()))
+            && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_ref()))
         {
             continue;
         }
-        if letter && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_str())) {
+        if letter && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_ref())) {
             continue;
         }
-        let previous = i.checked_sub(1).map(|p| tokens[p].lower.as_str());
+        let previous = i.checked_sub(1).map(|p| tokens[p].lower.as_ref());
         // "his mother's friend": a sex word after a possessive is someone else.
         if matches!(previous, Some("his" | "her" | "their")) {
             continue;
         }
-        if MALE.contains(&t.lower.as_str()) {
+        if MALE.contains(&t.lower.as_ref()) {
             return Some(("male", i));
         }
-        if FEMALE.contains(&t.lower.as_str()) {
+        if FEMALE.contains(&t.lower.as_ref()) {
             return Some(("female", i));
         }
     }
     let (mut he, mut she) = ((0, None), (0, None));
     for (i, t) in tokens.iter().enumerate() {
-        match t.lower.as_str() {
+        match t.lower.as_ref() {
             "he" | "his" | "him" => {
                 he.0 += 1;
                 he.1.get_or_insert(i);
@@ -112,7 +112,7 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
         };
         let modifier = i
             .checked_sub(1)
-            .map(|p| tokens[p].lower.as_str())
+            .map(|p| tokens[p].lower.as_ref())
             .filter(|m| RELATION_MODIFIERS.contains(m));
         let (key, first) = match modifier {
             Some(m) => (format!("{m} {canonical}"), i - 1),

@@ -118,7 +118,7 @@ fn drug_mentions<'f>(facts: &'f Facts) -> Vec<&'f Mention> {
             let before = m
                 .first
                 .checked_sub(1)
-                .map(|i| facts.tokens[i].lower.as_str());
+                .map(|i| facts.tokens[i].lower.as_ref());
             let specimen = matches!(before, Some("serum" | "plasma" | "urine" | "blood"));
             // A lab value: a concentration right after the name (`glucose 123 mg/dL`).
             let sentence = facts.tokens[m.first].sentence;
@@ -162,7 +162,7 @@ fn attributes(facts: &Facts) -> Vec<Attribute> {
         }
     }
     for m in facts.of_kind([Kind::Route]) {
-        let word = facts.tokens[m.first].lower.as_str();
+        let word = facts.tokens[m.first].lower.as_ref();
         out.push(Attribute {
             what: format!("route {}", m.entry.canonical),
             start: m.start,
@@ -249,7 +249,7 @@ fn table<'f>(facts: &'f Facts) -> Table<'f> {
 /// `steroid-induced` are no combination.
 fn combination(facts: &Facts, i: usize) -> bool {
     let drug = |name: &str| lexicon().get(name).is_some_and(|e| e.kind == Kind::Drug);
-    let next = facts.tokens.get(i + 1).map_or("", |t| t.lower.as_str());
+    let next = facts.tokens.get(i + 1).map_or("", |t| t.lower.as_ref());
     facts.tokens[i]
         .lower
         .split('-')
@@ -302,7 +302,11 @@ fn named_otherwise(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
     let in_sense = |sense: &str| {
         name.split_whitespace().all(|word| {
             sense.split([' ', '-']).any(|s| {
-                let common = word.bytes().zip(s.bytes()).take_while(|(a, b)| a == b).count();
+                let common = word
+                    .bytes()
+                    .zip(s.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 common == word.len() && common == s.len()
                     || common >= 4 && common + 3 >= word.len().max(s.len())
             })

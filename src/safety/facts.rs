@@ -14,7 +14,7 @@ use super::text::{cardiac_sentence, tokens, whole_words, Gap, Token};
 /// What one note says, read once.
 pub(super) struct Facts<'a> {
     pub(super) text: &'a str,
-    pub(super) tokens: Vec<Token>,
+    pub(super) tokens: Vec<Token<'a>>,
     /// Lexicon concepts (drugs, findings, organisms, vitals, routes, lab analytes).
     pub(super) mentions: Vec<Mention>,
     /// Per token: whether a negation trigger's scope covers it.
@@ -78,7 +78,7 @@ fn refine_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
         let level = m.last == m.first + 1
             && tokens[m.first].lower == "loc"
             && m.first > 0
-            && LEVEL_WORDS.contains(&tokens[m.first - 1].lower.as_str());
+            && LEVEL_WORDS.contains(&tokens[m.first - 1].lower.as_ref());
         changed |= level;
         !level
     });
@@ -109,7 +109,7 @@ fn refine_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention>) {
     }
     let mut added = Vec::new();
     for (i, pair) in tokens.windows(2).enumerate() {
-        if !matches!(pair[1].lower.as_str(), "consciousness" | "weight") {
+        if !matches!(pair[1].lower.as_ref(), "consciousness" | "weight") {
             continue;
         }
         let Some((_, phrase)) = VERB_PHRASES
@@ -275,7 +275,7 @@ impl<'a> Facts<'a> {
                 for t in &self.tokens {
                     // `foreign-body` holds `foreign` and `body` too.
                     let parts = t.lower.split('-').filter(|p| p.len() < t.lower.len());
-                    for word in std::iter::once(t.lower.as_str()).chain(parts) {
+                    for word in std::iter::once(t.lower.as_ref()).chain(parts) {
                         if let Some(singular) = word.strip_suffix('s') {
                             words.insert(word_hash(singular));
                         }

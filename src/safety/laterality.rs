@@ -153,8 +153,13 @@ const SIDED_ABBREVIATIONS: &[(&str, &str, &str)] = &[
     ("RBBB", "right", ""),
 ];
 
-/// The side and body part of a capitalised abbreviation (`RUQ`), if it is one.
+/// The side and body part of a capitalised abbreviation (`RUQ`), if it is one. This runs
+/// for every token: all of them are two to four letters starting with `R`, `L` or `B`, so
+/// other words are turned away before the table is read.
 fn sided_abbreviation(raw: &str) -> Option<(&'static str, &'static str)> {
+    if !(2..=4).contains(&raw.len()) || !matches!(raw.as_bytes()[0], b'R' | b'L' | b'B') {
+        return None;
+    }
     SIDED_ABBREVIATIONS
         .iter()
         .find(|(a, _, _)| *a == raw)
@@ -172,6 +177,9 @@ fn side(word: &str, raw: &str) -> Option<&'static str> {
         // Telegraphic `L knee`: only the capital letter.
         "l" if raw == "L" => "left",
         "r" if raw == "R" => "right",
+        // Every hyphenated side starts with `l` or `r`: other words stop here (this runs
+        // for every token).
+        _ if !matches!(word.as_bytes().first(), Some(b'l' | b'r')) => return None,
         _ => {
             let (prefix, _) = word.split_once('-')?;
             // `L-sided`, `R-sided`: the capital letter only.
@@ -220,7 +228,7 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
             && (tokens.get(i + 1).is_some_and(|next| {
                 next.gap == Gap::Space
                     && matches!(
-                        next.lower.as_str(),
+                        next.lower.as_ref(),
                         "now" | "away" | "then" | "here" | "there" | "after" | "before" | "when"
                     )
             }) || i > 0 && tokens[i - 1].lower == "all" && token.gap == Gap::Space)

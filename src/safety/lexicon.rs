@@ -108,7 +108,7 @@ impl Lexicon {
         let mut i = 0;
         while i < tokens.len() {
             let Some(most) = self
-                .longest(tokens[i].lower.as_str())
+                .longest(tokens[i].lower.as_ref())
                 .or_else(|| singular(&tokens[i].lower).and_then(|s| self.longest(s)))
             else {
                 i += 1;

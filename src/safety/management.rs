@@ -161,7 +161,7 @@ fn statements(facts: &Facts) -> Vec<Statement> {
         first = last;
         // `as prescribed`, `as indicated`: how something was taken, not a plan.
         let Some(action) = range.clone().find(|&t| {
-            actions.contains(tokens[t].lower.as_str())
+            actions.contains(tokens[t].lower.as_ref())
                 && !(t > range.start && tokens[t - 1].lower == "as")
         }) else {
             continue;
@@ -170,14 +170,14 @@ fn statements(facts: &Facts) -> Vec<Statement> {
         // …`) says why, not what was done.
         let clause_start = (range.start..action)
             .rev()
-            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_str()))
+            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_ref()))
             .map_or(range.start, |t| t + 1);
         let clause_end = (action + 1..range.end)
-            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_str()))
+            .find(|&t| SUBORDINATORS.contains(&tokens[t].lower.as_ref()))
             .unwrap_or(range.end);
         let words: Vec<usize> = (clause_start..clause_end)
             .filter(|&t| {
-                let w = tokens[t].lower.as_str();
+                let w = tokens[t].lower.as_ref();
                 w.len() >= 3
                     && w.chars().all(|c| c.is_alphabetic() || c == '-')
                     && !actions.contains(w)
@@ -212,9 +212,11 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                 .iter()
                 .find(|m| m.first <= t && t < m.last)
                 .map(|m| m.entry.canonical);
-            (facts.tokens[t].lower.as_str(), concept)
+            (facts.tokens[t].lower.as_ref(), concept)
         })
         .collect();
+    // Whether each word of `other` is hyphenated, tested once, not once per word pair.
+    let hyphenated: Vec<bool> = other.tokens.iter().map(|t| t.lower.contains('-')).collect();
     let found_in = |range: std::ops::Range<usize>| {
         let tokens = &other.tokens[range.clone()];
         let found = words
@@ -227,7 +229,8 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                         .any(|m| range.contains(&m.first) && m.entry.canonical == c)
                 }) || tokens
                     .iter()
-                    .any(|o| same_word(w, &o.lower) || abbreviates(&o.lower, w))
+                    .zip(&hyphenated[range.clone()])
+                    .any(|(o, &hyphen)| same_word(w, &o.lower, hyphen) || abbreviates(&o.lower, w))
                     || spelled_out(w, tokens)
             })
             .count();
@@ -254,7 +257,8 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
 
 /// The same word, a part of a hyphenated one, or the same but for its ending (`reassurance`
 /// and `reassured`: all but the last three letters of the shorter, five at least).
-fn same_word(word: &str, other: &str) -> bool {
+/// `other_hyphenated`: whether `other` holds a `-`.
+fn same_word(word: &str, other: &str, other_hyphenated: bool) -> bool {
     let common = word
         .bytes()
         .zip(other.bytes())
@@ -266,7 +270,7 @@ fn same_word(word: &str, other: &str) -> bool {
     if common >= 5 && common >= word.len().min(other.len()).saturating_sub(3) {
         return true;
     }
-    other.contains('-') && other.split('-').any(|p| p == word)
+    other_hyphenated && other.split('-').any(|p| p == word)
 }
 
 /// Whether `short` is a clinical abbreviation (or its plural: `labs`) one of whose senses
@@ -277,7 +281,7 @@ fn abbreviates(short: &str, word: &str) -> bool {
         senses(a)
             .lines()
             .flat_map(|sense| sense.split([' ', '-']))
-            .any(|part| part.len() >= 3 && same_word(word, part))
+            .any(|part| part.len() >= 3 && same_word(word, part, false))
     })
 }
 
@@ -291,7 +295,11 @@ fn spelled_out(short: &str, tokens: &[super::text::Token]) -> bool {
             sense
                 .split([' ', '-'])
                 .filter(|part| part.len() >= 3)
-                .all(|part| tokens.iter().any(|o| same_word(part, &o.lower)))
+                .all(|part| {
+                    tokens
+                        .iter()
+                        .any(|o| same_word(part, &o.lower, o.lower.contains('-')))
+                })
         })
     })
 }

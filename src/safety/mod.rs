@@ -343,7 +343,7 @@ impl SafetyChecker {
         );
         coverage::compare_coverage(
             &self.config,
-            (original, &original_lower, &before),
+            (original, &original_lower, &original_words, &before),
             &paraphrase_words,
             &after,
             &mut rejections,

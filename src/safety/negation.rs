@@ -43,8 +43,17 @@ const MODIFIERS: &[&str] = &[
 /// said after them (`denies weakness but reports numbness`): `NegEx`'s termination terms
 /// of that kind.
 const CONTRASTS: &[&str] = &[
-    "but", "however", "although", "though", "yet", "except", "whereas", "besides", "apart",
-    "aside", "nevertheless",
+    "but",
+    "however",
+    "although",
+    "though",
+    "yet",
+    "except",
+    "whereas",
+    "besides",
+    "apart",
+    "aside",
+    "nevertheless",
 ];
 
 /// Adjectives that deny a finding by their prefix (`a-`: without), read as the finding's
@@ -115,6 +124,22 @@ fn canonical(word: &str) -> &str {
         .unwrap_or(word)
 }
 
+/// A fact table with the [`canonical`] form of each token's word, worked out once per
+/// check: the word concepts are looked for among all the tokens, once per word.
+struct Canonical<'a> {
+    facts: &'a Facts<'a>,
+    words: Vec<&'a str>,
+}
+
+impl<'a> Canonical<'a> {
+    fn new(facts: &'a Facts<'a>) -> Canonical<'a> {
+        Canonical {
+            facts,
+            words: facts.tokens.iter().map(|t| canonical(&t.lower)).collect(),
+        }
+    }
+}
+
 /// Whether the negated run ending before token `end` is a backward scope: a trigger
 /// follows it, past the auxiliaries it carries (`A murmur was not appreciated`).
 fn closed_by_trigger(facts: &Facts, end: usize) -> bool {
@@ -156,13 +181,14 @@ fn opens_item(facts: &Facts, i: usize) -> bool {
     // and slit lamp examination was unremarkable`).
     facts.negated[i - 1]
         && (tokens[i].gap == Gap::Comma && tokens[i].lower != "and"
-            || ["or", "nor"].contains(&tokens[i - 1].lower.as_str()))
+            || ["or", "nor"].contains(&tokens[i - 1].lower.as_ref()))
 }
 
 /// The concepts a text states, each with whether it is said negated and asserted, and
 /// the words of a mention for each polarity: lexicon concepts by canonical name, and the
 /// first content word of a forward scope that holds no concept.
-fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
+fn polarities(read: &Canonical) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
+    let facts = read.facts;
     let mut out: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
     let kinds = [Kind::Finding, Kind::Organism, Kind::Drug];
     let mut covered = vec![false; facts.tokens.len()];
@@ -189,19 +215,19 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         let mut j = i;
         while j < tokens.len()
             && facts.negated[j]
-            && (MODIFIERS.contains(&tokens[j].lower.as_str())
+            && (MODIFIERS.contains(&tokens[j].lower.as_ref())
                 || [
                     "of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is",
                     "was", "or", "and", "nor",
                 ]
-                .contains(&tokens[j].lower.as_str()))
+                .contains(&tokens[j].lower.as_ref()))
         {
             j += 1;
         }
         if j >= tokens.len() || !facts.negated[j] || covered[j] || facts.trigger[j] {
             continue;
         }
-        let word = tokens[j].lower.as_str();
+        let word = tokens[j].lower.as_ref();
         if is_content(word) {
             let word = canonical(word);
             out.entry(format!("word:{word}")).or_default()[0].get_or_insert((j, j + 1));
@@ -239,9 +265,7 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
         .filter_map(|k| k.strip_prefix("word:").map(str::to_string))
         .collect();
     for word in words {
-        if let Some(t) =
-            (0..tokens.len()).find(|&t| !facts.negated[t] && canonical(&tokens[t].lower) == word)
-        {
+        if let Some(t) = (0..tokens.len()).find(|&t| !facts.negated[t] && read.words[t] == word) {
             out.entry(format!("word:{word}")).or_default()[1].get_or_insert((t, t + 1));
         }
     }
@@ -250,7 +274,8 @@ fn polarities(facts: &Facts) -> BTreeMap<String, [Option<(usize, usize)>; 2]> {
 
 /// How many times `word` stands negated (in a negation scope, or after a negation trigger
 /// of its sentence) and how many times not.
-fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
+fn loose_counts(read: &Canonical, word: &str) -> (usize, usize) {
+    let facts = read.facts;
     let tokens = &facts.tokens;
     let mut counts = (0, 0);
     for t in 0..tokens.len() {
@@ -258,10 +283,7 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
             counts.0 += 1;
             continue;
         }
-        // The canonical form keeps the first letter: most tokens stop at it.
-        if tokens[t].lower.as_bytes().first() != word.as_bytes().first()
-            || canonical(&tokens[t].lower) != word
-        {
+        if read.words[t] != word {
             continue;
         }
         // `takes no medications`, `has never smoked`: a verb right before a trigger is
@@ -273,7 +295,7 @@ fn loose_counts(facts: &Facts, word: &str) -> (usize, usize) {
                 .rev()
                 .take_while(|&j| {
                     tokens[j].sentence == tokens[t].sentence
-                        && !CONTRASTS.contains(&tokens[j].lower.as_str())
+                        && !CONTRASTS.contains(&tokens[j].lower.as_ref())
                 })
                 .any(|j| facts.trigger[j]);
         if negated {
@@ -310,21 +332,22 @@ fn singular(word: &str) -> &str {
 
 /// The first token where `facts` holds `word` (as [`canonical`] reads it), or token 0
 /// when it holds it only as a part of a hyphenated word.
-fn holds(facts: &Facts, word: &str) -> Option<usize> {
-    (0..facts.tokens.len())
-        .find(|&t| canonical(&facts.tokens[t].lower) == word)
-        .or_else(|| facts.has_word(word).then_some(0))
+fn holds(read: &Canonical, word: &str) -> Option<usize> {
+    (0..read.words.len())
+        .find(|&t| read.words[t] == word)
+        .or_else(|| read.facts.has_word(word).then_some(0))
 }
 
 /// Rejects a concept the original only negates and the paraphrase asserts, and the reverse.
 /// A word concept (no lexicon entry) is compared only where both texts hold the word.
 pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
-    let original = polarities(before);
-    let mut paraphrase = polarities(after);
+    let (read_before, read_after) = (Canonical::new(before), Canonical::new(after));
+    let original = polarities(&read_before);
+    let mut paraphrase = polarities(&read_after);
     // Word concepts found negated in one text: look for their polarity in the other.
     for key in original.keys() {
         if let Some(word) = key.strip_prefix("word:") {
-            if let Some(t) = holds(after, word).filter(|_| !paraphrase.contains_key(key)) {
+            if let Some(t) = holds(&read_after, word).filter(|_| !paraphrase.contains_key(key)) {
                 let side = usize::from(!after.negated[t]);
                 paraphrase.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
@@ -333,7 +356,7 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
     let mut extra: BTreeMap<String, [Option<(usize, usize)>; 2]> = BTreeMap::new();
     for key in paraphrase.keys() {
         if let Some(word) = key.strip_prefix("word:") {
-            if let Some(t) = holds(before, word).filter(|_| !original.contains_key(key)) {
+            if let Some(t) = holds(&read_before, word).filter(|_| !original.contains_key(key)) {
                 let side = usize::from(!before.negated[t]);
                 extra.entry(key.clone()).or_default()[side] = Some((t, t + 1));
             }
@@ -352,43 +375,44 @@ pub(super) fn compare_negations(before: &Facts, after: &Facts, rejections: &mut 
         // of its sentence as negated: word order moves plain words in and out of scopes
         // ("no medial tenderness" / "no tenderness over the medial malleolus"), and a
         // note may say a word in both ways.
-        let counts_moved = |from: &Facts, to: &Facts| {
-            let counts = |facts: &Facts| match word {
-                Some(w) => loose_counts(facts, w),
-                None => concept_counts(facts, key),
+        let counts_moved = |from: &Canonical, to: &Canonical| {
+            let counts = |read: &Canonical| match word {
+                Some(w) => loose_counts(read, w),
+                None => concept_counts(read.facts, key),
             };
             let ((from_negated, from_asserted), (to_negated, to_asserted)) =
                 (counts(from), counts(to));
             to_negated < from_negated && to_asserted > from_asserted
         };
         // A word concept said one way flips only when its counts moved.
-        let moved = |from: &Facts, to: &Facts| word.is_none() || counts_moved(from, to);
+        let moved = |from: &Canonical, to: &Canonical| word.is_none() || counts_moved(from, to);
         // A lexicon concept the original says both ways flips when its mentions' counts
         // moved (`denies fever today` → `reports fever today` in a note that names a fever
         // last week). Not a word concept: its loose counts follow word order too closely
         // (`once the tone is no longer heard, the fork is held` / `fork held once tone no
         // longer heard`).
-        let both_ways_moved = |from: &Facts, to: &Facts| word.is_none() && counts_moved(from, to);
+        let both_ways_moved =
+            |from: &Canonical, to: &Canonical| word.is_none() && counts_moved(from, to);
         let flip = match (o_neg, o_pos, p_neg, p_pos) {
-            (Some(o), Some(_), _, Some(p)) if both_ways_moved(before, after) => Some((
+            (Some(o), Some(_), _, Some(p)) if both_ways_moved(&read_before, &read_after) => Some((
                 Check::NegationLost,
                 *o,
                 *p,
                 "negated in the original, asserted in the paraphrase",
             )),
-            (Some(_), Some(o), Some(p), _) if both_ways_moved(after, before) => Some((
+            (Some(_), Some(o), Some(p), _) if both_ways_moved(&read_after, &read_before) => Some((
                 Check::NegationAdded,
                 *o,
                 *p,
                 "asserted in the original, negated in the paraphrase",
             )),
-            (Some(o), None, _, Some(p)) if moved(before, after) => Some((
+            (Some(o), None, _, Some(p)) if moved(&read_before, &read_after) => Some((
                 Check::NegationLost,
                 *o,
                 *p,
                 "negated in the original, asserted in the paraphrase",
             )),
-            (None, Some(o), Some(p), _) if moved(after, before) => Some((
+            (None, Some(o), Some(p), _) if moved(&read_after, &read_before) => Some((
                 Check::NegationAdded,
                 *o,
                 *p,

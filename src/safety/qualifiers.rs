@@ -98,7 +98,14 @@ struct Qualified {
 
 /// Verbs of a visit: `today` after one of them is the day the note was written.
 const VISIT_VERBS: &[&str] = &[
-    "presents", "presented", "comes", "came", "seen", "visits", "arrives", "returns",
+    "presents",
+    "presented",
+    "comes",
+    "came",
+    "seen",
+    "visits",
+    "arrives",
+    "returns",
 ];
 
 fn qualified(facts: &Facts) -> Vec<Qualified> {
@@ -108,7 +115,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         // `acute-onset` as `acute onset`, `today's` as `today`.
-        let lower = token.lower.as_str();
+        let lower: &str = token.lower.as_ref();
         let found = index.get(lower).map(|&q| (q, None)).or_else(|| {
             let (word, joined) = match lower.split_once('-') {
                 Some((first, rest)) if !rest.is_empty() => (first, Some(rest)),
@@ -128,7 +135,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         let head = (i + 1..tokens.len().min(i + 4))
             .take_while(|&j| tokens[j].gap < Gap::Comma)
             .find(|&j| {
-                let w = tokens[j].lower.as_str();
+                let w = tokens[j].lower.as_ref();
                 w.len() >= 3
                     && !is_stopword(w)
                     && !index.contains_key(w)
@@ -146,7 +153,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         if *check == Check::Severity
             && tokens
                 .get(i + 1)
-                .is_some_and(|t| COMPARATIVES.contains(&t.lower.as_str()))
+                .is_some_and(|t| COMPARATIVES.contains(&t.lower.as_ref()))
         {
             continue;
         }
@@ -163,9 +170,8 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         if word == "distress" {
             continue;
         }
-        let visit_day = *value == "today"
-            && i > 0
-            && VISIT_VERBS.contains(&tokens[i - 1].lower.as_str());
+        let visit_day =
+            *value == "today" && i > 0 && VISIT_VERBS.contains(&tokens[i - 1].lower.as_ref());
         out.push(Qualified {
             check: *check,
             value,

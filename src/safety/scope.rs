@@ -331,7 +331,7 @@ fn opens_noun_phrase(tokens: &[Token], at: usize) -> bool {
         && (at == 0
             || tokens[at].gap == Gap::Sentence
             || tokens[at].gap == Gap::Space
-                && (matches!(tokens[at - 1].lower.as_str(), "a" | "an")
+                && (matches!(tokens[at - 1].lower.as_ref(), "a" | "an")
                     || is_stopword(&tokens[at - 1].lower)))
 }
 
@@ -394,12 +394,12 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
                 // belong to it (negspacy's `was not`, `were not`).
                 if reached == 0
                     && !trigger[j]
-                    && t.auxiliaries.contains(tokens[j].lower.as_str())
+                    && t.auxiliaries.contains(tokens[j].lower.as_ref())
                     && tokens[j + 1].gap == Gap::Space
                 {
                     continue;
                 }
-                if trigger[j] || t.termination.contains(tokens[j].lower.as_str()) {
+                if trigger[j] || t.termination.contains(tokens[j].lower.as_ref()) {
                     break;
                 }
                 negated[j] = true;
@@ -417,20 +417,20 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
             // "has not had nausea": auxiliaries right after the trigger end nothing.
             while j < tokens.len()
                 && tokens[j].gap == Gap::Space
-                && t.auxiliaries.contains(tokens[j].lower.as_str())
+                && t.auxiliaries.contains(tokens[j].lower.as_ref())
             {
                 j += 1;
             }
             // "never received a vaccine": the negated verb ends nothing either.
             let predicate = (j < tokens.len()
                 && tokens[j].gap == Gap::Space
-                && t.predicates.contains(tokens[j].lower.as_str()))
+                && t.predicates.contains(tokens[j].lower.as_ref()))
             .then_some(j);
             let mut reached = 0;
             while j < tokens.len()
                 && reached < MAX_SCOPE
                 && tokens[j].gap < Gap::Clause
-                && (Some(j) == predicate || !t.termination.contains(tokens[j].lower.as_str()))
+                && (Some(j) == predicate || !t.termination.contains(tokens[j].lower.as_ref()))
                 && first_phrase(tokens, j, &t.backward).is_none()
             {
                 negated[j] = true;
@@ -462,7 +462,7 @@ mod tests {
             .iter()
             .zip(negated)
             .filter(|(_, n)| *n)
-            .map(|(t, _)| t.lower.clone())
+            .map(|(t, _)| t.lower.to_string())
             .collect()
     }
 

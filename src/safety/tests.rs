@@ -309,7 +309,11 @@ mod round6 {
     #[track_caller]
     fn assert_not_by(verdict: &Verdict, checks: &[Check]) {
         for check in checks {
-            assert!(!verdict.rejected_by(*check), "{check}: {:#?}", verdict.rejections);
+            assert!(
+                !verdict.rejected_by(*check),
+                "{check}: {:#?}",
+                verdict.rejections
+            );
         }
     }
 

@@ -2,18 +2,57 @@
 //! light stem, all borrowing from a lower-cased copy of the text; and the tokens with
 //! their places that the fact tables are read from.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
-/// lower-cased text, borrowed from it.
+/// lower-cased text, borrowed from it. Read byte by byte: only a non-ASCII character is
+/// decoded.
 pub(super) fn words(lower: &str) -> Vec<&str> {
-    lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '/'))
-        .map(|w| w.trim_matches(['-', '\'', '/']))
-        .filter(|w| !w.is_empty())
-        .collect()
+    let bytes = lower.as_bytes();
+    let mut out = Vec::with_capacity(lower.len() / 6);
+    let mut start = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        let (inside, width) = if b.is_ascii() {
+            (
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'\'' | b'/'),
+                1,
+            )
+        } else {
+            let c = lower[pos..].chars().next().unwrap_or(' ');
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        if !inside {
+            let word = trim_joiners(&lower[start..pos]);
+            if !word.is_empty() {
+                out.push(word);
+            }
+            start = pos + width;
+        }
+        pos += width;
+    }
+    let word = trim_joiners(&lower[start..]);
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// `piece` without the `-`, `'` and `/` at either end (`trim_matches` on bytes: they are
+/// ASCII, so no other character holds their bytes).
+fn trim_joiners(piece: &str) -> &str {
+    let joiner = |b: &u8| matches!(b, b'-' | b'\'' | b'/');
+    let bytes = piece.as_bytes();
+    let start = bytes.iter().position(|b| !joiner(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !joiner(b))
+        .map_or(start, |p| p + 1);
+    &piece[start..end]
 }
 
 /// Sentences: split after `.`, `!`, `?`, `;` or a newline that ends a sentence (not the
@@ -224,11 +263,12 @@ pub(super) enum Gap {
 
 /// A word of the text: where it stands (bytes) and its lower-case form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Token {
+pub(super) struct Token<'a> {
     pub(super) start: usize,
     pub(super) end: usize,
-    /// Lower case, curly apostrophes made straight.
-    pub(super) lower: String,
+    /// Lower case, curly apostrophes made straight: borrowed from the text when it is
+    /// written so (most words are), so reading a note allocates only for the others.
+    pub(super) lower: Cow<'a, str>,
     /// What separates it from the token before.
     pub(super) gap: Gap,
     /// The sentence it belongs to (counting from 0).
@@ -242,7 +282,7 @@ fn inner_joiner(c: char) -> bool {
 
 /// The words of `text` with their places: runs of letters and digits, with inner `-` and
 /// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
-pub(super) fn tokens(text: &str) -> Vec<Token> {
+pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
     let bytes = text.as_bytes();
     // The character at byte `pos` (a char boundary), ASCII read directly.
     let char_at = |pos: usize| -> Option<char> {
@@ -296,10 +336,12 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
             sentence += 1;
         }
         let word = &text[start..end];
-        let lower = if word.is_ascii() {
-            word.to_ascii_lowercase()
+        let lower = if !word.is_ascii() {
+            Cow::Owned(word.to_lowercase().replace('\u{2019}', "'"))
+        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(word.to_ascii_lowercase())
         } else {
-            word.to_lowercase().replace('\u{2019}', "'")
+            Cow::Borrowed(word)
         };
         out.push(Token {
             start,
@@ -392,7 +434,7 @@ impl PhraseTable {
         at: usize,
         within: Option<Gap>,
     ) -> Option<(usize, usize)> {
-        let first = tokens.get(at)?.lower.as_str();
+        let first = tokens.get(at)?.lower.as_ref();
         let b = *first.as_bytes().first()?;
         if self.first_bytes[first.len().min(15)][usize::from(b >> 6)] & (1 << (b & 63)) == 0
             && !(self.has_not && first.ends_with("n't"))
@@ -472,5 +514,33 @@ pub(super) fn cardiac_sentence(tokens: &[Token], sentence: usize) -> bool {
     tokens
         .iter()
         .filter(|t| t.sentence == sentence)
-        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_str()))
+        .any(|t| CARDIAC_WORDS.contains(&t.lower.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_as_a_split_on_characters_does() {
+        let by_characters = |text: &str| -> Vec<String> {
+            text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '/'))
+                .map(|w| w.trim_matches(['-', '\'', '/']))
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        for text in [
+            "",
+            "a",
+            "-/'",
+            "the patient's x-ray/ct showed 2.5 cm -- 'quoted' words.",
+            "naïve café — 38.5 °c, µg/dl; crohn’s\nnext line/",
+            "ends with a hyphen-",
+            "größe ΑΒΓ 日本語 mixed-ünïcode/words'",
+        ] {
+            let lower = text.to_lowercase();
+            assert_eq!(words(&lower), by_characters(&lower), "{text}");
+        }
+    }
 }

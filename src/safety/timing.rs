@@ -124,7 +124,7 @@ fn said(facts: &Facts) -> Vec<[Said; 2]> {
     let tokens = &facts.tokens;
     let mut out = vec![[Said::default(); 2]; CONTRASTS.len()];
     for (i, token) in tokens.iter().enumerate() {
-        let Some(candidates) = index.get(token.lower.as_str()) else {
+        let Some(candidates) = index.get(token.lower.as_ref()) else {
             continue;
         };
         for (c, side, rest) in candidates {
@@ -196,7 +196,7 @@ fn looking_back(facts: &Facts, unit: usize) -> Option<usize> {
     let tokens = &facts.tokens;
     (unit.saturating_sub(2)..unit).rev().find(|&j| {
         tokens[j + 1..=unit].iter().all(|t| t.gap == Gap::Space)
-            && LOOKING_BACK.contains(&tokens[j].lower.as_str())
+            && LOOKING_BACK.contains(&tokens[j].lower.as_ref())
     })
 }
 
@@ -241,7 +241,7 @@ fn timings(facts: &Facts) -> Vec<Timing> {
             if tokens[j].lower == "of" && j > 0 {
                 j -= 1;
             }
-            let word = tokens[j].lower.as_str();
+            let word = tokens[j].lower.as_ref();
             if !VAGUE.contains(&word) {
                 continue;
             }
