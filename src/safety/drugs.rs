@@ -291,10 +291,17 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 /// that no lexicon entry matches, with the same first letter, within one edit of the name
 /// (two for eight letters or more: `artovastatin` for atorvastatin, `amdiodarone` for
 /// amiodarone). A drug swapped for another of a near spelling (`prednisone` for
-/// `prednisolone`) is no such word: the lexicon names both.
-fn named_otherwise(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
+/// `prednisolone`) is no such word: the lexicon names both. These two ways excuse only a
+/// `bare` mention (no dose, route or frequency beside it): the abbreviation or misspelling
+/// is no mention of the table, so its dose, route and frequency would go uncompared.
+fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) -> bool {
     if words_kept(facts, mention, other) {
         return true;
+    }
+    // An abbreviation or a misspelling is no lexicon mention, so no dose, route or frequency
+    // would be compared beside it: a drug that carries one is not excused this way.
+    if !bare {
+        return false;
     }
     let name = facts.span(mention.start, mention.end).to_lowercase();
     // Each word of the name stands in the sense, the same or with another ending
@@ -337,8 +344,8 @@ fn named_otherwise(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     let original = table(before);
     let paraphrase = table(after);
-    for (name, (m, _)) in &original {
-        if !paraphrase.contains_key(name) && !named_otherwise(before, m, after) {
+    for (name, (m, attrs)) in &original {
+        if !paraphrase.contains_key(name) && !named_otherwise(before, m, attrs.is_empty(), after) {
             let span = before.span(m.start, m.end);
             rejections.push(Finding::new(
                 Check::DrugDropped,
@@ -348,8 +355,8 @@ pub(super) fn compare_drugs(before: &Facts, after: &Facts, rejections: &mut Vec<
             ));
         }
     }
-    for (name, (m, _)) in &paraphrase {
-        if !original.contains_key(name) && !named_otherwise(after, m, before) {
+    for (name, (m, attrs)) in &paraphrase {
+        if !original.contains_key(name) && !named_otherwise(after, m, attrs.is_empty(), before) {
             let span = after.span(m.start, m.end);
             rejections.push(Finding::new(
                 Check::DrugAdded,

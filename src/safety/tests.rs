@@ -434,9 +434,17 @@ mod round6 {
 
     #[test]
     fn drugs_named_by_abbreviation_or_spelled_right_are_kept() {
-        let note = "Antinuclear antibody is positive. She takes atrovastatin 20 mg daily.";
-        let verdict1 = verdict(note, "ANA positive. On atorvastatin 20 mg daily.");
+        let note = "Antinuclear antibody is positive. Her medications are atrovastatin and \
+                    metformin.";
+        let verdict1 = verdict(note, "ANA positive. Meds: atorvastatin, metformin.");
         assert_not_by(&verdict1, &[Check::DrugDropped, Check::DrugAdded]);
+        // With a dose or frequency beside it, the misspelled word is no mention whose
+        // frequency could be compared: not excused (`daily` → `twice daily` would pass).
+        let dosed = verdict(
+            "She takes atrovastatin 20 mg daily.",
+            "She takes atorvastatin 20 mg twice daily.",
+        );
+        assert_rejected_by(&dosed, Check::DrugAdded);
         // A drug of a near spelling that the lexicon knows is another drug.
         let swapped = verdict(
             "She takes prednisone 20 mg daily.",
