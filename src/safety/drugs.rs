@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use super::concepts::senses;
 use super::facts::Facts;
 use super::lexicon::{lexicon, Kind, Mention};
 use super::text::PhraseTable;
@@ -285,15 +284,16 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 }
 
 /// Whether the other text names the drug in another way than the lexicon lists: in the same
-/// words with other endings ([`words_kept`]), by a clinical abbreviation whose sense is the
-/// mention's name (`ANA` for antinuclear antibody, `RF` for rheumatoid factor), or spelled
-/// right where the mention is misspelled (or the reverse): a word of six letters or more
-/// that no lexicon entry matches, with the same first letter, within one edit of the name
-/// (two for eight letters or more: `artovastatin` for atorvastatin, `amdiodarone` for
-/// amiodarone). A drug swapped for another of a near spelling (`prednisone` for
-/// `prednisolone`) is no such word: the lexicon names both. These two ways excuse only a
-/// `bare` mention (no dose, route or frequency beside it): the abbreviation or misspelling
-/// is no mention of the table, so its dose, route and frequency would go uncompared.
+/// words with other endings ([`words_kept`]), or spelled right where the mention is
+/// misspelled (or the reverse): a word of six letters or more that no lexicon entry
+/// matches, with the same first letter, within one edit of the name (two for eight letters
+/// or more: `artovastatin` for atorvastatin, `amdiodarone` for amiodarone). A drug swapped
+/// for another of a near spelling (`prednisone` for `prednisolone`) is no such word: the
+/// lexicon names both. A misspelling excuses only a `bare` mention (no dose, route or
+/// frequency beside it): it is no mention of the table, so its dose, route and frequency
+/// would go uncompared. (Clinical abbreviations, `ANA` for antinuclear antibody, are not
+/// read here for the same reason: excusing a drug named by one let a fresh
+/// dose/route/frequency change through.)
 fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) -> bool {
     if words_kept(facts, mention, other) {
         return true;
@@ -304,28 +304,6 @@ fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) 
         return false;
     }
     let name = facts.span(mention.start, mention.end).to_lowercase();
-    // Each word of the name stands in the sense, the same or with another ending
-    // (`oral contraceptive` in `OCP`: oral contraceptive pill; `antibodies` in `Ab`).
-    let in_sense = |sense: &str| {
-        name.split_whitespace().all(|word| {
-            sense.split([' ', '-']).any(|s| {
-                let common = word
-                    .bytes()
-                    .zip(s.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                common == word.len() && common == s.len()
-                    || common >= 4 && common + 3 >= word.len().max(s.len())
-            })
-        })
-    };
-    if other
-        .tokens
-        .iter()
-        .any(|t| senses(&t.lower).lines().any(in_sense))
-    {
-        return true;
-    }
     if mention.last != mention.first + 1 || name.chars().count() < 6 {
         return false;
     }
