@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::Kind;
-use super::scope::is_auxiliary;
+use super::scope::{is_auxiliary, CONTRASTS};
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
@@ -37,23 +37,6 @@ const MODIFIERS: &[&str] = &[
     "visible",
     "palpable",
     "abnormal",
-];
-
-/// Conjunctions that turn a sentence from what a trigger before them denies to what is
-/// said after them (`denies weakness but reports numbness`): `NegEx`'s termination terms
-/// of that kind.
-const CONTRASTS: &[&str] = &[
-    "but",
-    "however",
-    "although",
-    "though",
-    "yet",
-    "except",
-    "whereas",
-    "besides",
-    "apart",
-    "aside",
-    "nevertheless",
 ];
 
 /// Adjectives that deny a finding by their prefix (`a-`: without), read as the finding's

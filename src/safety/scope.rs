@@ -140,25 +140,31 @@ const PSEUDO: &[&str] = &[
     "no interval change",
     "no significant interval change",
 ];
-/// Words that end a scope (`ConText` termination terms and the verbs that open a new
-/// predicate: "denies chest pain and is on metoprolol").
-const TERMINATION: &[&str] = &[
+/// Conjunctions that turn a sentence from what a trigger before them denies to what is
+/// said after them (`denies weakness but reports numbness`): `NegEx`'s termination terms
+/// of that kind. They end a scope, and the negation check's loose counts stop at them.
+pub(super) const CONTRASTS: &[&str] = &[
     "but",
     "however",
     "although",
     "though",
     "yet",
     "except",
+    "whereas",
+    "besides",
     "apart",
     "aside",
-    "besides",
+    "nevertheless",
+];
+/// Words that end a scope besides `CONTRASTS` (`ConText` termination terms and the verbs that open a new
+/// predicate: "denies chest pain and is on metoprolol").
+const TERMINATION: &[&str] = &[
     "than",
     "which",
     "who",
     "whose",
     "where",
     "while",
-    "whereas",
     "because",
     "since",
     "despite",
@@ -198,7 +204,6 @@ const TERMINATION: &[&str] = &[
     "works",
     "positive",
     // negspacy termination terms.
-    "nevertheless",
     "still",
     "involving",
 ];
@@ -301,7 +306,7 @@ fn triggers() -> &'static Triggers {
         pseudo: PhraseTable::new(PSEUDO.iter().copied()),
         backward: PhraseTable::new(BACKWARD.iter().copied()),
         forward: PhraseTable::new(FORWARD.iter().copied()),
-        termination: TERMINATION.iter().copied().collect(),
+        termination: TERMINATION.iter().chain(CONTRASTS).copied().collect(),
         auxiliaries: AUXILIARIES.iter().copied().collect(),
         predicates: PREDICATES.iter().copied().collect(),
     })
