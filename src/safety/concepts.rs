@@ -5,7 +5,6 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -15,6 +14,7 @@ use super::qualifiers::is_qualifier;
 use super::static_table::StaticTable;
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
+use same_thing::{class_of, narrower_in_place, said_as_its_virus, SAME_THING};
 
 /// The first mention of each concept of `kind`, by canonical name.
 fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Mention> {
@@ -68,93 +68,6 @@ pub(super) fn senses(word: &str) -> &'static str {
         return "";
     }
     list(&SENSES, SENSE_LISTS, word)
-}
-
-/// Words of one class that name the same thing in a finding's name, written from clinical
-/// knowledge (not from any evaluation item): the Latin or Greek adjective of a body part and
-/// its English noun (`oral ulcers` = ulcers in the mouth, `carcinoma of the lung` = lung
-/// cancer's organ), and the generic head nouns of a diagnosis (`psychiatric illness`,
-/// `psychiatric disorder`, `psychiatric history`). Only used to excuse a concept as said in
-/// other words, never to reject.
-const SAME_THING: &[&[&str]] = &[
-    &["oral", "mouth"],
-    &["thoracic", "chest", "thorax"],
-    &["pulmonary", "lung", "lungs"],
-    &["renal", "kidney", "kidneys"],
-    &["hepatic", "liver"],
-    &["cardiac", "heart"],
-    &["cerebral", "brain"],
-    &["gastric", "stomach"],
-    &["ocular", "ophthalmic", "eye", "eyes"],
-    &["visual", "vision"],
-    &["cutaneous", "dermal", "skin"],
-    &["nasal", "nose"],
-    &["otic", "aural", "auricular", "ear", "ears"],
-    &["abdominal", "abdomen", "belly"],
-    &["pelvic", "pelvis"],
-    &["spinal", "vertebral", "spine"],
-    &["dental", "tooth", "teeth"],
-    &["lingual", "tongue"],
-    &["labial", "lip", "lips"],
-    &["vesical", "bladder"],
-    &["intestinal", "bowel", "bowels", "gut"],
-    &["colonic", "colon"],
-    &["rectal", "rectum"],
-    &["vaginal", "vagina"],
-    &["uterine", "uterus", "womb"],
-    &["ovarian", "ovary", "ovaries"],
-    &["testicular", "testis", "testicle", "testicles"],
-    &["splenic", "spleen"],
-    &["pancreatic", "pancreas"],
-    &["cranial", "skull"],
-    &["facial", "face"],
-    &["muscular", "muscle", "muscles"],
-    &["articular", "joint", "joints"],
-    &["osseous", "bone", "bones"],
-    &["arterial", "artery", "arteries"],
-    &["venous", "vein", "veins"],
-    &["mammary", "breast", "breasts"],
-    &["pharyngeal", "throat", "pharynx"],
-    &["esophageal", "esophagus", "oesophagus"],
-    &["gingival", "gum", "gums"],
-    &["cancer", "carcinoma"],
-    &["illness", "disease", "disorder", "condition", "history"],
-    &["urinalysis", "ua"],
-    &["loss", "lose", "loses", "losing", "lost"],
-    // The course of a finding: a worsening one and an improving one.
-    &[
-        "increasing",
-        "worsening",
-        "progressive",
-        "progressing",
-        "escalating",
-        "rising",
-    ],
-    &[
-        "decreasing",
-        "improving",
-        "resolving",
-        "lessening",
-        "diminishing",
-        "subsiding",
-    ],
-];
-
-/// The `SAME_THING` class of `word`, if any.
-fn class_of(word: &str) -> Option<usize> {
-    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
-    INDEX
-        .get_or_init(|| {
-            let mut index = FxHashMap::default();
-            for (i, class) in SAME_THING.iter().enumerate() {
-                for w in *class {
-                    index.insert(*w, i);
-                }
-            }
-            index
-        })
-        .get(word)
-        .copied()
 }
 
 /// Derivational endings of a finding's name and its adjective (`crepitus`, `crepitation`;
@@ -590,38 +503,6 @@ fn narrower_kept(name: &str, original: &BTreeMap<&'static str, &Mention>) -> boo
             .any(|o| o.len() > name.len() && o.starts_with(name))
 }
 
-/// Whether a procedure the original names and the paraphrase does not is there in a
-/// narrower name (`an X-ray of the chest` said as `CXR`: radiography as thoracic
-/// radiography; `radiography, thoracic` in `MeSH` order). Not for findings: a narrower
-/// diagnosis is another diagnosis (`syncope` is not kept by `neurocardiogenic syncope`).
-fn narrower_in_place(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
-    others.keys().any(|other| {
-        other.len() > name.len() + 1
-            && (other
-                .strip_suffix(name)
-                .is_some_and(|head| head.ends_with(' '))
-                || other
-                    .strip_prefix(name)
-                    .is_some_and(|tail| tail.starts_with(", ")))
-    })
-}
-
-/// Whether the viral disease `name` is named in `other` by its virus (`hepatitis C` said as
-/// `HCV`), or the virus `name` by its disease.
-fn said_as_its_virus(name: &str, kind: Kind, other: &Facts) -> bool {
-    let (wanted_kind, wanted) = match kind {
-        Kind::Finding => (Kind::Organism, format!("{name} virus")),
-        Kind::Organism => match name.strip_suffix(" virus") {
-            Some(disease) => (Kind::Finding, disease.to_string()),
-            None => return false,
-        },
-        _ => return false,
-    };
-    other
-        .of_kind([wanted_kind])
-        .any(|m| m.entry.canonical == wanted)
-}
-
 /// Rejects a finding, diagnosis, organism, procedure or test one text names and the
 /// other does not.
 pub(super) fn compare_concepts<'f>(
@@ -697,5 +578,6 @@ pub(super) fn compare_concepts<'f>(
     }
 }
 
+mod same_thing;
 #[cfg(test)]
 mod tests;
