@@ -217,6 +217,9 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
         .collect();
     // Whether each word of `other` is hyphenated, tested once, not once per word pair.
     let hyphenated: Vec<bool> = other.tokens.iter().map(|t| t.lower.contains('-')).collect();
+    // The abbreviation senses of each word of `other`, looked up once, not once per word
+    // pair.
+    let abbreviations: Vec<[&str; 2]> = other.tokens.iter().map(|t| senses_of(&t.lower)).collect();
     let found_in = |range: std::ops::Range<usize>| {
         let tokens = &other.tokens[range.clone()];
         let found = words
@@ -230,8 +233,11 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                 }) || tokens
                     .iter()
                     .zip(&hyphenated[range.clone()])
-                    .any(|(o, &hyphen)| same_word(w, &o.lower, hyphen) || abbreviates(&o.lower, w))
-                    || spelled_out(w, tokens)
+                    .zip(&abbreviations[range.clone()])
+                    .any(|((o, &hyphen), senses)| {
+                        same_word(w, &o.lower, hyphen) || abbreviates(senses, w)
+                    })
+                    || spelled_out(&senses_of(w), tokens, &hyphenated[range.clone()])
             })
             .count();
         found * 2 >= words.len()
@@ -273,34 +279,37 @@ fn same_word(word: &str, other: &str, other_hyphenated: bool) -> bool {
     other_hyphenated && other.split('-').any(|p| p == word)
 }
 
-/// Whether `short` is a clinical abbreviation (or its plural: `labs`) one of whose senses
-/// holds `word` (`ccu`: coronary care unit; `labs`: laboratory).
-fn abbreviates(short: &str, word: &str) -> bool {
+/// The senses of `short` as a clinical abbreviation and of its singular (`labs`: lab), one
+/// a line; empty strings when it is none.
+fn senses_of(short: &str) -> [&'static str; 2] {
     let singular = short.strip_suffix('s').filter(|s| s.len() >= 2);
-    [Some(short), singular].into_iter().flatten().any(|a| {
-        senses(a)
-            .lines()
-            .flat_map(|sense| sense.split([' ', '-']))
-            .any(|part| part.len() >= 3 && same_word(word, part, false))
-    })
+    [senses(short), singular.map_or("", senses)]
 }
 
-/// Whether the abbreviation `short` (or its plural) stands spelled out in `tokens`: every
-/// word of one of its senses is there (`labs`: laboratory; `bipap` needs all of bilevel
-/// positive airway pressure).
-fn spelled_out(short: &str, tokens: &[super::text::Token]) -> bool {
-    let singular = short.strip_suffix('s').filter(|s| s.len() >= 2);
-    [Some(short), singular].into_iter().flatten().any(|a| {
-        senses(a).lines().any(|sense| {
-            sense
-                .split([' ', '-'])
-                .filter(|part| part.len() >= 3)
-                .all(|part| {
-                    tokens
-                        .iter()
-                        .any(|o| same_word(part, &o.lower, o.lower.contains('-')))
-                })
-        })
+/// Whether an abbreviation with these senses (`senses_of`) holds `word` in one of them
+/// (`ccu`: coronary care unit; `labs`: laboratory).
+fn abbreviates(senses: &[&str; 2], word: &str) -> bool {
+    senses
+        .iter()
+        .flat_map(|s| s.lines())
+        .flat_map(|sense| sense.split([' ', '-']))
+        .any(|part| part.len() >= 3 && same_word(word, part, false))
+}
+
+/// Whether an abbreviation with these senses stands spelled out in `tokens`: every word of
+/// one of its senses is there (`labs`: laboratory; `bipap` needs all of bilevel positive
+/// airway pressure).
+fn spelled_out(senses: &[&str; 2], tokens: &[super::text::Token], hyphenated: &[bool]) -> bool {
+    senses.iter().flat_map(|s| s.lines()).any(|sense| {
+        sense
+            .split([' ', '-'])
+            .filter(|part| part.len() >= 3)
+            .all(|part| {
+                tokens
+                    .iter()
+                    .zip(hyphenated)
+                    .any(|(o, &hyphen)| same_word(part, &o.lower, hyphen))
+            })
     })
 }
 
