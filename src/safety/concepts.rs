@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
-use super::lexicon::{lexicon, Kind, Mention};
+use super::lexicon::{lexicon, list, senses, Kind, Mention};
 use super::qualifiers::is_qualifier;
 use super::static_table::StaticTable;
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
-use same_thing::{class_of, narrower_in_place, said_as_its_virus, SAME_THING};
+use same_thing::{class_of, narrower_in_both, narrower_in_place, said_as_its_virus, SAME_THING};
 
 /// The first mention of each concept of `kind`, by canonical name.
 fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Mention> {
@@ -34,26 +34,6 @@ static VARIANTS_OF: StaticTable = StaticTable::new(include_bytes!(concat!(
 static VARIANT_LISTS: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/lexicon_variant_lists.bin"));
 
-/// Clinical abbreviations and their senses (`configs/lexicons/abbreviations.tsv`), laid out
-/// the same way.
-static SENSES: StaticTable = StaticTable::new(include_bytes!(concat!(
-    env!("OUT_DIR"),
-    "/abbreviation_senses.bin"
-)));
-static SENSE_LISTS: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/abbreviation_sense_lists.bin"));
-
-/// The list of `key` in a table and blob `build.rs` wrote (items one a line).
-fn list(table: &StaticTable, blob: &'static [u8], key: &str) -> &'static str {
-    table
-        .get(key)
-        .and_then(|start| blob.get(start as usize..))
-        .map_or("", |rest| {
-            let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
-            std::str::from_utf8(&rest[..end]).unwrap_or("")
-        })
-}
-
 /// The lexicon's variants of the concept `canonical` (none for a drug, vital or route).
 fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
     list(&VARIANTS_OF, VARIANT_LISTS, canonical)
@@ -61,20 +41,11 @@ fn variants_of(canonical: &str) -> impl Iterator<Item = &'static str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The senses of a clinical abbreviation (`bx`: biopsy), one a line; empty for a word that
-/// is none or a stopword.
-pub(super) fn senses(word: &str) -> &'static str {
-    if word.len() > 5 || is_stopword(word) {
-        return "";
-    }
-    list(&SENSES, SENSE_LISTS, word)
-}
-
 /// Derivational endings of a finding's name and its adjective (`crepitus`, `crepitation`;
-/// `hypoxia`, `hypoxic`; `tachycardia`, `tachycardic`), longest first: two words with one
+/// `hypoxia`, `hypoxic`; `tachycardia`, `tachycardic`; `hypotension`, `hypotensive`), longest first: two words with one
 /// stem of at least five letters name one finding.
 const ENDINGS: &[&str] = &[
-    "ations", "ation", "atous", "otic", "osis", "ous", "ia", "ic", "us", "a", "y",
+    "ations", "ation", "atous", "otic", "osis", "ous", "ion", "ive", "ia", "ic", "us", "a", "y",
 ];
 
 /// `word` without one of `ENDINGS`, when a stem of five letters or more is left.
@@ -98,7 +69,7 @@ struct Key<'a> {
     part_of: Option<&'static str>,
     /// The word without its verb ending (`inflected`).
     verb: &'a str,
-    /// The word without `ness`, when three letters or more are left (`inflected`).
+    /// The word without `ness` or `ity`, when three letters or more are left (`inflected`).
     noun_of: Option<&'a str>,
     /// The start `like` looks for in another word, when the word is long enough.
     like_prefix: Option<&'a str>,
@@ -114,7 +85,10 @@ impl<'a> Key<'a> {
             senses: senses(word),
             part_of: None,
             verb: verb_stem(word),
-            noun_of: word.strip_suffix("ness").filter(|stem| stem.len() >= 3),
+            noun_of: word
+                .strip_suffix("ness")
+                .or_else(|| word.strip_suffix("ity"))
+                .filter(|stem| stem.len() >= 3),
             like_prefix: like_prefix(word),
             hyphenated: word.contains('-'),
         }
@@ -256,13 +230,14 @@ fn verb_stem(w: &str) -> &str {
 }
 
 /// Whether one word is the other inflected or made a noun: `vomited`, `vomiting`,
-/// `vomits` and `vomit`; `redness` and `red`, `dizziness` and `dizzy` (a finding said as a
-/// verb or an adjective).
+/// `vomits` and `vomit`; `redness` and `red`, `dizziness` and `dizzy`, `obesity` and
+/// `obese` (a finding said as a verb or an adjective).
 fn inflected(word: &Key, base: &Key) -> bool {
     let (a, b) = (word.verb, base.verb);
     (a.len() >= 4 && a == b && (a != word.word || b != base.word))
         || word.noun_of.is_some_and(|stem| {
             stem == base.word
+                || base.word.strip_suffix('e') == Some(stem)
                 || stem
                     .strip_suffix('i')
                     .is_some_and(|s| base.word.strip_suffix('y') == Some(s))
@@ -429,6 +404,8 @@ fn modifier(facts: &Facts, mention: &Mention) -> Option<usize> {
         // which finding.
         && (!word.ends_with("ed") || word.contains('-'))
         && !VERBS.contains(&word)
+        // `right-sided`, `L-sided`: a side, which the laterality check compares.
+        && !word.ends_with("-sided")
         && !matches!(
             word,
             "left" | "right" | "bilateral" | "both" | "new" | "any" | "all" | "her" | "his" | "their"
@@ -544,6 +521,7 @@ pub(super) fn compare_concepts<'f>(
                 )
                 || broader_in_place(name, &paraphrase, &original, after, before)
                 || kind == Kind::Procedure && narrower_in_place(name, &paraphrase)
+                || narrower_in_both(name, &paraphrase, &original)
                 || said_as_its_virus(name, kind, after);
             if !kept {
                 let span = before.span(m.start, m.end);
@@ -564,6 +542,7 @@ pub(super) fn compare_concepts<'f>(
                 )
                 && !broader_in_place(name, &original, &paraphrase, before, after)
                 && !narrower_kept(name, &original)
+                && !narrower_in_both(name, &original, &paraphrase)
                 && !said_as_its_virus(name, kind, before)
             {
                 let span = after.span(m.start, m.end);

@@ -4,6 +4,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
+use super::lexicon::senses;
 use super::text::{is_content_word, sentences, stem};
 use super::{Check, Finding, SafetyConfig};
 
@@ -39,7 +40,8 @@ pub(super) fn compare_length(
 /// stand in it (a sentence ends at a character no word holds, so no word crosses two),
 /// not read again per sentence.
 /// A word of the original also counts as kept when it belongs to a lexicon concept the
-/// paraphrase names in other words (`coronary artery disease` said as `CAD`).
+/// paraphrase names in other words (`coronary artery disease` said as `CAD`), or a word
+/// of what an abbreviation of the paraphrase stands for.
 pub(super) fn compare_coverage(
     config: &SafetyConfig,
     (original, original_lower, original_words, before): (&str, &str, &[&str], &Facts),
@@ -53,6 +55,7 @@ pub(super) fn compare_coverage(
         .map(|w| stem(w))
         .collect();
     let mut named: Option<FxHashSet<&str>> = None;
+    let mut spelled: Option<FxHashSet<&'static str>> = None;
     let offset = |part: &str| part.as_ptr() as usize - original_lower.as_ptr() as usize;
     let mut words_left = original_words;
     let mut content: FxHashSet<&str> = FxHashSet::default();
@@ -88,9 +91,19 @@ pub(super) fn compare_coverage(
                 .flat_map(|m| &before.tokens[m.first..m.last])
                 .map(|t| stem(&original_lower[t.start..t.end]))
                 .collect();
+            // And the words an abbreviation of the paraphrase stands for (`MVA`: motor
+            // vehicle accident; `ER`: emergency room), as the prompt allows abbreviations.
+            let spelled = spelled.get_or_insert_with(|| {
+                paraphrase_words
+                    .iter()
+                    .flat_map(|w| senses(w).split(['\n', ' ']))
+                    .filter(|w| is_content_word(w))
+                    .map(stem)
+                    .collect()
+            });
             kept = content
                 .iter()
-                .filter(|w| present.contains(*w) || by_concept.contains(*w))
+                .filter(|w| present.contains(*w) || by_concept.contains(*w) || spelled.contains(*w))
                 .count();
         }
         #[allow(clippy::cast_precision_loss)]

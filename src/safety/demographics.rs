@@ -36,6 +36,7 @@ const RELATIONS: &[(&str, &str)] = &[
     ("niece", "niece"),
     ("nephew", "nephew"),
     ("parents", "parents"),
+    ("parent", "parents"),
     ("boyfriend", "boyfriend"),
     ("girlfriend", "girlfriend"),
     ("neighbor", "neighbor"),
@@ -52,14 +53,13 @@ fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
     for (i, t) in tokens.iter().enumerate() {
         let raw = &facts.text[t.start..t.end];
         // `M`/`F` only as written after an age (`14 y/o F`).
+        // (`18-mo-old M`, `65-year-old F`, `32 yo M`).
         let letter = raw.len() == 1;
-        if letter
-            && !(raw == "M" || raw == "F")
-            && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_ref()))
-        {
-            continue;
-        }
-        if letter && !(i > 0 && ["o", "yo", "year-old"].contains(&tokens[i - 1].lower.as_ref())) {
+        let after_age = i > 0 && {
+            let age = tokens[i - 1].lower.as_ref();
+            ["o", "yo"].contains(&age) || age.ends_with("-old")
+        };
+        if letter && !after_age {
             continue;
         }
         let previous = i.checked_sub(1).map(|p| tokens[p].lower.as_ref());
@@ -102,7 +102,17 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
     let tokens = &facts.tokens;
     let mut out = BTreeMap::new();
     for (i, t) in tokens.iter().enumerate() {
-        let word = t.lower.strip_suffix("'s").unwrap_or(&t.lower);
+        // `mother's`, `parents'`, `parent's`.
+        let word = ["'s", "\u{2019}s", "'", "\u{2019}"]
+            .iter()
+            .find_map(|e| t.lower.strip_suffix(e))
+            .unwrap_or(&t.lower);
+        // `maternal history`, `paternal history`: the mother's, the father's.
+        let word = match (word, tokens.get(i + 1).map(|n| n.lower.as_ref())) {
+            ("maternal", Some("history")) => "mother",
+            ("paternal", Some("history")) => "father",
+            _ => word,
+        };
         let Some((_, canonical)) = index
             .get(word)
             .or_else(|| word.strip_suffix('s').and_then(|w| index.get(w)))

@@ -291,9 +291,11 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 /// for another of a near spelling (`prednisone` for `prednisolone`) is no such word: the
 /// lexicon names both. A misspelling excuses only a `bare` mention (no dose, route or
 /// frequency beside it): it is no mention of the table, so its dose, route and frequency
-/// would go uncompared. (Clinical abbreviations, `ANA` for antinuclear antibody, are not
+/// would go uncompared; so does a lab test of the synonym table that names the same
+/// substance (`TSH`). (Clinical abbreviations, `ANA` for antinuclear antibody, are not
 /// read here for the same reason: excusing a drug named by one let a fresh
-/// dose/route/frequency change through.)
+/// dose/route/frequency change through. Those with one drug for every sense are drug
+/// mentions of the fact table instead, `Facts::read`.)
 fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) -> bool {
     if words_kept(facts, mention, other) {
         return true;
@@ -302,6 +304,14 @@ fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) 
     // would be compared beside it: a drug that carries one is not excused this way.
     if !bare {
         return false;
+    }
+    // The same substance named as the lab test the synonym table knows (`thyroid
+    // stimulating hormone` as `TSH`, `aspartate transaminase` as `AST`).
+    let canonical = mention.entry.canonical;
+    if other.of_kind([Kind::Lab]).any(|m| {
+        m.entry.canonical == canonical || canonical.strip_suffix('s') == Some(m.entry.canonical)
+    }) {
+        return true;
     }
     let name = facts.span(mention.start, mention.end).to_lowercase();
     if mention.last != mention.first + 1 || name.chars().count() < 6 {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashSet;
 
-use super::lexicon::{lexicon, Kind, Mention};
+use super::lexicon::{lexicon, senses, Entry, Kind, Mention};
 use super::numbers::{numbers, NumberMention};
 use super::scope;
 use super::text::{cardiac_sentence, tokens, whole_words, Gap, Token};
@@ -174,12 +174,95 @@ fn capitalised_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention
     }
 }
 
+/// The clinical abbreviations among `tokens` whose senses name one drug of the lexicon and
+/// no other concept (`ANA`: antinuclear antibody; `PRBCs`: packed red blood cells; `abx`:
+/// antibiotics), read as that drug's mentions and merged into `mentions` in text order, so
+/// that the drug check compares the drug, and its dose, route and frequency, as it compares
+/// the spelled-out name. Every sense must name that drug: `RF` (also renal failure, refill)
+/// and `ER` (also the emergency room) stay words.
+fn abbreviated_drugs(tokens: &[Token], mentions: &mut Vec<Mention>) {
+    let mut covered = vec![false; tokens.len()];
+    for m in mentions.iter() {
+        covered[m.first..m.last].iter_mut().for_each(|c| *c = true);
+    }
+    // A drug name of the lexicon that in notes abbreviates something else (`CTAB`: clear to
+    // auscultation bilaterally, not cetrimonium): no drug, when no sense names the drug nor
+    // shares a word with its name (`NSAID`: non-steroidal anti-inflammatory drug stays).
+    let before = mentions.len();
+    mentions.retain(|m| {
+        let senses = senses(&tokens[m.first].lower);
+        m.entry.kind != Kind::Drug
+            || m.last != m.first + 1
+            || senses.is_empty()
+            || drug_of(senses).is_some()
+            || senses.split(['\n', ' ', '/']).any(|w| {
+                w.len() >= 5
+                    && m.entry
+                        .canonical
+                        .split([' ', ',', '/'])
+                        .any(|c| c == w || c.strip_suffix('s') == Some(w))
+            })
+    });
+    let mut added = mentions.len() != before;
+    for (i, token) in tokens.iter().enumerate() {
+        if covered[i] {
+            continue;
+        }
+        let senses = senses(&token.lower);
+        if senses.is_empty() {
+            continue;
+        }
+        if let Some(entry) = drug_of(senses) {
+            mentions.push(Mention {
+                entry,
+                first: i,
+                last: i + 1,
+                start: token.start,
+                end: token.end,
+            });
+            added = true;
+        }
+    }
+    if added {
+        mentions.sort_by_key(|m| m.first);
+    }
+}
+
+/// The one drug every sense of an abbreviation names (`senses`, one a line), if any.
+fn drug_of(senses: &str) -> Option<Entry> {
+    let mut drug = None;
+    let mut one_drug = true;
+    for sense in senses.split('\n').filter(|s| !s.is_empty()) {
+        // The inventory's spellings: `anti-nuclear antibodies`, `antinuclear antibody`.
+        let entry = lexicon().get(sense).or_else(|| {
+            let plain = sense.replace('-', "");
+            lexicon()
+                .get(&plain)
+                .or_else(|| lexicon().get(plain.strip_suffix('s')?))
+        });
+        match entry {
+            // A chemical's systematic name (`CPPD`, `PAPS`) is a reagent, not what a
+            // note gives; in notes those letters name a disease.
+            Some(entry)
+                if entry.kind == Kind::Drug
+                    && !entry.canonical.bytes().any(|b| b.is_ascii_digit()) =>
+            {
+                one_drug &= drug.is_none_or(|d: Entry| d.canonical == entry.canonical);
+                drug = Some(entry);
+            }
+            _ => one_drug = false,
+        }
+    }
+    drug.filter(|_| one_drug)
+}
+
 impl<'a> Facts<'a> {
     /// Reads `text` into its fact table.
     pub(super) fn read(text: &'a str) -> Facts<'a> {
         let tokens = tokens(text);
         let mut mentions = lexicon().mentions(&tokens);
         capitalised_mentions(text, &tokens, &mut mentions);
+        abbreviated_drugs(&tokens, &mut mentions);
         refine_mentions(text, &tokens, &mut mentions);
         let (negated, trigger) = scope::scopes(&tokens);
         Facts {

@@ -4,7 +4,7 @@
 //! built at start-up.
 
 use super::static_table::StaticTable;
-use super::text::{Gap, Token};
+use super::text::{is_stopword, Gap, Token};
 
 /// What a lexicon entry names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,6 +36,35 @@ pub(super) struct Mention {
     /// Bytes in the text.
     pub(super) start: usize,
     pub(super) end: usize,
+}
+
+/// Clinical abbreviations and their senses (`configs/lexicons/abbreviations.tsv`), laid out
+/// as the lexicon's tables.
+static SENSES: StaticTable = StaticTable::new(include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/abbreviation_senses.bin"
+)));
+static SENSE_LISTS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/abbreviation_sense_lists.bin"));
+
+/// The list of `key` in a table and blob `build.rs` wrote (items one a line).
+pub(super) fn list(table: &StaticTable, blob: &'static [u8], key: &str) -> &'static str {
+    table
+        .get(key)
+        .and_then(|start| blob.get(start as usize..))
+        .map_or("", |rest| {
+            let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+            std::str::from_utf8(&rest[..end]).unwrap_or("")
+        })
+}
+
+/// The senses of a clinical abbreviation (`bx`: biopsy), one a line; empty for a word that
+/// is none or a stopword.
+pub(super) fn senses(word: &str) -> &'static str {
+    if word.len() > 5 || is_stopword(word) {
+        return "";
+    }
+    list(&SENSES, SENSE_LISTS, word)
 }
 
 /// Every variant (lower case, words joined by one space) → its kind (top four bits) and

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashSet;
 
-use super::concepts::senses;
 use super::facts::Facts;
+use super::lexicon::senses;
 use super::text::is_stopword;
 use super::{Check, Finding};
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::facts::Facts;
 use super::lexicon::Kind;
-use super::scope::{is_auxiliary, CONTRASTS};
+use super::scope::{is_auxiliary, is_object_verb, CONTRASTS};
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 
@@ -196,17 +196,30 @@ fn polarities(read: &Canonical) -> BTreeMap<String, [Option<(usize, usize)>; 2]>
             continue;
         }
         let mut j = i;
+        // The negated verb whose object is denied (`does not reveal any abnormality`):
+        // the object names what is denied, the verb only when no object follows (`did not
+        // feel that way`, `is not required`).
+        let mut verb = None;
         while j < tokens.len()
             && facts.negated[j]
             && (MODIFIERS.contains(&tokens[j].lower.as_ref())
+                || is_object_verb(&tokens[j].lower) && verb.get_or_insert(j) == &j
                 || [
                     "of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is",
-                    "was", "or", "and", "nor",
+                    "was", "or", "and", "nor", "his", "her", "their", "its",
                 ]
                 .contains(&tokens[j].lower.as_ref()))
         {
             j += 1;
         }
+        let object = j < tokens.len()
+            && facts.negated[j]
+            && !facts.trigger[j]
+            && (covered[j] || is_content(&tokens[j].lower));
+        let j = match verb {
+            Some(v) if !object => v,
+            _ => j,
+        };
         if j >= tokens.len() || !facts.negated[j] || covered[j] || facts.trigger[j] {
             continue;
         }

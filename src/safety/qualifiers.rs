@@ -64,6 +64,13 @@ const QUALIFIERS: &[(&str, Check, &str)] = &[
     ("intermittently", Check::Temporal, "intermittent"),
     ("episodically", Check::Temporal, "intermittent"),
     ("persistently", Check::Temporal, "persistent"),
+    // The verbs (`her cough persists`, `the episodes recur`).
+    ("persists", Check::Temporal, "persistent"),
+    ("persisted", Check::Temporal, "persistent"),
+    ("persisting", Check::Temporal, "persistent"),
+    ("recur", Check::Temporal, "recurrent"),
+    ("recurs", Check::Temporal, "recurrent"),
+    ("recurred", Check::Temporal, "recurrent"),
     ("constantly", Check::Temporal, "persistent"),
     ("abruptly", Check::Temporal, "sudden"),
     ("progressive", Check::Temporal, "progressive"),
@@ -167,7 +174,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         };
         // `no acute distress` (NAD): the examination's set phrase, whose negation the
         // negation check compares.
-        if word == "distress" {
+        if head.is_some_and(|j| tokens[j].lower == "distress") {
             continue;
         }
         let visit_day =

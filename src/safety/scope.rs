@@ -76,6 +76,8 @@ const BACKWARD: &[&str] = &[
     "were ruled out",
     "not seen",
     "not present",
+    // `the diarrhea does not occur`: a finding said not to happen.
+    "not occur",
     // NegEx/negspacy post-negations, and the `not` + finding verb forms of NegEx's
     // `not appreciated`, `not demonstrated`: a finding looked for and not found.
     "unlikely",
@@ -279,6 +281,16 @@ const PREDICATES: &[&str] = &[
     "find",
     "found",
 ];
+/// Whether `word` is a negated predicate whose object is what the scope denies (`does not
+/// reveal any abnormality`, `does not take any medications`), not the thing itself as
+/// `does not smoke` or `does not drink` are.
+pub(super) fn is_object_verb(word: &str) -> bool {
+    PREDICATES.contains(&word)
+        && !matches!(
+            word,
+            "smoke" | "smoked" | "smokes" | "drink" | "drinks" | "drank" | "use" | "used" | "uses"
+        )
+}
 /// Verbs that may follow a trigger inside its scope ("has not had", "no … is").
 const AUXILIARIES: &[&str] = &[
     "has", "had", "have", "been", "be", "is", "was", "are", "were", "any",
@@ -437,6 +449,7 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
                 && tokens[j].gap < Gap::Clause
                 && (Some(j) == predicate || !t.termination.contains(tokens[j].lower.as_ref()))
                 && first_phrase(tokens, j, &t.backward).is_none()
+                && !new_clause(tokens, j)
             {
                 negated[j] = true;
                 reached += 1;
@@ -453,6 +466,20 @@ pub(super) fn scopes(tokens: &[Token]) -> (Vec<bool>, Vec<bool>) {
         i += 1;
     }
     (negated, trigger)
+}
+
+/// Whether token `j` is `, and` opening a new clause with its own subject (`no pain or
+/// diarrhea, and her therapy consists of …`): a list item after `, and` has no pronoun or
+/// article of its own (`no fever, chills, and night sweats`).
+fn new_clause(tokens: &[Token], j: usize) -> bool {
+    tokens[j].lower == "and"
+        && tokens[j].gap == Gap::Comma
+        && tokens.get(j + 1).is_some_and(|next| {
+            matches!(
+                next.lower.as_ref(),
+                "he" | "she" | "they" | "it" | "her" | "his" | "their" | "the" | "there" | "this"
+            )
+        })
 }
 
 #[cfg(test)]

@@ -498,3 +498,5 @@ mod round6 {
         assert_not_by(&verdict1, &[Check::FindingAdded, Check::FindingDropped]);
     }
 }
+
+mod round7;

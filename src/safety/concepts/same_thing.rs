@@ -58,6 +58,13 @@ pub(super) const SAME_THING: &[&[&str]] = &[
     &["esophageal", "esophagus", "oesophagus"],
     &["gingival", "gum", "gums"],
     &["cancer", "carcinoma"],
+    // Plain synonyms a paraphrase puts before a finding or treatment (`prior ischemic
+    // stroke`, `start exercise therapy`, `heavy bleeding`).
+    &["previous", "prior", "earlier", "former"],
+    &["begin", "start", "initiate", "commence"],
+    &["profuse", "heavy", "copious"],
+    // Edema's lay name (MedlinePlus, "Foot, leg, and ankle swelling": peripheral edema).
+    &["edema", "swelling", "oedema"],
     &["illness", "disease", "disorder", "condition", "history"],
     &["urinalysis", "ua"],
     &["loss", "lose", "loses", "losing", "lost"],
@@ -102,15 +109,32 @@ pub(super) fn class_of(word: &str) -> Option<usize> {
 /// radiography; `radiography, thoracic` in `MeSH` order). Not for findings: a narrower
 /// diagnosis is another diagnosis (`syncope` is not kept by `neurocardiogenic syncope`).
 pub(super) fn narrower_in_place(name: &str, others: &BTreeMap<&'static str, &Mention>) -> bool {
-    others.keys().any(|other| {
-        other.len() > name.len() + 1
-            && (other
-                .strip_suffix(name)
-                .is_some_and(|head| head.ends_with(' '))
-                || other
-                    .strip_prefix(name)
-                    .is_some_and(|tail| tail.starts_with(", ")))
-    })
+    others.keys().any(|other| narrower(other, name))
+}
+
+/// Whether a concept one text names and the other does not is there in a narrower name
+/// that both texts name (`diabetes mellitus type 2 (DM2)` said as `DM2`): the narrower
+/// concept kept says the broader one too. Any kind: nothing changed, one name is left out.
+pub(super) fn narrower_in_both(
+    name: &str,
+    others: &BTreeMap<&'static str, &Mention>,
+    own: &BTreeMap<&'static str, &Mention>,
+) -> bool {
+    others
+        .keys()
+        .any(|other| own.contains_key(other) && narrower(other, name))
+}
+
+/// Whether the concept `other` is a narrower form of `name` in `MeSH` order
+/// (`radiography, thoracic`; `diabetes mellitus, type 2`) or English order.
+fn narrower(other: &str, name: &str) -> bool {
+    other.len() > name.len() + 1
+        && (other
+            .strip_suffix(name)
+            .is_some_and(|head| head.ends_with(' '))
+            || other
+                .strip_prefix(name)
+                .is_some_and(|tail| tail.starts_with(", ")))
 }
 
 /// Whether the viral disease `name` is named in `other` by its virus (`hepatitis C` said as
