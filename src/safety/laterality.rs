@@ -124,7 +124,7 @@ const BODY_PARTS: &[&str] = &[
 /// upper quadrant), read as written in capitals only. Forms from the standard abbreviation
 /// lists (Wikipedia "List of medical abbreviations", letters L and R; Davis's Pocket
 /// Clinical Abbreviations): abdominal quadrants, limbs, lung lobes, coronary arteries,
-/// ventricles and bundle branches.
+/// ventricles, bundle branches and the lungs clear on both sides.
 const SIDED_ABBREVIATIONS: &[(&str, &str, &str)] = &[
     ("RUQ", "right", "quadrant"),
     ("RLQ", "right", "quadrant"),
@@ -151,13 +151,15 @@ const SIDED_ABBREVIATIONS: &[(&str, &str, &str)] = &[
     ("RVH", "right", "ventricular"),
     ("LBBB", "left", ""),
     ("RBBB", "right", ""),
+    // Clear to auscultation bilaterally: the lungs' examination.
+    ("CTAB", "bilateral", ""),
 ];
 
 /// The side and body part of a capitalised abbreviation (`RUQ`), if it is one. This runs
-/// for every token: all of them are two to four letters starting with `R`, `L` or `B`, so
-/// other words are turned away before the table is read.
+/// for every token: all of them are two to four letters starting with `R`, `L`, `B` or
+/// `C`, so other words are turned away before the table is read.
 fn sided_abbreviation(raw: &str) -> Option<(&'static str, &'static str)> {
-    if !(2..=4).contains(&raw.len()) || !matches!(raw.as_bytes()[0], b'R' | b'L' | b'B') {
+    if !(2..=4).contains(&raw.len()) || !matches!(raw.as_bytes()[0], b'R' | b'L' | b'B' | b'C') {
         return None;
     }
     SIDED_ABBREVIATIONS

@@ -63,6 +63,7 @@ pub(super) const SAME_THING: &[&[&str]] = &[
     &["previous", "prior", "earlier", "former"],
     &["begin", "start", "initiate", "commence"],
     &["profuse", "heavy", "copious"],
+    &["urination", "micturition", "urinating", "voiding"],
     // Edema's lay name (MedlinePlus, "Foot, leg, and ankle swelling": peripheral edema).
     &["edema", "swelling", "oedema"],
     &["illness", "disease", "disorder", "condition", "history"],

@@ -184,3 +184,33 @@ fn no_acute_distress_and_a_persisting_finding_in_other_words() {
     let changed = verdict(note, "NAD. Intermittent hacking cough.");
     assert_rejected_by(&changed, Check::Temporal);
 }
+
+#[test]
+fn lung_shorthand_urination_words_and_virus_types() {
+    let note = "Her lungs are clear to auscultation bilaterally. She has painful micturition and \
+                an upper respiratory tract infection. Herpes simplex virus type 2 is the cause.";
+    let kept = verdict(
+        note,
+        "Lungs CTAB. Painful urination; URI. Cause: herpes simplex virus type 2.",
+    );
+    assert_not_by(
+        &kept,
+        &[
+            Check::Laterality,
+            Check::FindingAdded,
+            Check::FindingDropped,
+            Check::OrganismDropped,
+        ],
+    );
+    let changed = verdict(
+        note,
+        "Lungs CTAB. Painful urination; URI. Cause: herpes simplex virus type 1.",
+    );
+    assert_rejected_by(&changed, Check::OrganismDropped);
+    assert_rejected_by(&changed, Check::OrganismAdded);
+    let side = verdict(
+        note,
+        "Lungs clear on the left. Painful urination; URI. Cause: HSV-2.",
+    );
+    assert_rejected_by(&side, Check::Laterality);
+}
