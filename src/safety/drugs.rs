@@ -77,6 +77,11 @@ const MORE_ROUTES: &[(&str, &str)] = &[
     ("rectally", "rectal"),
     ("transdermal", "transdermal"),
     ("intranasal", "intranasal"),
+    ("peroral", "oral"),
+    ("vaginal", "vaginal"),
+    ("vaginally", "vaginal"),
+    ("intravaginal", "vaginal"),
+    ("intravaginally", "vaginal"),
 ];
 /// Route words written before the drug they belong to ("intravenous immunoglobulin").
 const ROUTE_ADJECTIVES: &[&str] = &[
@@ -96,6 +101,9 @@ const ROUTE_ADJECTIVES: &[&str] = &[
     "rectal",
     "transdermal",
     "intranasal",
+    "peroral",
+    "vaginal",
+    "intravaginal",
 ];
 /// Units of a dose.
 const DOSE_UNITS: &[&str] = &["mg", "g", "mcg", "mL", "L", "unit", "mg/kg", "mEq"];

@@ -94,17 +94,21 @@ fn denied_word(lower: &str) -> Option<&str> {
 }
 
 /// A word as the word concepts compare it: singular, without an `-ing`, `-ed` or `-er`
-/// ending that leaves four letters or more (`smoked` / `smoker` / `smokes`, `vomiting` /
-/// `vomited`), and `abnormality`/`abnormalities` as `abnormal` (what `normal` denies).
+/// ending and then an `e` that leave four letters or more (`smoked` / `smoker` / `smokes`,
+/// `vomiting` / `vomited`), and `abnormality`/`abnormalities` as `abnormal` (what `normal` denies).
 fn canonical(word: &str) -> &str {
     if matches!(word, "abnormality" | "abnormalities") {
         return "abnormal";
     }
     let word = singular(word);
-    ["ing", "ed", "er"]
+    let stem = ["ing", "ed", "er"]
         .iter()
         .find_map(|ending| word.strip_suffix(ending).filter(|stem| stem.len() >= 4))
-        .unwrap_or(word)
+        .unwrap_or(word);
+    // `smokes` (singular `smoke`) as `smoking` (`smok`).
+    stem.strip_suffix('e')
+        .filter(|s| s.len() >= 4)
+        .unwrap_or(stem)
 }
 
 /// A fact table with the [`canonical`] form of each token's word, worked out once per

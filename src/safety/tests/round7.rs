@@ -214,3 +214,30 @@ fn lung_shorthand_urination_words_and_virus_types() {
     );
     assert_rejected_by(&side, Check::Laterality);
 }
+
+#[test]
+fn peroral_and_vaginal_routes_and_a_smoker_said_as_a_verb() {
+    let note = "Peroral metronidazole is prescribed. He denies smoking and alcohol use.";
+    let kept = verdict(
+        note,
+        "Oral metronidazole is prescribed. No smoking or alcohol use per the patient.",
+    );
+    assert_not_by(
+        &kept,
+        &[
+            Check::DoseRouteFrequency,
+            Check::NegationLost,
+            Check::NegationAdded,
+        ],
+    );
+    let route = verdict(
+        note,
+        "Intravaginal metronidazole is prescribed. No smoking or alcohol use per the patient.",
+    );
+    assert_rejected_by(&route, Check::DoseRouteFrequency);
+    let smokes = verdict(
+        note,
+        "Oral metronidazole is prescribed. He smokes but denies alcohol use.",
+    );
+    assert_rejected_by(&smokes, Check::NegationLost);
+}
