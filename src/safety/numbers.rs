@@ -269,6 +269,16 @@ fn digits_at(lower: &str, start: usize, digits: usize) -> (NumberMention, usize)
             }
         }
     }
+    // A ratio written with colons is one value: `1:1:1` (a transfusion ratio), `1:320` (a
+    // titer), so that one changed part is a changed number however often its digits stand
+    // elsewhere in the note.
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        while bytes.get(i) == Some(&b':') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let end = scan_number(bytes, i + 1);
+            value = format!("{value}:{}", canonical_number(&lower[i + 1..end]));
+            i = end;
+        }
+    }
     // `8 on a 10-point scale` is the score 8/10.
     if lower[i..].starts_with(" on a ") {
         let scale_end = scan_number(bytes, i + 6);

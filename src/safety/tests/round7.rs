@@ -241,3 +241,20 @@ fn peroral_and_vaginal_routes_and_a_smoker_said_as_a_verb() {
     );
     assert_rejected_by(&smokes, Check::NegationLost);
 }
+
+#[test]
+fn a_colon_ratio_is_one_number() {
+    let note =
+        "She received 2 units of blood. Plasma, platelets and red cells are transfused in a \
+                1:1:1 ratio.";
+    let kept = verdict(
+        note,
+        "Got 2 units of blood; plasma, platelets and red cells transfused 1:1:1.",
+    );
+    assert_not_by(&kept, &[Check::NumberAdded, Check::NumberDropped]);
+    let changed = verdict(
+        note,
+        "Got 2 units of blood; plasma, platelets and red cells transfused 2:1:1.",
+    );
+    assert_rejected_by(&changed, Check::NumberAdded);
+}
