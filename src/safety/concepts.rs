@@ -70,6 +70,11 @@ pub(super) fn senses(word: &str) -> &'static str {
     list(&SENSES, SENSE_LISTS, word)
 }
 
+/// Every clinical abbreviation the senses are listed for.
+pub(super) fn abbreviations() -> impl Iterator<Item = &'static str> {
+    SENSES.keys()
+}
+
 /// Derivational endings of a finding's name and its adjective (`crepitus`, `crepitation`;
 /// `hypoxia`, `hypoxic`; `tachycardia`, `tachycardic`), longest first: two words with one
 /// stem of at least five letters name one finding.
