@@ -14,11 +14,12 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::concepts::{abbreviations, senses};
 use super::facts::Facts;
 use super::text::is_stopword;
+use super::word_filter::WordSet;
 use super::{Check, Finding};
 
 /// Action words that make a sentence a management statement (a plan, an order, a
@@ -129,12 +130,12 @@ const GENERIC: &[&str] = &[
 ];
 
 /// `ACTIONS` and `GENERIC` as hash sets (tested for every token of every note).
-fn sets() -> &'static (FxHashSet<&'static str>, FxHashSet<&'static str>) {
-    static SETS: OnceLock<(FxHashSet<&'static str>, FxHashSet<&'static str>)> = OnceLock::new();
+fn sets() -> &'static (WordSet, WordSet) {
+    static SETS: OnceLock<(WordSet, WordSet)> = OnceLock::new();
     SETS.get_or_init(|| {
         (
-            ACTIONS.iter().copied().collect(),
-            GENERIC.iter().copied().collect(),
+            WordSet::new(ACTIONS.iter().copied()),
+            WordSet::new(GENERIC.iter().copied()),
         )
     })
 }

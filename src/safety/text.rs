@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
+
+use super::word_filter::{WordMap, WordSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
 /// lower-cased text, borrowed from it. Read byte by byte: only a non-ASCII character is
@@ -218,22 +220,23 @@ const REPORT_WORDS: &[&str] = &[
 /// A word of four letters or more that is neither a stopword, a negation cue nor a
 /// vital-sign or lab-report word.
 pub(super) fn is_content_word(word: &str) -> bool {
-    static NOT_CONTENT: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    static NOT_CONTENT: OnceLock<WordSet> = OnceLock::new();
     let not_content = NOT_CONTENT.get_or_init(|| {
-        STOPWORDS
-            .iter()
-            .chain(NEGATION_CUES)
-            .chain(REPORT_WORDS)
-            .copied()
-            .collect()
+        WordSet::new(
+            STOPWORDS
+                .iter()
+                .chain(NEGATION_CUES)
+                .chain(REPORT_WORDS)
+                .copied(),
+        )
     });
     word.len() >= 4 && word.chars().any(char::is_alphabetic) && !not_content.contains(word)
 }
 
 /// Whether `word` is a stopword (a hash-set test: this runs for every token).
 pub(super) fn is_stopword(word: &str) -> bool {
-    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+    static SET: OnceLock<WordSet> = OnceLock::new();
+    SET.get_or_init(|| WordSet::new(STOPWORDS.iter().copied()))
         .contains(word)
 }
 
@@ -475,12 +478,12 @@ impl PhraseTable {
 pub(super) fn spelling_index<T>(
     table: &'static [T],
     spelling: impl Fn(&'static T) -> &'static str,
-) -> FxHashMap<&'static str, usize> {
+) -> WordMap<&'static str, usize> {
     let mut index = FxHashMap::default();
     for (place, row) in table.iter().enumerate() {
         index.entry(spelling(row)).or_insert(place);
     }
-    index
+    WordMap::new(index)
 }
 
 /// Words that make `LAD` the left anterior descending artery; elsewhere (`cervical LAD`,
