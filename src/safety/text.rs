@@ -307,15 +307,21 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         let start = pos;
         let mut previous = c;
         let mut j = pos + c.len_utf8();
+        // Whether the word is all ASCII and holds a capital, noted while it is read (not
+        // read again to lower it).
+        let mut ascii = c.is_ascii();
+        let mut upper = c.is_ascii_uppercase();
         loop {
             // ASCII letters and digits, the most of every word, byte by byte.
-            while bytes.get(j).is_some_and(u8::is_ascii_alphanumeric) {
-                previous = char::from(bytes[j]);
+            while let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
+                upper |= b.is_ascii_uppercase();
+                previous = char::from(b);
                 j += 1;
             }
             let Some(c) = char_at(j) else { break };
             let width = c.len_utf8();
             if c.is_alphanumeric() {
+                ascii &= c.is_ascii();
                 previous = c;
                 j += width;
                 continue;
@@ -325,6 +331,7 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
             let decimal =
                 c == '.' && previous.is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit());
             if (inner_joiner(c) || decimal) && next_is_alnum {
+                ascii &= c.is_ascii();
                 previous = c;
                 j += width;
             } else {
@@ -334,14 +341,19 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         let end = j;
         let between = &text[gap_start..start];
         let previous_single = out.last().is_some_and(|t| t.end - t.start == 1);
-        let gap = classify_gap(between, previous_single);
+        // Most words follow one space.
+        let gap = if between == " " {
+            Gap::Space
+        } else {
+            classify_gap(between, previous_single)
+        };
         if gap == Gap::Sentence && !out.is_empty() {
             sentence += 1;
         }
         let word = &text[start..end];
-        let lower = if !word.is_ascii() {
+        let lower = if !ascii {
             Cow::Owned(word.to_lowercase().replace('\u{2019}', "'"))
-        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+        } else if upper {
             Cow::Owned(word.to_ascii_lowercase())
         } else {
             Cow::Borrowed(word)
