@@ -74,15 +74,19 @@ struct Key<'a> {
     /// The start `like` looks for in another word, when the word is long enough.
     like_prefix: Option<&'a str>,
     hyphenated: bool,
+    /// Hyphenated, of a class, with senses or empty: `same_word` may hold without a shared
+    /// first letter.
+    loose: bool,
 }
 
 impl<'a> Key<'a> {
     fn new(word: &'a str) -> Key<'a> {
+        let (class, senses, hyphenated) = (class_of(word), senses(word), word.contains('-'));
         Key {
             word,
             stem: finding_stem(word),
-            class: class_of(word),
-            senses: senses(word),
+            class,
+            senses,
             part_of: None,
             verb: verb_stem(word),
             noun_of: word
@@ -90,7 +94,8 @@ impl<'a> Key<'a> {
                 .or_else(|| word.strip_suffix("ity"))
                 .filter(|stem| stem.len() >= 3),
             like_prefix: like_prefix(word),
-            hyphenated: word.contains('-'),
+            hyphenated,
+            loose: hyphenated || class.is_some() || !senses.is_empty() || word.is_empty(),
         }
     }
 }
@@ -131,7 +136,7 @@ impl<'f> OtherWords<'f> {
         }
         let key = Key::new(word);
         let places = (0..self.keys.len())
-            .filter(|&t| same_word(&key, &self.keys[t]))
+            .filter(|&t| may_be_same(&key, &self.keys[t]) && same_word(&key, &self.keys[t]))
             .collect();
         self.places.borrow_mut().insert(word, places);
     }
@@ -194,6 +199,13 @@ fn same_word(a: &Key, b: &Key) -> bool {
     }
     let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
     short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
+}
+
+/// A cheap, exact pre-test of `same_word`: every rule of it but a class, senses, a hyphen,
+/// an empty word or a dropped letter (`one_dropped`) needs the two words' first letter.
+fn may_be_same(a: &Key, b: &Key) -> bool {
+    let (x, y) = (a.word.as_bytes(), b.word.as_bytes());
+    x.first() == y.first() || a.loose || b.loose || x.len().abs_diff(y.len()) == 1
 }
 
 /// The start of `word` that another word must begin with to share all but its ending

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
-
 use super::facts::Facts;
 use super::text::spelling_index;
+use super::word_filter::WordMap;
 use super::{Check, Finding};
 
 const MALE: &[&str] = &["man", "male", "boy", "gentleman", "m"];
@@ -97,7 +96,7 @@ fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
 
 /// The relations named, with a modifier (`younger brother`), and their token spans.
 fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
-    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
     let index = INDEX.get_or_init(|| spelling_index(RELATIONS, |(w, _)| w));
     let tokens = &facts.tokens;
     let mut out = BTreeMap::new();

@@ -67,6 +67,11 @@ pub(super) fn senses(word: &str) -> &'static str {
     list(&SENSES, SENSE_LISTS, word)
 }
 
+/// Every clinical abbreviation the senses are listed for.
+pub(super) fn abbreviations() -> impl Iterator<Item = &'static str> {
+    SENSES.keys()
+}
+
 /// Every variant (lower case, words joined by one space) → its kind (top four bits) and
 /// canonical name's index, as `build.rs` laid them out from `configs/lexicons/*.tsv`.
 static VARIANTS: StaticTable = StaticTable::new(include_bytes!(concat!(

@@ -14,11 +14,12 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
-use super::lexicon::senses;
+use super::lexicon::{abbreviations, senses};
 use super::text::is_stopword;
+use super::word_filter::WordSet;
 use super::{Check, Finding};
 
 /// Action words that make a sentence a management statement (a plan, an order, a
@@ -129,12 +130,12 @@ const GENERIC: &[&str] = &[
 ];
 
 /// `ACTIONS` and `GENERIC` as hash sets (tested for every token of every note).
-fn sets() -> &'static (FxHashSet<&'static str>, FxHashSet<&'static str>) {
-    static SETS: OnceLock<(FxHashSet<&'static str>, FxHashSet<&'static str>)> = OnceLock::new();
+fn sets() -> &'static (WordSet, WordSet) {
+    static SETS: OnceLock<(WordSet, WordSet)> = OnceLock::new();
     SETS.get_or_init(|| {
         (
-            ACTIONS.iter().copied().collect(),
-            GENERIC.iter().copied().collect(),
+            WordSet::new(ACTIONS.iter().copied()),
+            WordSet::new(GENERIC.iter().copied()),
         )
     })
 }
@@ -197,13 +198,181 @@ fn statements(facts: &Facts) -> Vec<Statement> {
     out
 }
 
+/// The words of the other text as `kept` reads them, worked out once per text compared
+/// (the words and their abbreviation senses were worked out again for every statement, and
+/// every statement word compared with every word once per sentence): what each statement
+/// word is found by is looked for once, and each sentence then only tests places.
+struct OtherWords<'f> {
+    facts: &'f Facts<'f>,
+    /// Every word's `start_key` with its place, in order: the words one key finds.
+    by_start: Vec<(u64, usize)>,
+    /// Whether each word holds a `-`, and the places of those that do.
+    hyphenated: Vec<bool>,
+    hyphenated_places: Vec<usize>,
+}
+
+/// The first five bytes of a word (the whole word when shorter) and their count, as one
+/// number. `same_word` holds only for two words with one key (equal, or sharing their
+/// first five letters) or for a part of a hyphenated word, so these are the only words it
+/// is tried on.
+fn start_key(word: &str) -> u64 {
+    key_of(word.bytes())
+}
+
+/// The `start_key` of a word given as bytes.
+fn key_of(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut key = [0u8; 8];
+    let mut count = 0;
+    for (slot, byte) in key.iter_mut().zip(bytes.take(5)) {
+        *slot = byte;
+        count += 1;
+    }
+    key[7] = count;
+    u64::from_le_bytes(key)
+}
+
+/// The words (three letters or more) of the senses of every clinical abbreviation
+/// `senses` reads, by their `start_key`, each with its abbreviation: a word `same_word`
+/// finds in an abbreviation's senses shares the key, so a statement word's abbreviations
+/// are looked up here, not by looking up the senses of every word of the other text.
+fn sense_words() -> &'static FxHashMap<u64, Vec<(&'static str, &'static str)>> {
+    static INDEX: OnceLock<FxHashMap<u64, Vec<(&'static str, &'static str)>>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: FxHashMap<u64, Vec<(&str, &str)>> = FxHashMap::default();
+        for abbreviation in abbreviations() {
+            for part in senses(abbreviation)
+                .lines()
+                .flat_map(|sense| sense.split([' ', '-']))
+                .filter(|part| part.len() >= 3)
+            {
+                index
+                    .entry(start_key(part))
+                    .or_default()
+                    .push((part, abbreviation));
+            }
+        }
+        index
+    })
+}
+
+/// Where one statement word stands in the other text: the places of the words it is found
+/// by (`same_word`, an abbreviation with it in a sense, a mention of its concept), and, per
+/// sense of the word as an abbreviation, the places of each word of the sense.
+struct Found {
+    places: Vec<usize>,
+    spelled: Vec<Vec<Vec<usize>>>,
+}
+
+impl Found {
+    /// Whether the word stands among the words `range` (`kept`'s test of one sentence).
+    fn within(&self, range: &std::ops::Range<usize>) -> bool {
+        let any_in = |places: &[usize]| places.iter().any(|t| range.contains(t));
+        any_in(&self.places)
+            || self
+                .spelled
+                .iter()
+                .any(|parts| parts.iter().all(|places| any_in(places)))
+    }
+}
+
+impl<'f> OtherWords<'f> {
+    fn new(facts: &'f Facts<'f>) -> OtherWords<'f> {
+        let mut by_start: Vec<(u64, usize)> = facts
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(place, t)| (start_key(&t.lower), place))
+            .collect();
+        by_start.sort_unstable();
+        let hyphenated: Vec<bool> = facts.tokens.iter().map(|t| t.lower.contains('-')).collect();
+        OtherWords {
+            facts,
+            by_start,
+            hyphenated_places: (0..hyphenated.len()).filter(|&t| hyphenated[t]).collect(),
+            hyphenated,
+        }
+    }
+
+    /// The places of the words with this `start_key`.
+    fn starting(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        let from = self.by_start.partition_point(|&(k, _)| k < key);
+        self.by_start[from..]
+            .iter()
+            .take_while(move |&&(k, _)| k == key)
+            .map(|&(_, place)| place)
+    }
+
+    /// The places of the words `same_word` finds `word` in.
+    fn same_word_places(&self, word: &str) -> Vec<usize> {
+        let tokens = &self.facts.tokens;
+        self.starting(start_key(word))
+            .chain(self.hyphenated_places.iter().copied())
+            .filter(|&t| same_word(word, &tokens[t].lower, self.hyphenated[t]))
+            .collect()
+    }
+
+    /// Where `word` (of the canonical concept `concept`, if any) stands.
+    fn found(&self, word: &str, concept: Option<&str>) -> Found {
+        let mut places = self.same_word_places(word);
+        // An abbreviation with `word` in one of its senses (`ccu`: coronary care unit), or
+        // its plural (`labs`: laboratory), as `senses_of` reads the words of the text.
+        let abbreviations: Vec<&str> = sense_words()
+            .get(&start_key(word))
+            .into_iter()
+            .flatten()
+            .filter(|(part, _)| same_word(word, part, false))
+            .map(|&(_, abbreviation)| abbreviation)
+            .collect();
+        let tokens = &self.facts.tokens;
+        for abbreviation in abbreviations {
+            // The abbreviation, or it with an `s`: found by its key, or by that of it with
+            // an `s` (another when it is shorter than five letters).
+            let key = start_key(abbreviation);
+            let plural_key = key_of(abbreviation.bytes().chain([b's']));
+            let mut candidates: Vec<usize> = self.starting(key).collect();
+            if plural_key != key {
+                candidates.extend(self.starting(plural_key));
+            }
+            places.extend(candidates.into_iter().filter(|&t| {
+                let lower = tokens[t].lower.as_ref();
+                lower == abbreviation
+                    || lower.strip_suffix('s').filter(|s| s.len() >= 2) == Some(abbreviation)
+            }));
+        }
+        if let Some(concept) = concept {
+            places.extend(
+                self.facts
+                    .mentions
+                    .iter()
+                    .filter(|m| m.entry.canonical == concept)
+                    .map(|m| m.first),
+            );
+        }
+        // The word as an abbreviation spelled out in the text: every word of one of its
+        // senses there (`labs`: laboratory; `bipap` needs all of bilevel positive airway
+        // pressure).
+        let spelled = senses_of(word)
+            .iter()
+            .flat_map(|s| s.lines())
+            .map(|sense| {
+                sense
+                    .split([' ', '-'])
+                    .filter(|part| part.len() >= 3)
+                    .map(|part| self.same_word_places(part))
+                    .collect()
+            })
+            .collect();
+        Found { places, spelled }
+    }
+}
+
 /// Whether the statement's words mostly stand in one sentence of `other` (the same word,
 /// the same word with another ending, or a word of a concept `other` names there).
 /// A long statement (more than `LONG` content words: a lab table after `ordered`, which a
 /// paraphrase may reflow into other sentences) needs its words anywhere in `other`.
-fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
-    // Each statement word with the canonical concept it belongs to, if any.
-    let words: Vec<(&str, Option<&str>)> = statement
+fn kept(facts: &Facts, statement: &Statement, other: &OtherWords) -> bool {
+    // Each statement word with where it stands in `other`.
+    let words: Vec<Found> = statement
         .words
         .iter()
         .map(|&t| {
@@ -212,44 +381,22 @@ fn kept(facts: &Facts, statement: &Statement, other: &Facts) -> bool {
                 .iter()
                 .find(|m| m.first <= t && t < m.last)
                 .map(|m| m.entry.canonical);
-            (facts.tokens[t].lower.as_ref(), concept)
+            other.found(facts.tokens[t].lower.as_ref(), concept)
         })
         .collect();
-    // Whether each word of `other` is hyphenated, tested once, not once per word pair.
-    let hyphenated: Vec<bool> = other.tokens.iter().map(|t| t.lower.contains('-')).collect();
-    // The abbreviation senses of each word of `other`, looked up once, not once per word
-    // pair.
-    let abbreviations: Vec<[&str; 2]> = other.tokens.iter().map(|t| senses_of(&t.lower)).collect();
     let found_in = |range: std::ops::Range<usize>| {
-        let tokens = &other.tokens[range.clone()];
-        let found = words
-            .iter()
-            .filter(|(w, concept)| {
-                concept.is_some_and(|c| {
-                    other
-                        .mentions
-                        .iter()
-                        .any(|m| range.contains(&m.first) && m.entry.canonical == c)
-                }) || tokens
-                    .iter()
-                    .zip(&hyphenated[range.clone()])
-                    .zip(&abbreviations[range.clone()])
-                    .any(|((o, &hyphen), senses)| {
-                        same_word(w, &o.lower, hyphen) || abbreviates(senses, w)
-                    })
-                    || spelled_out(&senses_of(w), tokens, &hyphenated[range.clone()])
-            })
-            .count();
+        let found = words.iter().filter(|w| w.within(&range)).count();
         found * 2 >= words.len()
     };
+    let tokens = &other.facts.tokens;
     if statement.words.len() > LONG {
-        return found_in(0..other.tokens.len());
+        return found_in(0..tokens.len());
     }
     let mut start = 0;
-    while start < other.tokens.len() {
-        let sentence = other.tokens[start].sentence;
+    while start < tokens.len() {
+        let sentence = tokens[start].sentence;
         let end = start
-            + other.tokens[start..]
+            + tokens[start..]
                 .iter()
                 .take_while(|t| t.sentence == sentence)
                 .count();
@@ -286,56 +433,38 @@ fn senses_of(short: &str) -> [&'static str; 2] {
     [senses(short), singular.map_or("", senses)]
 }
 
-/// Whether an abbreviation with these senses (`senses_of`) holds `word` in one of them
-/// (`ccu`: coronary care unit; `labs`: laboratory).
-fn abbreviates(senses: &[&str; 2], word: &str) -> bool {
-    senses
-        .iter()
-        .flat_map(|s| s.lines())
-        .flat_map(|sense| sense.split([' ', '-']))
-        .any(|part| part.len() >= 3 && same_word(word, part, false))
-}
-
-/// Whether an abbreviation with these senses stands spelled out in `tokens`: every word of
-/// one of its senses is there (`labs`: laboratory; `bipap` needs all of bilevel positive
-/// airway pressure).
-fn spelled_out(senses: &[&str; 2], tokens: &[super::text::Token], hyphenated: &[bool]) -> bool {
-    senses.iter().flat_map(|s| s.lines()).any(|sense| {
-        sense
-            .split([' ', '-'])
-            .filter(|part| part.len() >= 3)
-            .all(|part| {
-                tokens
-                    .iter()
-                    .zip(hyphenated)
-                    .any(|(o, &hyphen)| same_word(part, &o.lower, hyphen))
-            })
-    })
-}
-
 /// Rejects a management statement of the original the paraphrase no longer makes, and
-/// one the paraphrase makes that the original does not.
+/// one the paraphrase makes that the original does not. The other text's words are
+/// indexed only when a text makes a statement (most make none).
 pub(super) fn compare_management(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
-    for s in statements(before) {
-        if !kept(before, &s, after) {
-            let span = before.span(s.start, s.end);
-            rejections.push(Finding::new(
-                Check::Management,
-                format!("the management statement `{span}` is not in the paraphrase"),
-                Some(span),
-                None,
-            ));
+    let statements_before = statements(before);
+    if !statements_before.is_empty() {
+        let after_words = OtherWords::new(after);
+        for s in &statements_before {
+            if !kept(before, s, &after_words) {
+                let span = before.span(s.start, s.end);
+                rejections.push(Finding::new(
+                    Check::Management,
+                    format!("the management statement `{span}` is not in the paraphrase"),
+                    Some(span),
+                    None,
+                ));
+            }
         }
     }
-    for s in statements(after) {
-        if !kept(after, &s, before) {
-            let span = after.span(s.start, s.end);
-            rejections.push(Finding::new(
-                Check::Management,
-                format!("the management statement `{span}` is not in the original"),
-                None,
-                Some(span),
-            ));
+    let statements_after = statements(after);
+    if !statements_after.is_empty() {
+        let before_words = OtherWords::new(before);
+        for s in &statements_after {
+            if !kept(after, s, &before_words) {
+                let span = after.span(s.start, s.end);
+                rejections.push(Finding::new(
+                    Check::Management,
+                    format!("the management statement `{span}` is not in the original"),
+                    None,
+                    Some(span),
+                ));
+            }
         }
     }
 }
@@ -375,5 +504,46 @@ mod tests {
             ),
             0
         );
+    }
+
+    #[test]
+    fn the_word_index_finds_what_a_scan_of_every_word_finds() {
+        let text = "Follow-up US and labs were ordered. CCU bed and a chest x-ray; the \
+                    reassurance given. BiPAP started for bilevel positive airway pressure.";
+        let facts = Facts::read(text);
+        let other = OtherWords::new(&facts);
+        for word in [
+            "ultrasound",
+            "laboratory",
+            "coronary",
+            "care",
+            "reassured",
+            "x-ray",
+            "ray",
+            "follow",
+            "chest",
+            "bed",
+            "bilevel",
+            "pressure",
+            "ordered",
+            "us",
+            "lab",
+        ] {
+            let scanned: Vec<usize> = (0..facts.tokens.len())
+                .filter(|&t| {
+                    let lower = facts.tokens[t].lower.as_ref();
+                    let abbreviation = senses_of(lower)
+                        .iter()
+                        .flat_map(|s| s.lines())
+                        .flat_map(|sense| sense.split([' ', '-']))
+                        .any(|part| part.len() >= 3 && same_word(word, part, false));
+                    same_word(word, lower, lower.contains('-')) || abbreviation
+                })
+                .collect();
+            let mut found = other.found(word, None).places;
+            found.sort_unstable();
+            found.dedup();
+            assert_eq!(found, scanned, "`{word}`");
+        }
     }
 }

@@ -20,7 +20,8 @@
 //! - `demographics.rs`: the patient's sex and the relatives named;
 //! - `coverage.rs`: length, per-sentence content coverage and the ROUGE-L near-copy check;
 //! - `text.rs`: words, tokens with places, sentences and stopwords;
-//! - `static_table.rs`: the compile-time hash tables the lexicons are read from.
+//! - `static_table.rs`: the compile-time hash tables the lexicons are read from;
+//! - `word_filter.rs`: the short word lists looked up per token, behind a one-bit test.
 
 mod artefacts;
 mod batch;
@@ -41,6 +42,7 @@ mod static_table;
 mod tests;
 mod text;
 mod timing;
+mod word_filter;
 
 use std::fmt;
 

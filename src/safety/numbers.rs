@@ -4,11 +4,10 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
-
 use units::{units_by_first_byte, UNITS};
 
 use super::text::{spelling_index, whole_words};
+use super::word_filter::WordMap;
 use super::{Check, Finding};
 
 mod units;
@@ -78,7 +77,7 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 /// sixth of a check).
 pub(super) fn time_unit(word: &str) -> Option<&'static str> {
     const TIME: &[&str] = &["minute", "hour", "day", "week", "month", "year"];
-    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
     INDEX
         .get_or_init(|| spelling_index(UNITS, |(spelling, _)| spelling))
         .get(word)
@@ -91,7 +90,7 @@ pub(super) fn time_unit(word: &str) -> Option<&'static str> {
 /// others are looked up in a hash map (a scan of the table cost more than the rest of
 /// the number reading: `the`, `she`, `for` pass the first test).
 fn number_word(word: &str) -> Option<&'static str> {
-    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
     if !(3..=9).contains(&word.len())
         || !matches!(
             word.as_bytes()[0],

@@ -5,10 +5,9 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
-
 use super::facts::Facts;
 use super::text::{is_stopword, spelling_index, Gap};
+use super::word_filter::WordMap;
 use super::{Check, Finding};
 
 /// Qualifier spelling → (check, canonical value).
@@ -116,7 +115,7 @@ const VISIT_VERBS: &[&str] = &[
 ];
 
 fn qualified(facts: &Facts) -> Vec<Qualified> {
-    static INDEX: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
     let index = INDEX.get_or_init(|| spelling_index(QUALIFIERS, |(s, _, _)| s));
     let tokens = &facts.tokens;
     let mut out = Vec::new();
@@ -124,7 +123,9 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
         // `acute-onset` as `acute onset`, `today's` as `today`.
         let lower: &str = token.lower.as_ref();
         let found = index.get(lower).map(|&q| (q, None)).or_else(|| {
-            let (word, joined) = match lower.split_once('-') {
+            // `split_once('-')` by bytes: a `-` is one byte, and this runs for every token.
+            let hyphen = lower.bytes().position(|b| b == b'-');
+            let (word, joined) = match hyphen.map(|at| (&lower[..at], &lower[at + 1..])) {
                 Some((first, rest)) if !rest.is_empty() => (first, Some(rest)),
                 _ => (
                     lower

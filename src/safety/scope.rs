@@ -11,9 +11,8 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
-
 use super::text::{is_stopword, Gap, PhraseTable, Token};
+use super::word_filter::WordSet;
 
 /// Forward triggers (pre-negations), longest first where one starts another; `refrain
 /// from` and `withhold` (a treatment not given) in `ConText`'s sense of negated actions.
@@ -307,9 +306,9 @@ struct Triggers {
     pseudo: PhraseTable,
     backward: PhraseTable,
     forward: PhraseTable,
-    termination: FxHashSet<&'static str>,
-    auxiliaries: FxHashSet<&'static str>,
-    predicates: FxHashSet<&'static str>,
+    termination: WordSet,
+    auxiliaries: WordSet,
+    predicates: WordSet,
 }
 
 fn triggers() -> &'static Triggers {
@@ -318,9 +317,9 @@ fn triggers() -> &'static Triggers {
         pseudo: PhraseTable::new(PSEUDO.iter().copied()),
         backward: PhraseTable::new(BACKWARD.iter().copied()),
         forward: PhraseTable::new(FORWARD.iter().copied()),
-        termination: TERMINATION.iter().chain(CONTRASTS).copied().collect(),
-        auxiliaries: AUXILIARIES.iter().copied().collect(),
-        predicates: PREDICATES.iter().copied().collect(),
+        termination: WordSet::new(TERMINATION.iter().chain(CONTRASTS).copied()),
+        auxiliaries: WordSet::new(AUXILIARIES.iter().copied()),
+        predicates: WordSet::new(PREDICATES.iter().copied()),
     })
 }
 

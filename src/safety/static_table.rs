@@ -59,6 +59,11 @@ impl StaticTable {
         std::str::from_utf8(self.key_bytes(index)).expect("build.rs writes keys from UTF-8 tables")
     }
 
+    /// Every key, in the order `build.rs` wrote them.
+    pub(super) fn keys(&'static self) -> impl Iterator<Item = &'static str> {
+        (0..self.len).map(|index| self.key(index))
+    }
+
     /// The value stored with `key`.
     pub(super) fn get(&self, key: &str) -> Option<u32> {
         let mask = self.slots - 1;

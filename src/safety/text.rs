@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
+
+use super::word_filter::{WordMap, WordSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
 /// lower-cased text, borrowed from it. Read byte by byte: only a non-ASCII character is
@@ -218,22 +220,23 @@ const REPORT_WORDS: &[&str] = &[
 /// A word of four letters or more that is neither a stopword, a negation cue nor a
 /// vital-sign or lab-report word.
 pub(super) fn is_content_word(word: &str) -> bool {
-    static NOT_CONTENT: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    static NOT_CONTENT: OnceLock<WordSet> = OnceLock::new();
     let not_content = NOT_CONTENT.get_or_init(|| {
-        STOPWORDS
-            .iter()
-            .chain(NEGATION_CUES)
-            .chain(REPORT_WORDS)
-            .copied()
-            .collect()
+        WordSet::new(
+            STOPWORDS
+                .iter()
+                .chain(NEGATION_CUES)
+                .chain(REPORT_WORDS)
+                .copied(),
+        )
     });
     word.len() >= 4 && word.chars().any(char::is_alphabetic) && !not_content.contains(word)
 }
 
 /// Whether `word` is a stopword (a hash-set test: this runs for every token).
 pub(super) fn is_stopword(word: &str) -> bool {
-    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+    static SET: OnceLock<WordSet> = OnceLock::new();
+    SET.get_or_init(|| WordSet::new(STOPWORDS.iter().copied()))
         .contains(word)
 }
 
@@ -304,15 +307,21 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         let start = pos;
         let mut previous = c;
         let mut j = pos + c.len_utf8();
+        // Whether the word is all ASCII and holds a capital, noted while it is read (not
+        // read again to lower it).
+        let mut ascii = c.is_ascii();
+        let mut upper = c.is_ascii_uppercase();
         loop {
             // ASCII letters and digits, the most of every word, byte by byte.
-            while bytes.get(j).is_some_and(u8::is_ascii_alphanumeric) {
-                previous = char::from(bytes[j]);
+            while let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
+                upper |= b.is_ascii_uppercase();
+                previous = char::from(b);
                 j += 1;
             }
             let Some(c) = char_at(j) else { break };
             let width = c.len_utf8();
             if c.is_alphanumeric() {
+                ascii &= c.is_ascii();
                 previous = c;
                 j += width;
                 continue;
@@ -322,6 +331,7 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
             let decimal =
                 c == '.' && previous.is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit());
             if (inner_joiner(c) || decimal) && next_is_alnum {
+                ascii &= c.is_ascii();
                 previous = c;
                 j += width;
             } else {
@@ -331,14 +341,19 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         let end = j;
         let between = &text[gap_start..start];
         let previous_single = out.last().is_some_and(|t| t.end - t.start == 1);
-        let gap = classify_gap(between, previous_single);
+        // Most words follow one space.
+        let gap = if between == " " {
+            Gap::Space
+        } else {
+            classify_gap(between, previous_single)
+        };
         if gap == Gap::Sentence && !out.is_empty() {
             sentence += 1;
         }
         let word = &text[start..end];
-        let lower = if !word.is_ascii() {
+        let lower = if !ascii {
             Cow::Owned(word.to_lowercase().replace('\u{2019}', "'"))
-        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+        } else if upper {
             Cow::Owned(word.to_ascii_lowercase())
         } else {
             Cow::Borrowed(word)
@@ -475,12 +490,12 @@ impl PhraseTable {
 pub(super) fn spelling_index<T>(
     table: &'static [T],
     spelling: impl Fn(&'static T) -> &'static str,
-) -> FxHashMap<&'static str, usize> {
+) -> WordMap<&'static str, usize> {
     let mut index = FxHashMap::default();
     for (place, row) in table.iter().enumerate() {
         index.entry(spelling(row)).or_insert(place);
     }
-    index
+    WordMap::new(index)
 }
 
 /// Words that make `LAD` the left anterior descending artery; elsewhere (`cervical LAD`,

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use super::facts::Facts;
 use super::numbers::time_unit;
 use super::text::Gap;
+use super::word_filter::WordMap;
 use super::{Check, Finding};
 
 /// Words before an amount and unit that look back from now (`for the past year`, `over
@@ -103,10 +104,10 @@ struct Said {
 /// Per contrast and side: how often the text says a phrase of that class and where first,
 /// in one pass over the tokens (a hash lookup each, by the phrases' first words).
 fn said(facts: &Facts) -> Vec<[Said; 2]> {
-    type Index = FxHashMap<&'static str, Vec<(usize, usize, Vec<&'static str>)>>;
-    static INDEX: OnceLock<Index> = OnceLock::new();
+    type Phrases = Vec<(usize, usize, Vec<&'static str>)>;
+    static INDEX: OnceLock<WordMap<&'static str, Phrases>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut index: Index = FxHashMap::default();
+        let mut index: FxHashMap<&'static str, Phrases> = FxHashMap::default();
         for (c, (first, second)) in CONTRASTS.iter().enumerate() {
             for (side, class) in [first, second].into_iter().enumerate() {
                 for phrase in *class {
@@ -119,7 +120,7 @@ fn said(facts: &Facts) -> Vec<[Said; 2]> {
                 }
             }
         }
-        index
+        WordMap::new(index)
     });
     let tokens = &facts.tokens;
     let mut out = vec![[Said::default(); 2]; CONTRASTS.len()];
