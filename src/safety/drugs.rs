@@ -302,8 +302,7 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 /// would go uncompared; so does a lab test of the synonym table that names the same
 /// substance (`TSH`). (Clinical abbreviations, `ANA` for antinuclear antibody, are not
 /// read here for the same reason: excusing a drug named by one let a fresh
-/// dose/route/frequency change through. Those with one drug for every sense are drug
-/// mentions of the fact table instead, `Facts::read`.)
+/// dose/route/frequency change through; so did reading them as drug mentions, round 7.)
 fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) -> bool {
     if words_kept(facts, mention, other) {
         return true;

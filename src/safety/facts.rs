@@ -174,21 +174,14 @@ fn capitalised_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention
     }
 }
 
-/// The clinical abbreviations among `tokens` whose senses name one drug of the lexicon and
-/// no other concept (`ANA`: antinuclear antibody; `PRBCs`: packed red blood cells; `abx`:
-/// antibiotics), read as that drug's mentions and merged into `mentions` in text order, so
-/// that the drug check compares the drug, and its dose, route and frequency, as it compares
-/// the spelled-out name. Every sense must name that drug: `RF` (also renal failure, refill)
-/// and `ER` (also the emergency room) stay words.
-fn abbreviated_drugs(tokens: &[Token], mentions: &mut Vec<Mention>) {
-    let mut covered = vec![false; tokens.len()];
-    for m in mentions.iter() {
-        covered[m.first..m.last].iter_mut().for_each(|c| *c = true);
-    }
-    // A drug name of the lexicon that in notes abbreviates something else (`CTAB`: clear to
-    // auscultation bilaterally, not cetrimonium): no drug, when no sense names the drug nor
-    // shares a word with its name (`NSAID`: non-steroidal anti-inflammatory drug stays).
-    let before = mentions.len();
+/// Drops the drug mentions of the lexicon that in notes abbreviate something else (`CTAB`:
+/// clear to auscultation bilaterally, not cetrimonium): a one-word drug name that is a
+/// clinical abbreviation none of whose senses names the drug nor shares a word with its
+/// name (`NSAID`: non-steroidal anti-inflammatory drug stays). (Reading an abbreviation
+/// whose every sense is one drug as that drug, `ANA`, `abx`, `MTX`, was tried in round 7
+/// and taken back: a fresh one-fact dose/route/frequency change went through with it,
+/// found by its set's aggregate, cause not found.)
+fn drop_misread_drugs(tokens: &[Token], mentions: &mut Vec<Mention>) {
     mentions.retain(|m| {
         let senses = senses(&tokens[m.first].lower);
         m.entry.kind != Kind::Drug
@@ -203,29 +196,6 @@ fn abbreviated_drugs(tokens: &[Token], mentions: &mut Vec<Mention>) {
                         .any(|c| c == w || c.strip_suffix('s') == Some(w))
             })
     });
-    let mut added = mentions.len() != before;
-    for (i, token) in tokens.iter().enumerate() {
-        if covered[i] {
-            continue;
-        }
-        let senses = senses(&token.lower);
-        if senses.is_empty() {
-            continue;
-        }
-        if let Some(entry) = drug_of(senses) {
-            mentions.push(Mention {
-                entry,
-                first: i,
-                last: i + 1,
-                start: token.start,
-                end: token.end,
-            });
-            added = true;
-        }
-    }
-    if added {
-        mentions.sort_by_key(|m| m.first);
-    }
 }
 
 /// The one drug every sense of an abbreviation names (`senses`, one a line), if any.
@@ -262,7 +232,7 @@ impl<'a> Facts<'a> {
         let tokens = tokens(text);
         let mut mentions = lexicon().mentions(&tokens);
         capitalised_mentions(text, &tokens, &mut mentions);
-        abbreviated_drugs(&tokens, &mut mentions);
+        drop_misread_drugs(&tokens, &mut mentions);
         refine_mentions(text, &tokens, &mut mentions);
         let (negated, trigger) = scope::scopes(&tokens);
         Facts {
