@@ -22,6 +22,23 @@ fn assert_rejected_by(verdict: &Verdict, check: Check) {
     assert!(verdict.rejected_by(check), "{:#?}", verdict.rejections);
 }
 
+/// The checker's verdict on one pair.
+fn verdict(original: &str, paraphrase: &str) -> Verdict {
+    checker().check(original, paraphrase, Some("stop"))
+}
+
+/// Asserts `verdict` holds no rejection by any of `checks`, showing every rejection if not.
+#[track_caller]
+fn assert_not_by(verdict: &Verdict, checks: &[Check]) {
+    for check in checks {
+        assert!(
+            !verdict.rejected_by(*check),
+            "{check}: {:#?}",
+            verdict.rejections
+        );
+    }
+}
+
 #[test]
 fn a_faithful_paraphrase_passes() {
     let verdict = checker().check(NOTE, GOOD, Some("stop"));
@@ -301,21 +318,6 @@ mod concepts_round4 {
 /// beside the change of the same place that must still be caught.
 mod round6 {
     use super::*;
-
-    fn verdict(original: &str, paraphrase: &str) -> Verdict {
-        checker().check(original, paraphrase, Some("stop"))
-    }
-
-    #[track_caller]
-    fn assert_not_by(verdict: &Verdict, checks: &[Check]) {
-        for check in checks {
-            assert!(
-                !verdict.rejected_by(*check),
-                "{check}: {:#?}",
-                verdict.rejections
-            );
-        }
-    }
 
     #[test]
     fn management_statements_read_through_abbreviations_and_filler() {

@@ -4,21 +4,6 @@
 
 use super::*;
 
-fn verdict(original: &str, paraphrase: &str) -> Verdict {
-    checker().check(original, paraphrase, Some("stop"))
-}
-
-#[track_caller]
-fn assert_not_by(verdict: &Verdict, checks: &[Check]) {
-    for check in checks {
-        assert!(
-            !verdict.rejected_by(*check),
-            "{check}: {:#?}",
-            verdict.rejections
-        );
-    }
-}
-
 #[test]
 fn a_drug_abbreviation_alone_is_no_drug_named() {
     // Reading `MTX` as methotrexate was taken back (a fresh dose change went through): a
