@@ -51,8 +51,7 @@ fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
     let tokens = &facts.tokens;
     for (i, t) in tokens.iter().enumerate() {
         let raw = &facts.text[t.start..t.end];
-        // `M`/`F` only as written after an age (`14 y/o F`).
-        // (`18-mo-old M`, `65-year-old F`, `32 yo M`).
+        // `M`/`F` only as written after an age (`14 y/o F`, `18-mo-old M`, `32 yo M`).
         let letter = raw.len() == 1;
         let after_age = i > 0 && {
             let age = tokens[i - 1].lower.as_ref();

@@ -183,47 +183,33 @@ fn capitalised_mentions(text: &str, tokens: &[Token], mentions: &mut Vec<Mention
 /// found by its set's aggregate, cause not found.)
 fn drop_misread_drugs(tokens: &[Token], mentions: &mut Vec<Mention>) {
     mentions.retain(|m| {
+        if m.entry.kind != Kind::Drug || m.last != m.first + 1 {
+            return true;
+        }
         let senses = senses(&tokens[m.first].lower);
-        m.entry.kind != Kind::Drug
-            || m.last != m.first + 1
-            || senses.is_empty()
-            || drug_of(senses).is_some()
+        let canonical = m.entry.canonical;
+        senses.is_empty()
+            || senses
+                .split('\n')
+                .any(|sense| sense_entry(sense).is_some_and(|e| e.canonical == canonical))
             || senses.split(['\n', ' ', '/']).any(|w| {
                 w.len() >= 5
-                    && m.entry
-                        .canonical
+                    && canonical
                         .split([' ', ',', '/'])
                         .any(|c| c == w || c.strip_suffix('s') == Some(w))
             })
     });
 }
 
-/// The one drug every sense of an abbreviation names (`senses`, one a line), if any.
-fn drug_of(senses: &str) -> Option<Entry> {
-    let mut drug = None;
-    let mut one_drug = true;
-    for sense in senses.split('\n').filter(|s| !s.is_empty()) {
-        // The inventory's spellings: `anti-nuclear antibodies`, `antinuclear antibody`.
-        let entry = lexicon().get(sense).or_else(|| {
-            let plain = sense.replace('-', "");
-            lexicon()
-                .get(&plain)
-                .or_else(|| lexicon().get(plain.strip_suffix('s')?))
-        });
-        match entry {
-            // A chemical's systematic name (`CPPD`, `PAPS`) is a reagent, not what a
-            // note gives; in notes those letters name a disease.
-            Some(entry)
-                if entry.kind == Kind::Drug
-                    && !entry.canonical.bytes().any(|b| b.is_ascii_digit()) =>
-            {
-                one_drug &= drug.is_none_or(|d: Entry| d.canonical == entry.canonical);
-                drug = Some(entry);
-            }
-            _ => one_drug = false,
-        }
-    }
-    drug.filter(|_| one_drug)
+/// The lexicon entry an abbreviation's sense names, in the inventory's spellings too
+/// (`anti-nuclear antibodies` for `antinuclear antibody`).
+fn sense_entry(sense: &str) -> Option<Entry> {
+    lexicon().get(sense).or_else(|| {
+        let plain = sense.replace('-', "");
+        lexicon()
+            .get(&plain)
+            .or_else(|| lexicon().get(plain.strip_suffix('s')?))
+    })
 }
 
 impl<'a> Facts<'a> {

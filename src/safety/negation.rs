@@ -204,16 +204,19 @@ fn polarities(read: &Canonical) -> BTreeMap<String, [Option<(usize, usize)>; 2]>
         // the object names what is denied, the verb only when no object follows (`did not
         // feel that way`, `is not required`).
         let mut verb = None;
-        while j < tokens.len()
-            && facts.negated[j]
-            && (MODIFIERS.contains(&tokens[j].lower.as_ref())
-                || is_object_verb(&tokens[j].lower) && verb.get_or_insert(j) == &j
-                || [
+        while j < tokens.len() && facts.negated[j] {
+            let word = tokens[j].lower.as_ref();
+            if verb.is_none() && is_object_verb(word) {
+                verb = Some(j);
+            } else if !MODIFIERS.contains(&word)
+                && ![
                     "of", "a", "an", "the", "any", "to", "have", "has", "had", "been", "be", "is",
                     "was", "or", "and", "nor", "his", "her", "their", "its",
                 ]
-                .contains(&tokens[j].lower.as_ref()))
-        {
+                .contains(&word)
+            {
+                break;
+            }
             j += 1;
         }
         let object = j < tokens.len()

@@ -284,7 +284,7 @@ const PREDICATES: &[&str] = &[
 /// reveal any abnormality`, `does not take any medications`), not the thing itself as
 /// `does not smoke` or `does not drink` are.
 pub(super) fn is_object_verb(word: &str) -> bool {
-    PREDICATES.contains(&word)
+    triggers().predicates.contains(word)
         && !matches!(
             word,
             "smoke" | "smoked" | "smokes" | "drink" | "drinks" | "drank" | "use" | "used" | "uses"
