@@ -78,7 +78,39 @@ const QUALIFIERS: &[(&str, Check, &str)] = &[
     ("today", Check::Temporal, "today"),
     ("tonight", Check::Temporal, "tonight"),
     ("overnight", Check::Temporal, "overnight"),
+    ("recent", Check::Temporal, "recent"),
+    ("recently", Check::Temporal, "recent"),
+    ("newly", Check::Temporal, "recent"),
 ];
+
+/// Time qualifiers that say the opposite of each other (both ways). A time qualifier one
+/// text has and the other has nowhere is a change only when the other says an opposite in
+/// its place: a model words a course many ways (`intermittently` as `come and go`,
+/// `progressively worsened` as `steadily worsened`, `persistent` as `remains`), while a
+/// careless change swaps one course for another (`intermittent` → `constant`). Not for
+/// `DAYS`.
+const OPPOSITE_TIMES: &[(&str, &str)] = &[
+    ("occasional", "frequent"),
+    ("occasional", "persistent"),
+    ("intermittent", "persistent"),
+    ("acute", "chronic"),
+    ("acute", "subacute"),
+    ("subacute", "chronic"),
+    ("sudden", "gradual"),
+    ("sudden", "chronic"),
+    ("recent", "chronic"),
+];
+
+/// Day words: a day is one fact, said or not (`performed today` → `at his last visit` is a
+/// change, though the other text has no day word), so the opposites above do not apply.
+const DAYS: &[&str] = &["yesterday", "today", "tonight", "overnight"];
+
+/// Whether two time values are opposites (`OPPOSITE_TIMES`).
+fn opposite_times(a: &str, b: &str) -> bool {
+    OPPOSITE_TIMES
+        .iter()
+        .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
+}
 
 /// Comparatives a degree word may qualify (`slightly better`, `a little better`): a degree
 /// of change, not a finding's severity, so not compared.
@@ -100,6 +132,9 @@ struct Qualified {
     span: (usize, usize),
     /// `today` right after the visit's verb (`presents today`, `is seen today`).
     visit_day: bool,
+    /// A word of a concept's name (`chronic cholecystitis`): compared by the concept
+    /// check, and here only as an opposite of the other text's qualifier.
+    in_name: bool,
 }
 
 /// Verbs of a visit: `today` after one of them is the day the note was written.
@@ -151,13 +186,10 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
             });
         // A qualifier that is a word of a concept's name (`chronic obstructive lung disease`,
         // `minimal change disease`) belongs to the name, which the concept check compares.
-        if facts
+        let in_name = facts
             .mentions
             .iter()
-            .any(|m| m.last > m.first + 1 && m.first <= i && i < m.last)
-        {
-            continue;
-        }
+            .any(|m| m.last > m.first + 1 && m.first <= i && i < m.last);
         if *check == Check::Severity
             && tokens
                 .get(i + 1)
@@ -186,6 +218,7 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
             head: word,
             span: (i, last),
             visit_day,
+            in_name,
         });
     }
     out
@@ -194,12 +227,13 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
 /// Rejects a qualifier that changes on the same word, or that one text has and the other
 /// has nowhere.
 pub(super) fn compare_qualifiers(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
-    let original = qualified(before);
-    let paraphrase = qualified(after);
+    let (original_all, paraphrase_all) = (qualified(before), qualified(after));
+    let original: Vec<&Qualified> = original_all.iter().filter(|q| !q.in_name).collect();
+    let paraphrase: Vec<&Qualified> = paraphrase_all.iter().filter(|q| !q.in_name).collect();
     let mut reported = BTreeSet::new();
-    for (list, other, from_original) in [
-        (&original, &paraphrase, true),
-        (&paraphrase, &original, false),
+    for (list, other, other_all, from_original) in [
+        (&original, &paraphrase, &paraphrase_all, true),
+        (&paraphrase, &original, &original_all, false),
     ] {
         for q in list {
             let same = other.iter().any(|o| {
@@ -212,6 +246,16 @@ pub(super) fn compare_qualifiers(before: &Facts, after: &Facts, rejections: &mut
             // `presents today with`: the day of the visit, which a paraphrase may leave
             // unsaid; only another day in its place is a change.
             if same || (anywhere || q.visit_day) && changed.is_none() {
+                continue;
+            }
+            // A time qualifier the other text words another way: a change only when the
+            // other says an opposite (in a concept's name too: `chronic cholecystitis`).
+            let opposed = || other_all.iter().any(|o| opposite_times(q.value, o.value));
+            if q.check == Check::Temporal
+                && !DAYS.contains(&q.value)
+                && changed.is_none()
+                && !opposed()
+            {
                 continue;
             }
             if !reported.insert((q.check, q.head.clone())) {

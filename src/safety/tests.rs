@@ -502,3 +502,4 @@ mod round6 {
 }
 
 mod round7;
+mod round8;

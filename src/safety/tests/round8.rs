@@ -1,0 +1,49 @@
+//! Round 8 of the checker (heldout5 handed to tuning, heldout6 and earlier tuning splits):
+//! each way of saying a fact in other words that is now kept, beside the change of the
+//! same place that must still be rejected.
+
+use super::*;
+
+#[test]
+fn a_course_worded_another_way_is_kept_but_not_its_opposite() {
+    let note = "She continues to intermittently have these symptoms. The pain has \
+                progressively worsened.";
+    let kept = verdict(
+        note,
+        "These symptoms still come and go for her. Her pain has been steadily worsening.",
+    );
+    assert_not_by(&kept, &[Check::Temporal]);
+    let changed = verdict(
+        note,
+        "She has these symptoms constantly. Her pain has been steadily worsening.",
+    );
+    assert_rejected_by(&changed, Check::Temporal);
+}
+
+#[test]
+fn an_opposite_course_counts_where_the_other_text_says_it() {
+    // `sudden` against `gradual`, though the note says `gradually` of something else.
+    let note = "The rash spread gradually. The pain occurred suddenly after a meal.";
+    let changed = verdict(
+        note,
+        "Gradual spread of the rash. Pain came on gradually after a meal.",
+    );
+    assert_rejected_by(&changed, Check::Temporal);
+    // `recently diagnosed` against `long-standing`.
+    let changed = verdict(
+        "She was recently diagnosed with lupus and takes hydroxychloroquine.",
+        "She has long-standing lupus and takes hydroxychloroquine.",
+    );
+    assert_rejected_by(&changed, Check::Temporal);
+}
+
+#[test]
+fn a_time_word_inside_a_concept_name_is_an_opposite() {
+    // `chronic cholecystitis` is one concept, narrower than `cholecystitis`; its
+    // `chronic` still opposes the note's `acute`.
+    let changed = verdict(
+        "He undergoes cholecystectomy for acute cholecystitis.",
+        "He undergoes cholecystectomy for chronic cholecystitis.",
+    );
+    assert_rejected_by(&changed, Check::Temporal);
+}
