@@ -14,6 +14,7 @@ use super::qualifiers::is_qualifier;
 use super::static_table::StaticTable;
 use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
+use plain_words::said_plainly;
 use same_thing::{class_of, narrower_in_both, narrower_in_place, said_as_its_virus, SAME_THING};
 
 /// The first mention of each concept of `kind`, by canonical name.
@@ -534,7 +535,8 @@ pub(super) fn compare_concepts<'f>(
                 || broader_in_place(name, &paraphrase, &original, after, before)
                 || kind == Kind::Procedure && narrower_in_place(name, &paraphrase)
                 || narrower_in_both(name, &paraphrase, &original)
-                || said_as_its_virus(name, kind, after);
+                || said_as_its_virus(name, kind, after)
+                || kind == Kind::Finding && said_plainly(name, after);
             if !kept {
                 let span = before.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -556,6 +558,7 @@ pub(super) fn compare_concepts<'f>(
                 && !narrower_kept(name, &original)
                 && !narrower_in_both(name, &original, &paraphrase)
                 && !said_as_its_virus(name, kind, before)
+                && !(kind == Kind::Finding && said_plainly(name, before))
             {
                 let span = after.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -569,6 +572,7 @@ pub(super) fn compare_concepts<'f>(
     }
 }
 
+mod plain_words;
 mod same_thing;
 #[cfg(test)]
 mod tests;

@@ -99,6 +99,7 @@ const OPPOSITE_TIMES: &[(&str, &str)] = &[
     ("sudden", "gradual"),
     ("sudden", "chronic"),
     ("recent", "chronic"),
+    ("progressive", "intermittent"),
 ];
 
 /// Day words: a day is one fact, said or not (`performed today` → `at his last visit` is a

@@ -47,3 +47,31 @@ fn a_time_word_inside_a_concept_name_is_an_opposite() {
     );
     assert_rejected_by(&changed, Check::Temporal);
 }
+
+#[test]
+fn a_finding_said_in_plain_words_is_kept_unless_denied() {
+    let note = "She comes for pain during sexual intercourse for 6 months. During these \
+                episodes she becomes pale.";
+    let kept = verdict(note, "CC: dyspareunia x 6 months. Pallor during the episodes.");
+    assert_not_by(&kept, &[Check::FindingAdded, Check::FindingDropped]);
+    let denied = verdict(
+        "She denies pain during sexual intercourse. During these episodes she becomes pale.",
+        "Reports dyspareunia. Pallor during the episodes.",
+    );
+    assert!(!denied.accepted, "a denied finding said as asserted passed");
+    let dropped = verdict(
+        "Her examination shows pallor and petechiae on her limbs.",
+        "On exam: petechiae on her limbs.",
+    );
+    assert_rejected_by(&dropped, Check::FindingDropped);
+}
+
+#[test]
+fn a_plain_gloss_must_stand_in_one_sentence() {
+    // `urinates` in one sentence and `at night` in the next do not say nocturia.
+    let added = verdict(
+        "He urinates normally during the day. He sleeps well at night and has a fever.",
+        "Normal daytime urination; nocturia. Sleeps well at night. Febrile.",
+    );
+    assert_rejected_by(&added, Check::FindingAdded);
+}
