@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use super::facts::Facts;
-use super::lexicon::{lexicon, Kind, Mention};
+use super::lexicon::{lexicon, senses, Kind, Mention};
 use super::text::PhraseTable;
 use super::{Check, Finding};
 
@@ -82,6 +82,13 @@ const MORE_ROUTES: &[(&str, &str)] = &[
     ("vaginally", "vaginal"),
     ("intravaginal", "vaginal"),
     ("intravaginally", "vaginal"),
+    ("intra-arterial", "intra-arterial"),
+    ("intra-arterially", "intra-arterial"),
+    ("intraarterial", "intra-arterial"),
+    ("intrathecal", "intrathecal"),
+    ("intrathecally", "intrathecal"),
+    ("intravesical", "intravesical"),
+    ("intraosseous", "intraosseous"),
 ];
 /// Route words written before the drug they belong to ("intravenous immunoglobulin").
 const ROUTE_ADJECTIVES: &[&str] = &[
@@ -104,6 +111,11 @@ const ROUTE_ADJECTIVES: &[&str] = &[
     "peroral",
     "vaginal",
     "intravaginal",
+    "intra-arterial",
+    "intraarterial",
+    "intrathecal",
+    "intravesical",
+    "intraosseous",
 ];
 /// Units of a dose.
 const DOSE_UNITS: &[&str] = &["mg", "g", "mcg", "mL", "L", "unit", "mg/kg", "mEq"];
@@ -300,9 +312,9 @@ fn words_kept(facts: &Facts, mention: &Mention, other: &Facts) -> bool {
 /// lexicon names both. A misspelling excuses only a `bare` mention (no dose, route or
 /// frequency beside it): it is no mention of the table, so its dose, route and frequency
 /// would go uncompared; so does a lab test of the synonym table that names the same
-/// substance (`TSH`). (Clinical abbreviations, `ANA` for antinuclear antibody, are not
-/// read here for the same reason: excusing a drug named by one let a fresh
-/// dose/route/frequency change through; so did reading them as drug mentions, round 7.)
+/// substance (`TSH`), or a clinical abbreviation with the substance among its senses
+/// (`ANA`, bare only: round 7 excused drugs with a dose this way, and a fresh
+/// dose/route/frequency change went through; so did reading them as drug mentions).
 fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) -> bool {
     if words_kept(facts, mention, other) {
         return true;
@@ -317,6 +329,16 @@ fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) 
     let canonical = mention.entry.canonical;
     if other.of_kind([Kind::Lab]).any(|m| {
         m.entry.canonical == canonical || canonical.strip_suffix('s') == Some(m.entry.canonical)
+    }) {
+        return true;
+    }
+    // A substance without dose, route or frequency named by a clinical abbreviation of
+    // the other text (`ANA`, `RF`, `tPA`): bare only, so no dose goes uncompared.
+    if other.tokens.iter().any(|t| {
+        senses(&t.lower)
+            .split('\n')
+            .filter(|s| !s.is_empty())
+            .any(|s| lexicon().get(s).is_some_and(|e| e.canonical == canonical))
     }) {
         return true;
     }

@@ -75,3 +75,20 @@ fn a_plain_gloss_must_stand_in_one_sentence() {
     );
     assert_rejected_by(&added, Check::FindingAdded);
 }
+
+#[test]
+fn a_bare_substance_named_by_its_abbreviation_is_kept_but_not_a_route_change() {
+    let kept = verdict(
+        "Antinuclear antibody and rheumatoid factor are negative. She takes ibuprofen.",
+        "ANA and RF negative. On ibuprofen.",
+    );
+    assert_not_by(&kept, &[Check::DrugDropped, Check::DrugAdded]);
+    // The round-7 miss: the hyphenated name of the original is no lexicon mention, and
+    // `intra-arterial` was no route, so the paraphrase's drug looked bare and `tPA` excused
+    // it.
+    let changed = verdict(
+        "The patient is begun on IV tissue-plasminogen activator (tPA).",
+        "The patient is started on intra-arterial tissue plasminogen activator (tPA).",
+    );
+    assert!(!changed.accepted, "IV → intra-arterial tPA passed");
+}
