@@ -22,6 +22,10 @@ const FORWARD: &[&str] = &[
     "no signs of",
     "no sign of",
     "negative for",
+    // `neg for` (telegraphic `negative for`); `unresponsive to X` denies the response to
+    // X as `does not respond to X` does.
+    "neg for",
+    "unresponsive to",
     "absence of",
     "free of",
     "fails to reveal",
@@ -293,6 +297,8 @@ pub(super) fn is_object_verb(word: &str) -> bool {
 /// Verbs that may follow a trigger inside its scope ("has not had", "no … is").
 const AUXILIARIES: &[&str] = &[
     "has", "had", "have", "been", "be", "is", "was", "are", "were", "any",
+    // `does not appear to recognize`: what is denied is the next verb's.
+    "appear", "appears", "seem", "seems",
 ];
 /// How many words a forward scope reaches at most (a list of findings after one `denies`
 /// runs long: `ConText` lets a scope run to the end of its clause).

@@ -52,7 +52,10 @@ fn a_time_word_inside_a_concept_name_is_an_opposite() {
 fn a_finding_said_in_plain_words_is_kept_unless_denied() {
     let note = "She comes for pain during sexual intercourse for 6 months. During these \
                 episodes she becomes pale.";
-    let kept = verdict(note, "CC: dyspareunia x 6 months. Pallor during the episodes.");
+    let kept = verdict(
+        note,
+        "CC: dyspareunia x 6 months. Pallor during the episodes.",
+    );
     assert_not_by(&kept, &[Check::FindingAdded, Check::FindingDropped]);
     let denied = verdict(
         "She denies pain during sexual intercourse. During these episodes she becomes pale.",
@@ -91,4 +94,34 @@ fn a_bare_substance_named_by_its_abbreviation_is_kept_but_not_a_route_change() {
         "The patient is started on intra-arterial tissue plasminogen activator (tPA).",
     );
     assert!(!changed.accepted, "IV → intra-arterial tPA passed");
+}
+
+#[test]
+fn telegraphic_negations_read_as_the_full_ones() {
+    let note = "The examination is negative for clubbing, cyanosis, and peripheral edema. \
+                The patient is unresponsive to verbal or painful stimuli.";
+    let kept = verdict(
+        note,
+        "Exam neg for clubbing, cyanosis, peripheral edema. Does not respond to verbal or \
+         painful stimuli.",
+    );
+    assert_not_by(&kept, &[Check::NegationLost, Check::NegationAdded]);
+    let flipped = verdict(
+        note,
+        "Exam shows clubbing; neg for cyanosis, peripheral edema. Does not respond to verbal \
+         or painful stimuli.",
+    );
+    assert_rejected_by(&flipped, Check::NegationLost);
+}
+
+#[test]
+fn an_arrow_ends_a_negation_scope_and_appear_is_passed() {
+    let kept = verdict(
+        "Her symptoms prove unresponsive to NSAIDs, and the decision is made to begin \
+         infliximab. Her house appears disorganized, and she does not appear to recognize \
+         her doctor.",
+        "Sx unresponsive to NSAIDs → decision to begin infliximab. House appears \
+         disorganized; she does not appear to recognize her doctor.",
+    );
+    assert_not_by(&kept, &[Check::NegationLost, Check::NegationAdded]);
 }
