@@ -147,8 +147,13 @@ const SIDED_ABBREVIATIONS: &[(&str, &str, &str)] = &[
     ("LCx", "left", "artery"),
     ("LV", "left", "ventricle"),
     ("RV", "right", "ventricle"),
-    ("LVH", "left", "ventricular"),
-    ("RVH", "right", "ventricular"),
+    ("LVH", "left", "ventricle"),
+    ("RVH", "right", "ventricle"),
+    // The sternal borders where a murmur is heard best.
+    ("LUSB", "left", "sternal"),
+    ("LLSB", "left", "sternal"),
+    ("RUSB", "right", "sternal"),
+    ("RLSB", "right", "sternal"),
     ("LBBB", "left", ""),
     ("RBBB", "right", ""),
     // Clear to auscultation bilaterally: the lungs' examination.
@@ -217,7 +222,12 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
     for (i, token) in tokens.iter().enumerate() {
         let raw = &facts.text[token.start..token.end];
         if let Some((side, part)) = sided_abbreviation(raw) {
-            if raw != "LAD" || cardiac_sentence(tokens, token.sentence) {
+            // `RV 115% predicted`: the residual volume of a lung function test.
+            let volume = raw == "RV"
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|n| n.lower.starts_with(|c: char| c.is_ascii_digit()));
+            if !volume && (raw != "LAD" || cardiac_sentence(tokens, token.sentence)) {
                 out.push((side, part.to_string(), (i, i + 1)));
             }
             continue;
@@ -270,6 +280,14 @@ fn sides(facts: &Facts) -> Vec<(&'static str, String, (usize, usize))> {
             match p.strip_suffix('s').unwrap_or(p) {
                 "feet" => "foot".to_string(),
                 "extremitie" => "extremity".to_string(),
+                // The adjective as its noun (`left ventricular wall` = `LV wall`).
+                "ventricular" => "ventricle".to_string(),
+                "atrial" => "atrium".to_string(),
+                "tonsillar" => "tonsil".to_string(),
+                "conjunctival" => "conjunctiva".to_string(),
+                "ovarian" => "ovary".to_string(),
+                "axillary" => "axilla".to_string(),
+                "orbital" => "orbit".to_string(),
                 p => p.to_string(),
             }
         });

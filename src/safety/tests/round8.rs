@@ -125,3 +125,19 @@ fn an_arrow_ends_a_negation_scope_and_appear_is_passed() {
     );
     assert_not_by(&kept, &[Check::NegationLost, Check::NegationAdded]);
 }
+
+#[test]
+fn sided_abbreviations_of_the_heart_keep_their_side() {
+    let note = "Echocardiography shows a left ventricular wall thickness of 0.4 cm. A \
+                murmur is heard best at the left upper sternal border.";
+    let kept = verdict(note, "Echo: LV wall thickness 0.4 cm. Murmur best heard at LUSB.");
+    assert_not_by(&kept, &[Check::Laterality]);
+    let swapped = verdict(note, "Echo: RV wall thickness 0.4 cm. Murmur best heard at LUSB.");
+    assert_rejected_by(&swapped, Check::Laterality);
+    // `RV` before a number is the residual volume of a lung function test.
+    let volume = verdict(
+        "Lung volumes: total lung capacity 110% predicted, residual volume 115% predicted.",
+        "Lung volumes: TLC 110% predicted, RV 115% predicted.",
+    );
+    assert_not_by(&volume, &[Check::Laterality]);
+}
