@@ -107,8 +107,8 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
             .unwrap_or(&t.lower);
         // `maternal history`, `paternal history`: the mother's, the father's.
         let word = match (word, tokens.get(i + 1).map(|n| n.lower.as_ref())) {
-            ("maternal", Some("history")) => "mother",
-            ("paternal", Some("history")) => "father",
+            ("maternal", Some("history" | "hx")) => "mother",
+            ("paternal", Some("history" | "hx")) => "father",
             _ => word,
         };
         let Some((_, canonical)) = index
@@ -118,9 +118,14 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
         else {
             continue;
         };
+        // `little brother` = `younger brother`, `big sister` = `older sister`.
         let modifier = i
             .checked_sub(1)
-            .map(|p| tokens[p].lower.as_ref())
+            .map(|p| match tokens[p].lower.as_ref() {
+                "little" | "baby" => "younger",
+                "big" => "older",
+                m => m,
+            })
             .filter(|m| RELATION_MODIFIERS.contains(m));
         let (key, first) = match modifier {
             Some(m) => (format!("{m} {canonical}"), i - 1),
@@ -129,6 +134,47 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
         out.entry(key).or_insert((first, i + 1));
     }
     out
+}
+
+/// Relations of one sex (the others are of either).
+const MALE_RELATIONS: &[&str] = &[
+    "father",
+    "brother",
+    "son",
+    "husband",
+    "grandfather",
+    "grandson",
+    "uncle",
+    "nephew",
+    "boyfriend",
+];
+const FEMALE_RELATIONS: &[&str] = &[
+    "mother",
+    "sister",
+    "daughter",
+    "wife",
+    "grandmother",
+    "granddaughter",
+    "aunt",
+    "niece",
+    "girlfriend",
+];
+
+/// Whether the relation `key` at token `at`, after a possessive, may be the patient seen
+/// by the one who brings them (`concerned about her son's behavior`, `her husband woke up
+/// with the symptoms`): a relation of the patient's sex, which a paraphrase may call the
+/// patient (`he`). Only excuses a relation the paraphrase leaves out when it names none
+/// of its own.
+fn the_patient(facts: &Facts, key: &str, at: usize, patient: Option<&str>) -> bool {
+    let possessive = at
+        .checked_sub(1)
+        .is_some_and(|p| matches!(facts.tokens[p].lower.as_ref(), "her" | "his" | "their"));
+    let of_sex = match patient {
+        Some("male") => MALE_RELATIONS.contains(&key),
+        Some("female") => FEMALE_RELATIONS.contains(&key),
+        _ => false,
+    };
+    possessive && of_sex
 }
 
 /// Rejects a change of the patient's sex and a relative one text names and the other not.
@@ -146,9 +192,14 @@ pub(super) fn compare_demographics(before: &Facts, after: &Facts, rejections: &m
     let original = relations(before);
     let paraphrase = relations(after);
     let base = |k: &str| k.rsplit(' ').next().unwrap_or(k).to_string();
+    let patient_sex = sex(before).map(|(s, _)| s);
+    let none_new = paraphrase
+        .keys()
+        .all(|k| original.contains_key(k) || original.keys().any(|o| base(o) == base(k)));
     for (key, span) in &original {
         let kept = paraphrase.contains_key(key)
-            || (!key.contains(' ') && paraphrase.keys().any(|p| base(p) == *key));
+            || (!key.contains(' ') && paraphrase.keys().any(|p| base(p) == *key))
+            || none_new && the_patient(before, key, span.0, patient_sex);
         if !kept {
             let counterpart = paraphrase
                 .iter()

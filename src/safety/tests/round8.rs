@@ -130,9 +130,15 @@ fn an_arrow_ends_a_negation_scope_and_appear_is_passed() {
 fn sided_abbreviations_of_the_heart_keep_their_side() {
     let note = "Echocardiography shows a left ventricular wall thickness of 0.4 cm. A \
                 murmur is heard best at the left upper sternal border.";
-    let kept = verdict(note, "Echo: LV wall thickness 0.4 cm. Murmur best heard at LUSB.");
+    let kept = verdict(
+        note,
+        "Echo: LV wall thickness 0.4 cm. Murmur best heard at LUSB.",
+    );
     assert_not_by(&kept, &[Check::Laterality]);
-    let swapped = verdict(note, "Echo: RV wall thickness 0.4 cm. Murmur best heard at LUSB.");
+    let swapped = verdict(
+        note,
+        "Echo: RV wall thickness 0.4 cm. Murmur best heard at LUSB.",
+    );
     assert_rejected_by(&swapped, Check::Laterality);
     // `RV` before a number is the residual volume of a lung function test.
     let volume = verdict(
@@ -140,4 +146,29 @@ fn sided_abbreviations_of_the_heart_keep_their_side() {
         "Lung volumes: TLC 110% predicted, RV 115% predicted.",
     );
     assert_not_by(&volume, &[Check::Laterality]);
+}
+
+#[test]
+fn a_relation_that_is_the_patient_may_be_called_the_patient() {
+    let note = "A 13-year-old boy is brought by his mother, who is concerned about her son's \
+                behavior. She reports that her son has mainly female friends.";
+    let kept = verdict(
+        note,
+        "13 y/o boy brought in by his mother, concerned about his behavior; per mother he has \
+         mostly female friends.",
+    );
+    assert_not_by(&kept, &[Check::Demographic]);
+    // Another relation in its place is still a change.
+    let changed = verdict(
+        note,
+        "13 y/o boy brought in by his mother, concerned about his brother's behavior; per \
+         mother he has mostly female friends.",
+    );
+    assert_rejected_by(&changed, Check::Demographic);
+    // `little brother` is a `younger brother`.
+    let kept = verdict(
+        "A teen brings her 4-year-old little brother because of a fever.",
+        "A teenager brings her 4-year-old younger brother in for a fever.",
+    );
+    assert_not_by(&kept, &[Check::Demographic]);
 }
