@@ -63,6 +63,9 @@ pub(super) const SAME_THING: &[&[&str]] = &[
     &["previous", "prior", "earlier", "former"],
     &["begin", "start", "initiate", "commence"],
     &["profuse", "heavy", "copious"],
+    &["trouble", "difficulty", "difficulties"],
+    &["generally", "typically", "usually"],
+    &["short", "brief", "briefly"],
     &["urination", "micturition", "urinating", "voiding"],
     // Edema's lay name (MedlinePlus, "Foot, leg, and ankle swelling": peripheral edema).
     &["edema", "swelling", "oedema"],

@@ -172,3 +172,12 @@ fn a_relation_that_is_the_patient_may_be_called_the_patient() {
     );
     assert_not_by(&kept, &[Check::Demographic]);
 }
+
+#[test]
+fn plain_synonyms_before_a_finding_are_kept_but_not_another_finding() {
+    let note = "He has short panic attacks and has trouble caring for himself.";
+    let kept = verdict(note, "Brief panic attacks; difficulty caring for himself.");
+    assert_not_by(&kept, &[Check::FindingAdded, Check::FindingDropped]);
+    let changed = verdict(note, "Brief seizures; difficulty caring for himself.");
+    assert!(!changed.accepted, "panic attacks → seizures passed");
+}
