@@ -233,7 +233,8 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<(Kind, &'static str)> {
-        let tokens = tokens(text);
+        let lower = text.to_ascii_lowercase();
+        let tokens = tokens(text, &lower);
         lexicon()
             .mentions(&tokens)
             .into_iter()

@@ -510,7 +510,8 @@ mod tests {
     fn the_word_index_finds_what_a_scan_of_every_word_finds() {
         let text = "Follow-up US and labs were ordered. CCU bed and a chest x-ray; the \
                     reassurance given. BiPAP started for bilevel positive airway pressure.";
-        let facts = Facts::read(text);
+        let lower = text.to_ascii_lowercase();
+        let facts = Facts::read(text, &lower);
         let other = OtherWords::new(&facts);
         for word in [
             "ultrasound",

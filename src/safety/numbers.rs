@@ -171,9 +171,9 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
 /// are names, not numbers, except the clinical shorthands that put a number after one
 /// letter: `q28 days`/`q6h` (every), `x2` (times) and the obstetric `G2P1` (gravida 2,
 /// para 1; four para digits are term, preterm, abortions and living children).
-pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
-    // ASCII lowering keeps byte offsets, so spans index the original text.
-    let lower = text.to_ascii_lowercase();
+/// `lower` is the text lower-cased (ASCII, which keeps byte offsets, so spans index the
+/// original text), read once per text by the checker.
+pub(super) fn numbers(lower: &str) -> Vec<NumberMention> {
     let bytes = lower.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;

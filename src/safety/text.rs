@@ -286,8 +286,8 @@ pub(super) enum Gap {
 pub(super) struct Token<'a> {
     pub(super) start: usize,
     pub(super) end: usize,
-    /// Lower case, curly apostrophes made straight: borrowed from the text when it is
-    /// written so (most words are), so reading a note allocates only for the others.
+    /// Lower case, curly apostrophes made straight: borrowed from the lower-cased text
+    /// when the word is ASCII (most are), so reading a note allocates only for the others.
     pub(super) lower: Cow<'a, str>,
     /// What separates it from the token before.
     pub(super) gap: Gap,
@@ -302,7 +302,10 @@ fn inner_joiner(c: char) -> bool {
 
 /// The words of `text` with their places: runs of letters and digits, with inner `-` and
 /// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
-pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
+/// `lower` is `text` lower-cased (ASCII: the same byte offsets), which an ASCII word's
+/// lower-case form borrows from: only a word with other characters allocates.
+pub(super) fn tokens<'a>(text: &'a str, lower: &'a str) -> Vec<Token<'a>> {
+    debug_assert_eq!(text.len(), lower.len());
     let bytes = text.as_bytes();
     // The character at byte `pos` (a char boundary), ASCII read directly.
     let char_at = |pos: usize| -> Option<char> {
@@ -332,14 +335,11 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         let start = pos;
         let mut previous = c;
         let mut j = pos + c.len_utf8();
-        // Whether the word is all ASCII and holds a capital, noted while it is read (not
-        // read again to lower it).
+        // Whether the word is all ASCII, noted while it is read (not read again).
         let mut ascii = c.is_ascii();
-        let mut upper = c.is_ascii_uppercase();
         loop {
             // ASCII letters and digits, the most of every word, byte by byte.
             while let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
-                upper |= b.is_ascii_uppercase();
                 previous = char::from(b);
                 j += 1;
             }
@@ -383,13 +383,10 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         if gap == Gap::Sentence && !out.is_empty() {
             sentence += 1;
         }
-        let word = &text[start..end];
-        let lower = if !ascii {
-            Cow::Owned(word.to_lowercase().replace('\u{2019}', "'"))
-        } else if upper {
-            Cow::Owned(word.to_ascii_lowercase())
+        let lower = if ascii {
+            Cow::Borrowed(&lower[start..end])
         } else {
-            Cow::Borrowed(word)
+            Cow::Owned(text[start..end].to_lowercase().replace('\u{2019}', "'"))
         };
         out.push(Token {
             start,
