@@ -473,8 +473,7 @@ impl PhraseTable {
     /// The first phrase (in list order) whose words are `tokens[at..]`, as its place in
     /// the list and its length in tokens. With `within` set, the tokens after the first
     /// must be separated by nothing more than that gap; `not` also matches a `-n't` word.
-    /// Inlined: the one-bit test turns most tokens away without a call (this runs three
-    /// times per token of every note); `matching` reads the phrases of the others.
+    /// Inlined up to the one-bit test, which turns most tokens away without a call.
     #[inline]
     pub(super) fn at(
         &self,
