@@ -100,7 +100,14 @@ fn main() {
         assert!(id < 1 << 28, "too many canonical names");
         variant_values.push((variant, u32::from(kind) << 28 | id));
     }
-    let (first_values, prefixes) = first_words_and_prefixes(&order);
+    let (mut first_values, prefixes) = first_words_and_prefixes(&order);
+    // The top bit: the first word is a variant alone too (most first words only start
+    // longer variants), so a one-word match is looked up only for those.
+    for (first, value) in &mut first_values {
+        if entries.contains_key(first) {
+            *value |= 1 << 31;
+        }
+    }
     let canonical_values: Vec<(&str, u32)> = canonicals.iter().map(|c| (*c, 0)).collect();
 
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");

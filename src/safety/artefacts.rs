@@ -71,9 +71,11 @@ pub(super) fn find_artefacts(paraphrase: &str, rejections: &mut Vec<Finding>) {
         .next()
         .unwrap_or_default()
         .trim_start_matches(['*', '#', ' ']);
+    // The lines split once, not once per phrase.
+    let lines: Vec<&str> = lower.lines().map(str::trim_start).collect();
     if let Some(phrase) = REFUSALS
         .iter()
-        .find(|p| lower.lines().any(|line| line.trim_start().starts_with(*p)))
+        .find(|p| lines.iter().any(|line| line.starts_with(*p)))
     {
         rejections.push(Finding {
             check: Check::Refusal,

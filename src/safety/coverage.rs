@@ -257,7 +257,10 @@ mod tests {
         let mut out = Vec::new();
         let lower = original.to_ascii_lowercase();
         let paraphrase_lower = paraphrase.to_ascii_lowercase();
-        let (before, after) = (Facts::read(original), Facts::read(paraphrase));
+        let (before, after) = (
+            Facts::read(original, &lower),
+            Facts::read(paraphrase, &paraphrase_lower),
+        );
         compare_coverage(
             &config,
             (original, &lower, &words(&lower), &before),
@@ -267,7 +270,7 @@ mod tests {
         );
         assert!(out.is_empty(), "{out:?}");
         // Without the concepts, the sentence is dropped.
-        let after = Facts::read("PMH: asthma.");
+        let after = Facts::read("PMH: asthma.", "pmh: asthma.");
         compare_coverage(
             &config,
             (original, &lower, &words(&lower), &before),

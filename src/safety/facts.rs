@@ -213,9 +213,10 @@ fn sense_entry(sense: &str) -> Option<Entry> {
 }
 
 impl<'a> Facts<'a> {
-    /// Reads `text` into its fact table.
-    pub(super) fn read(text: &'a str) -> Facts<'a> {
-        let tokens = tokens(text);
+    /// Reads `text` into its fact table; `lower` is `text.to_ascii_lowercase()`, made once
+    /// per text by the caller (the tokens, the numbers and the coverage check read it).
+    pub(super) fn read(text: &'a str, lower: &'a str) -> Facts<'a> {
+        let tokens = tokens(text, lower);
         let mut mentions = lexicon().mentions(&tokens);
         capitalised_mentions(text, &tokens, &mut mentions);
         drop_misread_drugs(&tokens, &mut mentions);
@@ -224,7 +225,7 @@ impl<'a> Facts<'a> {
         Facts {
             words: OnceCell::new(),
             text,
-            numbers: numbers(text),
+            numbers: numbers(lower),
             tokens,
             mentions,
             negated,
@@ -342,7 +343,15 @@ pub(super) fn compared_by(
     paraphrase: &str,
 ) -> Vec<super::Finding> {
     let mut out = Vec::new();
-    compare(&Facts::read(original), &Facts::read(paraphrase), &mut out);
+    let (original_lower, paraphrase_lower) = (
+        original.to_ascii_lowercase(),
+        paraphrase.to_ascii_lowercase(),
+    );
+    compare(
+        &Facts::read(original, &original_lower),
+        &Facts::read(paraphrase, &paraphrase_lower),
+        &mut out,
+    );
     out
 }
 
@@ -353,7 +362,8 @@ mod tests {
     #[test]
     fn capital_abbreviations_are_concepts_and_lower_case_words_are_not() {
         let canonicals = |text: &str| -> Vec<&'static str> {
-            Facts::read(text)
+            let lower = text.to_ascii_lowercase();
+            Facts::read(text, &lower)
                 .mentions
                 .iter()
                 .map(|m| m.entry.canonical)
@@ -371,7 +381,7 @@ mod tests {
 
     #[test]
     fn hyphenated_words_hold_their_parts() {
-        let facts = Facts::read("a foreign-body sensation");
+        let facts = Facts::read("a foreign-body sensation", "a foreign-body sensation");
         assert!(facts.has_word("foreign") && facts.has_word("body"));
         assert!(facts.has_word("foreign-body") && !facts.has_word("sensation-body"));
     }
@@ -379,7 +389,8 @@ mod tests {
     #[test]
     fn abbreviations_and_verb_phrases_read_as_their_concepts() {
         let findings = |text: &str| -> Vec<&'static str> {
-            Facts::read(text)
+            let lower = text.to_ascii_lowercase();
+            Facts::read(text, &lower)
                 .of_kind([Kind::Finding])
                 .map(|m| m.entry.canonical)
                 .collect()
@@ -399,7 +410,10 @@ mod tests {
             findings("Tender cervical lymphadenopathy.")
         );
         assert!(findings("Stent placed in the LAD coronary artery.").is_empty());
-        let facts = Facts::read("He did not lose consciousness.");
+        let facts = Facts::read(
+            "He did not lose consciousness.",
+            "he did not lose consciousness.",
+        );
         assert!(facts.mentions.iter().any(|m| facts.is_negated(m)));
     }
 }

@@ -78,7 +78,8 @@ static VARIANTS: StaticTable = StaticTable::new(include_bytes!(concat!(
     env!("OUT_DIR"),
     "/lexicon_variants.bin"
 )));
-/// Per first word of a variant: the most words a variant starting with it has.
+/// Per first word of a variant: the most words a variant starting with it has, and in the
+/// top bit whether the word alone is a variant.
 static FIRST_WORDS: StaticTable = StaticTable::new(include_bytes!(concat!(
     env!("OUT_DIR"),
     "/lexicon_first_words.bin"
@@ -128,9 +129,12 @@ impl Lexicon {
         Some(Entry { kind, canonical })
     }
 
-    /// The most words a variant starting with `first` has, if any starts with it.
-    fn longest(&self, first: &str) -> Option<usize> {
-        self.first_words.get(first).map(|n| n as usize)
+    /// The most words a variant starting with `first` has, if any starts with it, and
+    /// whether `first` alone is a variant.
+    fn longest(&self, first: &str) -> Option<(usize, bool)> {
+        self.first_words
+            .get(first)
+            .map(|n| ((n & 0x7fff_ffff) as usize, n >> 31 == 1))
     }
 
     /// Every lexicon match among `tokens`, longest first, left to right, never across a
@@ -141,10 +145,13 @@ impl Lexicon {
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
-            let Some(most) = self
-                .longest(tokens[i].lower.as_ref())
-                .or_else(|| singular(&tokens[i].lower).and_then(|s| self.longest(s)))
-            else {
+            // `alone`: the word itself is a variant (a word found only by its singular is
+            // not: every variant is among the first words).
+            let Some((most, alone)) = self.longest(tokens[i].lower.as_ref()).or_else(|| {
+                singular(&tokens[i].lower)
+                    .and_then(|s| self.longest(s))
+                    .map(|(most, _)| (most, false))
+            }) else {
                 i += 1;
                 continue;
             };
@@ -182,7 +189,8 @@ impl Lexicon {
                     }
                     key.push_str(&token.lower);
                 }
-                if let Some(entry) = self.get(&key) {
+                // Most first words are no variant alone: no lookup of them alone.
+                if let Some(entry) = (n > 1 || alone).then(|| self.get(&key)).flatten() {
                     matched = Some((n, entry));
                     break;
                 }
@@ -233,7 +241,8 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<(Kind, &'static str)> {
-        let tokens = tokens(text);
+        let lower = text.to_ascii_lowercase();
+        let tokens = tokens(text, &lower);
         lexicon()
             .mentions(&tokens)
             .into_iter()

@@ -204,8 +204,16 @@ fn statements(facts: &Facts) -> Vec<Statement> {
 /// word is found by is looked for once, and each sentence then only tests places.
 struct OtherWords<'f> {
     facts: &'f Facts<'f>,
-    /// Every word's `start_key` with its place, in order: the words one key finds.
-    by_start: Vec<(u64, usize)>,
+    /// Every word's `start_key`, in text order.
+    start_keys: Vec<u64>,
+    /// The places of the words, grouped by a hash of their key (`bucket`) and ascending
+    /// within a group: a key's words are found in its group, which was laid out in one
+    /// counting pass (a sort of the words by key cost a sixth of this check).
+    by_bucket: Vec<usize>,
+    /// Where each group starts in `by_bucket`, and where the last ends.
+    bucket_starts: Vec<usize>,
+    /// How far a key's hash is shifted right to leave its group (64 less the group bits).
+    bucket_shift: u32,
     /// Whether each word holds a `-`, and the places of those that do.
     hyphenated: Vec<bool>,
     hyphenated_places: Vec<usize>,
@@ -217,6 +225,11 @@ struct OtherWords<'f> {
 /// is tried on.
 fn start_key(word: &str) -> u64 {
     key_of(word.bytes())
+}
+
+/// The group of a `start_key` in `OtherWords`: the top bits of a multiplicative hash.
+fn bucket(key: u64, shift: u32) -> usize {
+    usize::try_from(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift).unwrap_or(0)
 }
 
 /// The `start_key` of a word given as bytes.
@@ -277,29 +290,43 @@ impl Found {
 
 impl<'f> OtherWords<'f> {
     fn new(facts: &'f Facts<'f>) -> OtherWords<'f> {
-        let mut by_start: Vec<(u64, usize)> = facts
-            .tokens
-            .iter()
-            .enumerate()
-            .map(|(place, t)| (start_key(&t.lower), place))
-            .collect();
-        by_start.sort_unstable();
+        let start_keys: Vec<u64> = facts.tokens.iter().map(|t| start_key(&t.lower)).collect();
+        // Groups of about one word each, two at least.
+        let groups = start_keys.len().max(2).next_power_of_two();
+        let bucket_shift = 64 - groups.trailing_zeros();
+        let mut bucket_starts = vec![0; groups + 1];
+        for &key in &start_keys {
+            bucket_starts[bucket(key, bucket_shift) + 1] += 1;
+        }
+        for group in 0..groups {
+            bucket_starts[group + 1] += bucket_starts[group];
+        }
+        let mut next = bucket_starts.clone();
+        let mut by_bucket = vec![0; start_keys.len()];
+        for (place, &key) in start_keys.iter().enumerate() {
+            let slot = &mut next[bucket(key, bucket_shift)];
+            by_bucket[*slot] = place;
+            *slot += 1;
+        }
         let hyphenated: Vec<bool> = facts.tokens.iter().map(|t| t.lower.contains('-')).collect();
         OtherWords {
             facts,
-            by_start,
+            start_keys,
+            by_bucket,
+            bucket_starts,
+            bucket_shift,
             hyphenated_places: (0..hyphenated.len()).filter(|&t| hyphenated[t]).collect(),
             hyphenated,
         }
     }
 
-    /// The places of the words with this `start_key`.
+    /// The places of the words with this `start_key`, ascending.
     fn starting(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
-        let from = self.by_start.partition_point(|&(k, _)| k < key);
-        self.by_start[from..]
+        let group = bucket(key, self.bucket_shift);
+        self.by_bucket[self.bucket_starts[group]..self.bucket_starts[group + 1]]
             .iter()
-            .take_while(move |&&(k, _)| k == key)
-            .map(|&(_, place)| place)
+            .copied()
+            .filter(move |&place| self.start_keys[place] == key)
     }
 
     /// The places of the words `same_word` finds `word` in.
@@ -510,7 +537,8 @@ mod tests {
     fn the_word_index_finds_what_a_scan_of_every_word_finds() {
         let text = "Follow-up US and labs were ordered. CCU bed and a chest x-ray; the \
                     reassurance given. BiPAP started for bilevel positive airway pressure.";
-        let facts = Facts::read(text);
+        let lower = text.to_ascii_lowercase();
+        let facts = Facts::read(text, &lower);
         let other = OtherWords::new(&facts);
         for word in [
             "ultrasound",

@@ -296,7 +296,7 @@ impl SafetyChecker {
     /// The fact table the checker reads from `text`, as lines of text (lexicon concepts
     /// with their kind, canonical name and negation; numbers with their units).
     pub fn describe(text: &str) -> String {
-        Facts::read(text).describe()
+        Facts::read(text, &text.to_ascii_lowercase()).describe()
     }
 
     /// Checks `paraphrase` against `original`. `finish_reason` is the API's, when known.
@@ -313,8 +313,12 @@ impl SafetyChecker {
         }
         artefacts::find_artefacts(paraphrase, &mut rejections);
 
-        let before = Facts::read(original);
-        let after = Facts::read(paraphrase);
+        // One lower-cased copy of each text, read by the fact tables and the words below.
+        // ASCII lowering keeps byte offsets, so sentences line up with the original.
+        let original_lower = original.to_ascii_lowercase();
+        let paraphrase_lower = paraphrase.to_ascii_lowercase();
+        let before = Facts::read(original, &original_lower);
+        let after = Facts::read(paraphrase, &paraphrase_lower);
         numbers::compare_numbers(
             original,
             &before.numbers,
@@ -331,10 +335,6 @@ impl SafetyChecker {
         timing::compare_timings(&before, &after, &mut rejections);
         demographics::compare_demographics(&before, &after, &mut rejections);
 
-        // One lower-cased copy of each text; every word below borrows from it. ASCII
-        // lowering keeps byte offsets, so sentences line up with the original.
-        let original_lower = original.to_ascii_lowercase();
-        let paraphrase_lower = paraphrase.to_ascii_lowercase();
         let original_words = text::words(&original_lower);
         let paraphrase_words = text::words(&paraphrase_lower);
         coverage::compare_length(

@@ -171,9 +171,9 @@ fn unit_after(lower: &str, at: usize) -> (Option<&'static str>, usize) {
 /// are names, not numbers, except the clinical shorthands that put a number after one
 /// letter: `q28 days`/`q6h` (every), `x2` (times) and the obstetric `G2P1` (gravida 2,
 /// para 1; four para digits are term, preterm, abortions and living children).
-pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
-    // ASCII lowering keeps byte offsets, so spans index the original text.
-    let lower = text.to_ascii_lowercase();
+/// `lower` is the text lower-cased (ASCII, which keeps byte offsets, so spans index the
+/// original text), read once per text by the checker.
+pub(super) fn numbers(lower: &str) -> Vec<NumberMention> {
     let bytes = lower.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
@@ -187,7 +187,7 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
             continue;
         }
         if starts_number {
-            let (mention, end) = digits_at(&lower, i, i);
+            let (mention, end) = digits_at(lower, i, i);
             found.push(mention);
             i = end;
             continue;
@@ -200,18 +200,18 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
             let word = &lower[i..end];
             let digit_after = bytes.get(end).is_some_and(u8::is_ascii_digit);
             if digit_after && (word == "q" || word == "x") {
-                let (mention, next) = digits_at(&lower, i, end);
+                let (mention, next) = digits_at(lower, i, end);
                 found.push(mention);
                 i = next;
                 continue;
             }
             if digit_after && word == "g" {
-                if let Some(next) = obstetric(&lower, i, &mut found) {
+                if let Some(next) = obstetric(lower, i, &mut found) {
                     i = next;
                     continue;
                 }
             }
-            if let Some((value, word_end)) = number_words(&lower, i, end) {
+            if let Some((value, word_end)) = number_words(lower, i, end) {
                 let frequency = matches!(word, "twice" | "thrice") && {
                     let rest = lower[word_end..].trim_start();
                     FREQUENCY_AFTER.iter().any(|f| {
@@ -229,7 +229,7 @@ pub(super) fn numbers(text: &str) -> Vec<NumberMention> {
                         {
                             (Some("th"), word_end)
                         }
-                        _ => unit_after(&lower, word_end),
+                        _ => unit_after(lower, word_end),
                     };
                     found.push(NumberMention {
                         value,

@@ -493,7 +493,8 @@ mod tests {
     use super::*;
 
     fn negated_words(text: &str) -> Vec<String> {
-        let tokens = tokens(text);
+        let lower = text.to_ascii_lowercase();
+        let tokens = tokens(text, &lower);
         let (negated, _) = scopes(&tokens);
         tokens
             .iter()

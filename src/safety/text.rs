@@ -10,28 +10,32 @@ use rustc_hash::FxHashMap;
 use super::word_filter::{WordMap, WordSet};
 
 /// Word tokens (letters, digits, inner hyphens, apostrophes and slashes) of an already
-/// lower-cased text, borrowed from it. Read byte by byte: only a non-ASCII character is
-/// decoded.
+/// lower-cased text, borrowed from it. Read byte by byte, a run of ASCII word bytes in one
+/// tight loop: only a non-ASCII character is decoded.
 pub(super) fn words(lower: &str) -> Vec<&str> {
     let bytes = lower.as_bytes();
     let mut out = Vec::with_capacity(lower.len() / 6);
     let mut start = 0;
     let mut pos = 0;
-    while pos < bytes.len() {
-        let b = bytes[pos];
-        let (inside, width) = if b.is_ascii() {
-            (
-                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'\'' | b'/'),
-                1,
-            )
+    loop {
+        while pos < bytes.len() && WORD_BYTES[usize::from(bytes[pos])] {
+            pos += 1;
+        }
+        if pos >= bytes.len() {
+            break;
+        }
+        let (inside, width) = if bytes[pos].is_ascii() {
+            (false, 1)
         } else {
             let c = lower[pos..].chars().next().unwrap_or(' ');
             (c.is_alphanumeric(), c.len_utf8())
         };
         if !inside {
-            let word = trim_joiners(&lower[start..pos]);
-            if !word.is_empty() {
-                out.push(word);
+            if start < pos {
+                let word = trim_joiners(&lower[start..pos]);
+                if !word.is_empty() {
+                    out.push(word);
+                }
             }
             start = pos + width;
         }
@@ -43,6 +47,19 @@ pub(super) fn words(lower: &str) -> Vec<&str> {
     }
     out
 }
+
+/// Per byte: whether it is an ASCII byte a word holds (a letter, a digit, `-`, `'`, `/`).
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)] // below 128
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'\'' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// `piece` without the `-`, `'` and `/` at either end (`trim_matches` on bytes: they are
 /// ASCII, so no other character holds their bytes).
@@ -269,8 +286,8 @@ pub(super) enum Gap {
 pub(super) struct Token<'a> {
     pub(super) start: usize,
     pub(super) end: usize,
-    /// Lower case, curly apostrophes made straight: borrowed from the text when it is
-    /// written so (most words are), so reading a note allocates only for the others.
+    /// Lower case, curly apostrophes made straight: borrowed from the lower-cased text
+    /// when the word is ASCII (most are), so reading a note allocates only for the others.
     pub(super) lower: Cow<'a, str>,
     /// What separates it from the token before.
     pub(super) gap: Gap,
@@ -285,7 +302,10 @@ fn inner_joiner(c: char) -> bool {
 
 /// The words of `text` with their places: runs of letters and digits, with inner `-` and
 /// apostrophes (`right-to-left`, `crohn's`) and decimal points (`2.5`) kept inside.
-pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
+/// `lower` is `text` lower-cased (ASCII: the same byte offsets), which an ASCII word's
+/// lower-case form borrows from: only a word with other characters allocates.
+pub(super) fn tokens<'a>(text: &'a str, lower: &'a str) -> Vec<Token<'a>> {
+    debug_assert_eq!(text.len(), lower.len());
     let bytes = text.as_bytes();
     // The character at byte `pos` (a char boundary), ASCII read directly.
     let char_at = |pos: usize| -> Option<char> {
@@ -299,7 +319,15 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut sentence = 0usize;
     let mut pos = 0;
     let mut gap_start = 0;
-    while let Some(c) = char_at(pos) {
+    loop {
+        // Spaces and punctuation, the most of what lies between words, byte by byte.
+        while bytes
+            .get(pos)
+            .is_some_and(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        {
+            pos += 1;
+        }
+        let Some(c) = char_at(pos) else { break };
         if !c.is_alphanumeric() {
             pos += c.len_utf8();
             continue;
@@ -307,16 +335,21 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         let start = pos;
         let mut previous = c;
         let mut j = pos + c.len_utf8();
-        // Whether the word is all ASCII and holds a capital, noted while it is read (not
-        // read again to lower it).
+        // Whether the word is all ASCII, noted while it is read (not read again).
         let mut ascii = c.is_ascii();
-        let mut upper = c.is_ascii_uppercase();
         loop {
             // ASCII letters and digits, the most of every word, byte by byte.
             while let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
-                upper |= b.is_ascii_uppercase();
                 previous = char::from(b);
                 j += 1;
+            }
+            // An ASCII byte that is no joiner nor a decimal point ends the word (most
+            // words end so): no look at the character after it.
+            if bytes
+                .get(j)
+                .is_none_or(|b| b.is_ascii() && !matches!(b, b'-' | b'\'' | b'.'))
+            {
+                break;
             }
             let Some(c) = char_at(j) else { break };
             let width = c.len_utf8();
@@ -350,13 +383,10 @@ pub(super) fn tokens(text: &str) -> Vec<Token<'_>> {
         if gap == Gap::Sentence && !out.is_empty() {
             sentence += 1;
         }
-        let word = &text[start..end];
-        let lower = if !ascii {
-            Cow::Owned(word.to_lowercase().replace('\u{2019}', "'"))
-        } else if upper {
-            Cow::Owned(word.to_ascii_lowercase())
+        let lower = if ascii {
+            Cow::Borrowed(&lower[start..end])
         } else {
-            Cow::Borrowed(word)
+            Cow::Owned(text[start..end].to_lowercase().replace('\u{2019}', "'"))
         };
         out.push(Token {
             start,
@@ -445,19 +475,28 @@ impl PhraseTable {
     /// The first phrase (in list order) whose words are `tokens[at..]`, as its place in
     /// the list and its length in tokens. With `within` set, the tokens after the first
     /// must be separated by nothing more than that gap; `not` also matches a `-n't` word.
+    /// Inlined up to the one-bit test, which turns most tokens away without a call.
+    #[inline]
     pub(super) fn at(
         &self,
         tokens: &[Token],
         at: usize,
         within: Option<Gap>,
     ) -> Option<(usize, usize)> {
-        let first = tokens.get(at)?.lower.as_ref();
-        let b = *first.as_bytes().first()?;
+        let first = tokens.get(at)?.lower.as_bytes();
+        let b = *first.first()?;
         if self.first_bytes[first.len().min(15)][usize::from(b >> 6)] & (1 << (b & 63)) == 0
-            && !(self.has_not && first.ends_with("n't"))
+            && !(self.has_not && first.ends_with(b"n't"))
         {
             return None;
         }
+        self.matching(tokens, at, within)
+    }
+
+    /// `at` past its one-bit test.
+    #[inline(never)]
+    fn matching(&self, tokens: &[Token], at: usize, within: Option<Gap>) -> Option<(usize, usize)> {
+        let first = tokens[at].lower.as_ref();
         let direct = self.by_first.get(first);
         let contracted = if first.ends_with("n't") {
             self.by_first.get("not")

@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// `numbers` of a text not yet lower-cased.
+fn numbers(text: &str) -> Vec<NumberMention> {
+    super::numbers(&text.to_ascii_lowercase())
+}
+
 #[test]
 fn numbers_and_units_are_read_with_their_spellings() {
     let found = numbers("BP 102/73 mm Hg, pulse 106/min, T 38.90°C, Na 135 mEq/L, 1,500 mL, two weeks, a 24-year-old, vitamin B12, .5 mg, 102.2 F (39 C), 14 y/o, type 2 diabetes");
