@@ -407,9 +407,7 @@ fn classify_gap(between: &str, previous_single: bool) -> Gap {
         let this = match c {
             '.' if previous_single && between.trim() == "." => Gap::Joiner,
             '.' | '!' | '?' | '\n' => Gap::Sentence,
-            // `→`, `⇒`: a telegraphic note's "and then" (`->` ends in `>`).
-            ';' | ':' | '(' | ')' | '[' | ']' | '>' | '\u{2014}' | '\u{2013}' | '\u{2192}'
-            | '\u{21d2}' => Gap::Clause,
+            ';' | ':' | '(' | ')' | '[' | ']' | '>' | '—' | '–' | '→' | '⇒' => Gap::Clause, // → "then"
             '-' if between.trim() == "-" && between.len() > 1 => Gap::Clause,
             ',' => Gap::Comma,
             '/' => Gap::Joiner,
