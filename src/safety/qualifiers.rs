@@ -226,7 +226,8 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
 }
 
 /// Rejects a qualifier that changes on the same word, or that one text has and the other
-/// has nowhere.
+/// has nowhere (a time qualifier only when the other text says an opposite, outside
+/// `DAYS`).
 pub(super) fn compare_qualifiers(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
     let (original_all, paraphrase_all) = (qualified(before), qualified(after));
     let original: Vec<&Qualified> = original_all.iter().filter(|q| !q.in_name).collect();
