@@ -179,7 +179,8 @@ fn the_patient(facts: &Facts, key: &str, at: usize, patient: Option<&str>) -> bo
 
 /// Rejects a change of the patient's sex and a relative one text names and the other not.
 pub(super) fn compare_demographics(before: &Facts, after: &Facts, rejections: &mut Vec<Finding>) {
-    if let (Some((a, i)), Some((b, j))) = (sex(before), sex(after)) {
+    let patient_sex = sex(before);
+    if let (Some((a, i)), Some((b, j))) = (patient_sex, sex(after)) {
         if a != b {
             rejections.push(Finding::new(
                 Check::Demographic,
@@ -192,14 +193,13 @@ pub(super) fn compare_demographics(before: &Facts, after: &Facts, rejections: &m
     let original = relations(before);
     let paraphrase = relations(after);
     let base = |k: &str| k.rsplit(' ').next().unwrap_or(k).to_string();
-    let patient_sex = sex(before).map(|(s, _)| s);
     let none_new = paraphrase
         .keys()
         .all(|k| original.contains_key(k) || original.keys().any(|o| base(o) == base(k)));
     for (key, span) in &original {
         let kept = paraphrase.contains_key(key)
             || (!key.contains(' ') && paraphrase.keys().any(|p| base(p) == *key))
-            || none_new && the_patient(before, key, span.0, patient_sex);
+            || none_new && the_patient(before, key, span.0, patient_sex.map(|(s, _)| s));
         if !kept {
             let counterpart = paraphrase
                 .iter()

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use super::facts::Facts;
+use super::facts::{sense_entry, Facts};
 use super::lexicon::{lexicon, senses, Kind, Mention};
 use super::text::PhraseTable;
 use super::{Check, Finding};
@@ -338,7 +338,7 @@ fn named_otherwise(facts: &Facts, mention: &Mention, bare: bool, other: &Facts) 
         senses(&t.lower)
             .split('\n')
             .filter(|s| !s.is_empty())
-            .any(|s| lexicon().get(s).is_some_and(|e| e.canonical == canonical))
+            .any(|s| sense_entry(s).is_some_and(|e| e.canonical == canonical))
     }) {
         return true;
     }

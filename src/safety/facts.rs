@@ -203,7 +203,7 @@ fn drop_misread_drugs(tokens: &[Token], mentions: &mut Vec<Mention>) {
 
 /// The lexicon entry an abbreviation's sense names, in the inventory's spellings too
 /// (`anti-nuclear antibodies` for `antinuclear antibody`).
-fn sense_entry(sense: &str) -> Option<Entry> {
+pub(super) fn sense_entry(sense: &str) -> Option<Entry> {
     lexicon().get(sense).or_else(|| {
         let plain = sense.replace('-', "");
         lexicon()

@@ -61,7 +61,7 @@ fn a_finding_said_in_plain_words_is_kept_unless_denied() {
         "She denies pain during sexual intercourse. During these episodes she becomes pale.",
         "Reports dyspareunia. Pallor during the episodes.",
     );
-    assert!(!denied.accepted, "a denied finding said as asserted passed");
+    assert_rejected_by(&denied, Check::FindingAdded);
     let dropped = verdict(
         "Her examination shows pallor and petechiae on her limbs.",
         "On exam: petechiae on her limbs.",
@@ -115,13 +115,11 @@ fn telegraphic_negations_read_as_the_full_ones() {
 }
 
 #[test]
-fn an_arrow_ends_a_negation_scope_and_appear_is_passed() {
+fn an_arrow_ends_a_negation_scope() {
     let kept = verdict(
         "Her symptoms prove unresponsive to NSAIDs, and the decision is made to begin \
-         infliximab. Her house appears disorganized, and she does not appear to recognize \
-         her doctor.",
-        "Sx unresponsive to NSAIDs → decision to begin infliximab. House appears \
-         disorganized; she does not appear to recognize her doctor.",
+         infliximab.",
+        "Sx unresponsive to NSAIDs → decision to begin infliximab.",
     );
     assert_not_by(&kept, &[Check::NegationLost, Check::NegationAdded]);
 }
