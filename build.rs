@@ -14,7 +14,11 @@ const VITAL: u8 = 3;
 const ROUTE: u8 = 4;
 const LAB: u8 = 5;
 const PROCEDURE: u8 = 6;
+/// A finding only the HPO sign table names (`signs.tsv`): read as a finding whose words
+/// may be said apart (`src/safety/concepts.rs`).
+const SIGN: u8 = 8;
 
+#[allow(clippy::too_many_lines)] // the tables read in the order they apply, one after another
 fn main() {
     let dir = Path::new("configs/lexicons");
     let read = |name: &str| {
@@ -30,8 +34,27 @@ fn main() {
     let procedures = read("procedures.tsv");
     let synonyms = read("synonyms.tsv");
     let lay = read("lay.tsv");
+    let signs = read("signs.tsv");
     let abbreviations: &'static str = read("abbreviations.tsv").leak();
 
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (drugs, diseases, organisms, labs, procedures, synonyms, lay, signs) = (
+        leak(drugs),
+        leak(diseases),
+        leak(organisms),
+        leak(labs),
+        leak(procedures),
+        leak(synonyms),
+        leak(lay),
+        leak(signs),
+    );
+    // A sign mapped onto a concept another table has is that concept's variant; a sign of
+    // its own concept is kind SIGN.
+    let known: std::collections::HashSet<&str> =
+        [drugs, diseases, organisms, procedures, synonyms, lay]
+            .into_iter()
+            .flat_map(|table| rows(table).map(|[_, canonical, _]| canonical))
+            .collect();
     // Variant → (kind, canonical), later tables winning, in the order the checker has
     // always applied them: a disease name is no drug, a lab analyte is no drug, and the
     // hand-made synonyms decide last.
@@ -45,17 +68,8 @@ fn main() {
             order.push(variant);
         }
     };
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let (drugs, diseases, organisms, labs, synonyms, lay) = (
-        leak(drugs),
-        leak(diseases),
-        leak(organisms),
-        leak(labs),
-        leak(synonyms),
-        leak(lay),
-    );
     // Procedures first: a name that is also a drug, finding or organism stays that.
-    for [variant, canonical, _] in rows(leak(procedures)) {
+    for [variant, canonical, _] in rows(procedures) {
         put(variant, PROCEDURE, canonical, true);
     }
     for [variant, canonical, _] in rows(drugs) {
@@ -85,6 +99,16 @@ fn main() {
     // Lay names of findings (HPO layperson synonyms) only where no table names the words.
     for [variant, canonical, _] in rows(lay) {
         put(variant, FINDING, canonical, false);
+    }
+    // Signs of the HPO the other tables lack (tenesmus, chemosis), last and only
+    // where no table names the words.
+    for [variant, canonical, _] in rows(signs) {
+        let kind = if known.contains(canonical) {
+            FINDING
+        } else {
+            SIGN
+        };
+        put(variant, kind, canonical, false);
     }
 
     // Canonical names, each stored once.
@@ -171,7 +195,7 @@ fn write_lists(
     let mut canonical_order: Vec<&str> = Vec::new();
     for variant in order {
         let (kind, canonical) = entries[variant];
-        if matches!(kind, FINDING | ORGANISM | PROCEDURE) {
+        if matches!(kind, FINDING | SIGN | ORGANISM | PROCEDURE) {
             variants_of
                 .entry(canonical)
                 .or_insert_with(|| {

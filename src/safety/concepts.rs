@@ -16,6 +16,7 @@ use super::text::{is_stopword, Gap};
 use super::{Check, Finding};
 use plain_words::said_plainly;
 use same_thing::{class_of, narrower_in_both, narrower_in_place, said_as_its_virus, SAME_THING};
+use signs::said_apart;
 
 /// The first mention of each concept of `kind`, by canonical name.
 fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Mention> {
@@ -536,7 +537,13 @@ pub(super) fn compare_concepts<'f>(
                 || kind == Kind::Procedure && narrower_in_place(name, &paraphrase)
                 || narrower_in_both(name, &paraphrase, &original)
                 || said_as_its_virus(name, kind, after)
-                || kind == Kind::Finding && said_plainly(name, after);
+                || kind == Kind::Finding && said_plainly(name, after)
+                || said_apart(
+                    before,
+                    m,
+                    after_words.get_or_init(|| OtherWords::new(after)),
+                    &paraphrase,
+                );
             if !kept {
                 let span = before.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -559,6 +566,12 @@ pub(super) fn compare_concepts<'f>(
                 && !narrower_in_both(name, &original, &paraphrase)
                 && !said_as_its_virus(name, kind, before)
                 && !(kind == Kind::Finding && said_plainly(name, before))
+                && !said_apart(
+                    after,
+                    m,
+                    before_words.get_or_init(|| OtherWords::new(before)),
+                    &original,
+                )
             {
                 let span = after.span(m.start, m.end);
                 rejections.push(Finding::new(
@@ -574,5 +587,6 @@ pub(super) fn compare_concepts<'f>(
 
 mod plain_words;
 mod same_thing;
+mod signs;
 #[cfg(test)]
 mod tests;

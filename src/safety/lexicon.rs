@@ -24,6 +24,9 @@ pub(super) enum Kind {
 pub(super) struct Entry {
     pub(super) kind: Kind,
     pub(super) canonical: &'static str,
+    /// A finding only the HPO sign table names (`signs.tsv`: `tenesmus`, `knee pain`): its
+    /// words may stand apart in the other text (`pain in the knee`).
+    pub(super) sign: bool,
 }
 
 /// A lexicon match in a text: its tokens and entry.
@@ -118,7 +121,8 @@ impl Lexicon {
         let value = self.variants.get(words)?;
         let kind = match value >> 28 {
             0 => Kind::Drug,
-            1 => Kind::Finding,
+            // 8: a sign of the HPO table (`sign` below), a finding too.
+            1 | 8 => Kind::Finding,
             2 => Kind::Organism,
             3 => Kind::Vital,
             4 => Kind::Route,
@@ -126,7 +130,11 @@ impl Lexicon {
             _ => Kind::Lab,
         };
         let canonical = CANONICALS.key((value & 0x0fff_ffff) as usize);
-        Some(Entry { kind, canonical })
+        Some(Entry {
+            kind,
+            canonical,
+            sign: value >> 28 == 8,
+        })
     }
 
     /// The most words a variant starting with `first` has, if any starts with it, and

@@ -503,3 +503,4 @@ mod round6 {
 
 mod round7;
 mod round8;
+mod round9;

@@ -70,6 +70,33 @@ const PLAIN: &[(&str, &[&[&str]])] = &[
     ),
     ("fatigue", &[&["tired", "exhausted", "fatigued"]]),
     ("syncope", &[&["faint", "passed out", "passing out"]]),
+    // Signs of the HPO table (`signs.tsv`) a note says with a verb.
+    (
+        "early satiety",
+        &[
+            &["full", "satiet"],
+            &["small", "little", "early", "quick", "soon"],
+        ],
+    ),
+    (
+        "hypersomnia",
+        &[
+            &["sleep", "slept"],
+            &["more$", "excess", "lot$", "increased"],
+        ],
+    ),
+    ("sense of impending doom", &[&["doom"]]),
+    ("slurred speech", &[&["slur"]]),
+    (
+        "easy fatigability",
+        &[&["tire", "fatigu"], &["easy", "easily", "quick"]],
+    ),
+    ("nasal flaring", &[&["nasal", "nose", "nostril"], &["flar"]]),
+    ("hyperactivity", &[&["hyperactiv", "overactiv"]]),
+    (
+        "knee pain",
+        &[&["knee"], &["pain", "ache", "aching", "hurt"]],
+    ),
 ];
 
 /// How many tokens apart the words of one gloss may stand.

@@ -1,0 +1,65 @@
+//! Round 9 of the checker (heldout4 handed to tuning): findings the MeSH-derived lexicon
+//! lacks, from the HPO sign table (`signs.tsv`), and symptom words in their verb forms —
+//! each dropped or added one rejected, each said in other words kept.
+
+use super::*;
+
+#[test]
+fn a_sign_only_one_text_names_is_dropped_or_added() {
+    let dropped = verdict(
+        "Exam shows ptosis, proptosis, chemosis, and periorbital swelling of both eyes.",
+        "On exam there is ptosis, proptosis, and swelling around both eyes.",
+    );
+    assert_rejected_by(&dropped, Check::FindingDropped);
+    let added = verdict(
+        "She has had a 3-day history of diarrhea and abdominal pain.",
+        "She reports 3 days of diarrhea and abdominal pain, accompanied by tenesmus.",
+    );
+    assert_rejected_by(&added, Check::FindingAdded);
+}
+
+#[test]
+fn a_sign_said_apart_is_kept_but_not_another_site() {
+    let note = "He reports pain in his right knee when he climbs stairs.";
+    let kept = verdict(note, "Right knee pain on climbing stairs.");
+    assert_not_by(&kept, &[Check::FindingAdded, Check::FindingDropped]);
+    let changed = verdict(note, "Right hip pain on climbing stairs.");
+    assert_rejected_by(&changed, Check::FindingAdded);
+    // A hyphenated word of a sign said as two words.
+    let kept = verdict(
+        "ECG shows diffuse T wave inversion in the lateral leads.",
+        "ECG: diffuse T-wave inversion, lateral leads.",
+    );
+    assert_not_by(&kept, &[Check::FindingAdded, Check::FindingDropped]);
+}
+
+#[test]
+fn a_sign_said_in_plain_words_is_kept() {
+    let kept = verdict(
+        "He states that he feels full after eating only a small amount.",
+        "He reports early satiety.",
+    );
+    assert_not_by(&kept, &[Check::FindingAdded]);
+    let added = verdict(
+        "He states that he eats only a small amount at lunch.",
+        "He reports early satiety and eats little at lunch.",
+    );
+    assert_rejected_by(&added, Check::FindingAdded);
+}
+
+#[test]
+fn symptom_words_in_verb_forms_are_findings() {
+    let note = "He vomited twice and says his skin is itchy.";
+    let kept = verdict(note, "Two episodes of vomiting; skin pruritus.");
+    assert_not_by(&kept, &[Check::FindingAdded, Check::FindingDropped]);
+    let dropped = verdict(
+        note,
+        "Two episodes of vomiting; skin otherwise unremarkable.",
+    );
+    assert_rejected_by(&dropped, Check::FindingDropped);
+    let dropped = verdict(
+        "She felt faint, then vomited several times.",
+        "She felt faint several times.",
+    );
+    assert_rejected_by(&dropped, Check::FindingDropped);
+}
