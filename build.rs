@@ -85,6 +85,12 @@ fn main() {
         put(name, LAB, name, true);
     }
     for [variant, canonical, kind] in rows(synonyms) {
+        // The checker's tokens split at `/` (`N/V` is `n`, `v`), as its lookups join words.
+        let variant = if variant.contains('/') {
+            leak(variant.replace('/', " "))
+        } else {
+            variant
+        };
         let kind = match kind {
             "finding" => FINDING,
             "organism" => ORGANISM,

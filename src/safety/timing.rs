@@ -243,11 +243,17 @@ fn timings(facts: &Facts) -> Vec<Timing> {
                 j -= 1;
             }
             let word = tokens[j].lower.as_ref();
-            if !VAGUE.contains(&word) {
+            // `a week ago`, `an hour later`: one unit.
+            let one = matches!(word, "a" | "an") && j + 1 == i;
+            if !one && !VAGUE.contains(&word) {
                 continue;
             }
             first = first.min(j);
-            word.to_string()
+            if one {
+                "1".to_string()
+            } else {
+                word.to_string()
+            }
         };
         out.push(Timing {
             amount,
@@ -328,6 +334,20 @@ mod tests {
         )
         .is_empty());
         assert!(compared("Pain began 3 days ago.", "A 3-day history of pain.").is_empty());
+        // One unit said with `a`: another unit is a change, the number 1 is not.
+        assert_eq!(
+            compared(
+                "The rash dissipated a week ago.",
+                "The rash resolved a month ago."
+            )
+            .len(),
+            1
+        );
+        assert!(compared(
+            "The rash dissipated a week ago.",
+            "Rash resolved 1 week ago."
+        )
+        .is_empty());
         // Opposed classes conflict; leaving the time out does not.
         assert_eq!(
             compared(

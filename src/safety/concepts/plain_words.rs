@@ -7,6 +7,7 @@
 //! words that say it, every group present, unnegated, close together in one sentence.
 
 use super::super::facts::Facts;
+use super::super::text::Gap;
 
 /// Concept (its canonical lexicon name) → groups of word beginnings, one of each group
 /// needed (`pain` covers `painful`; `red$` is the whole word only; a word ending in
@@ -99,11 +100,27 @@ const PLAIN: &[(&str, &[&[&str]])] = &[
     ),
 ];
 
+/// Abbreviations that name two findings at once: the lexicon gives one spelling one
+/// concept (`N/V` is nausea), so the second stands in it through this table, negated or
+/// not as the abbreviation is (the negation check compares the first).
+/// Each abbreviation as its two tokens (the tokens split at `/`).
+const PAIRED: &[([&str; 2], &str)] = &[(["n", "v"], "vomiting")];
+
 /// How many tokens apart the words of one gloss may stand.
 const WINDOW: usize = 12;
 
-/// Whether `other` says the finding `name` in plain words (`PLAIN`).
+/// Whether `other` says the finding `name` in plain words (`PLAIN`) or in an abbreviation
+/// of two findings (`PAIRED`).
 pub(super) fn said_plainly(name: &str, other: &Facts) -> bool {
+    if PAIRED.iter().any(|([first, second], concept)| {
+        *concept == name
+            && other
+                .tokens
+                .windows(2)
+                .any(|w| w[0].lower == *first && w[1].lower == *second && w[1].gap == Gap::Joiner)
+    }) {
+        return true;
+    }
     let Some((_, groups)) = PLAIN.iter().find(|(n, _)| *n == name) else {
         return false;
     };

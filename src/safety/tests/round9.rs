@@ -63,3 +63,12 @@ fn symptom_words_in_verb_forms_are_findings() {
     );
     assert_rejected_by(&dropped, Check::FindingDropped);
 }
+
+#[test]
+fn an_abbreviation_of_two_findings_keeps_both() {
+    let note = "She denies any nausea, vomiting, or abdominal pain.";
+    let kept = verdict(note, "Denies N/V or abd pain.");
+    assert_not_by(&kept, &[Check::FindingDropped]);
+    let dropped = verdict(note, "Denies nausea or abd pain.");
+    assert_rejected_by(&dropped, Check::FindingDropped);
+}
