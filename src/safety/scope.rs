@@ -26,6 +26,8 @@ const FORWARD: &[&str] = &[
     // X as `does not respond to X` does.
     "neg for",
     "unresponsive to",
+    // "auscultation unremarkable for any rales": none heard.
+    "unremarkable for",
     "absence of",
     "free of",
     "fails to reveal",
@@ -211,6 +213,9 @@ const TERMINATION: &[&str] = &[
     // negspacy termination terms.
     "still",
     "involving",
+    // A telegraphic clause after denials: "no PMH, brought to the ED by parents for a rash".
+    "brought",
+    "referred",
 ];
 /// Verbs that, right after a forward trigger (and its auxiliaries), are the negated
 /// predicate, not a new one: "has never received an influenza vaccine", "does not take any

@@ -72,3 +72,24 @@ fn an_abbreviation_of_two_findings_keeps_both() {
     let dropped = verdict(note, "Denies nausea or abd pain.");
     assert_rejected_by(&dropped, Check::FindingDropped);
 }
+
+#[test]
+fn unremarkable_for_denies_and_a_telegraphic_participle_ends_a_denial() {
+    let note = "Auscultation of his lungs and heart is unremarkable for any rales or murmurs.";
+    let kept = verdict(note, "Lung and heart auscultation: no rales or murmurs.");
+    assert_not_by(&kept, &[Check::NegationAdded, Check::NegationLost]);
+    let changed = verdict(note, "Lung and heart auscultation: rales and murmurs.");
+    assert_rejected_by(&changed, Check::NegationLost);
+    let note = "He has no significant past medical history. His parents bring him to the \
+                pediatrician for a new rash.";
+    let kept = verdict(
+        note,
+        "No significant PMH, brought to pediatrician by parents for new rash.",
+    );
+    assert_not_by(&kept, &[Check::NegationAdded]);
+    let changed = verdict(
+        note,
+        "No significant PMH or new rash, seen by the pediatrician with his parents.",
+    );
+    assert_rejected_by(&changed, Check::NegationAdded);
+}
