@@ -12,7 +12,8 @@ than 4 characters (abbreviations that collide with words: `ids`, `sid`), variant
 punctuation the word split drops (`abdomen, acute`: the inverted MeSH form, never written
 in notes), and a short list of single words that are everyday English in clinical notes,
 not diagnoses (`EVERYDAY`, each checked against the MEDEC-MS validation notes), and the
-variants of measured quantities (`MEASURED`: birth weight, visual acuity).
+variants of measured quantities (`MEASURED`: birth weight, visual acuity) and of everyday
+notions (`NOTIONS`: behavior, emotions, empathy, mental health).
 """
 import bz2
 import pickle
@@ -45,6 +46,12 @@ EVERYDAY = {
 # not ("weighed 3700 g at birth" / "birth weight 3700 g") changes no fact.
 MEASURED = {"birth weight", "body weight", "fetal weight", "visual acuity", "body image"}
 
+# Descriptors of everyday notions the dictionary lists among findings (MeSH trees F01/F02,
+# Behavior and Psychological Phenomena): a note's "behaviors", "feelings", "mental health
+# treatment" or "caring for her children" names no finding, and a paraphrase that words
+# them otherwise changes no fact.
+NOTIONS = {"behavior", "emotions", "empathy", "mental health"}
+
 WORD = re.compile(r"[0-9a-z]+(?:['\-][0-9a-z]+)*")
 
 
@@ -67,7 +74,7 @@ def main() -> None:
         if name is None or len(name) < 4 or name in EVERYDAY or not any(c.isalpha() for c in name):
             continue
         canonical = " ".join(sorted(canonicals)[0].lower().split())
-        if canonical in MEASURED:
+        if canonical in MEASURED or canonical in NOTIONS:
             continue
         rows.setdefault(name, canonical)
     out = sys.stdout

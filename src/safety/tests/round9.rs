@@ -93,3 +93,42 @@ fn unremarkable_for_denies_and_a_telegraphic_participle_ends_a_denial() {
     );
     assert_rejected_by(&changed, Check::NegationAdded);
 }
+
+#[test]
+fn a_concept_said_by_its_head_or_a_common_spelling_is_kept() {
+    let note = "She was diagnosed with trigeminal neuralgia and type-II diabetes mellitus.";
+    let kept = verdict(
+        note,
+        "Dx: neuralgia, which her neurologist says involves a facial nerve; T2DM.",
+    );
+    assert_not_by(&kept, &[Check::FindingDropped, Check::FindingAdded]);
+    let changed = verdict(
+        note,
+        "Dx: postherpetic neuralgia, which her neurologist says involves a facial \
+         nerve; T2DM.",
+    );
+    assert_rejected_by(&changed, Check::FindingDropped);
+    let changed = verdict(
+        note,
+        "Dx: neuralgia, which her neurologist says involves a facial nerve; T1DM.",
+    );
+    assert_rejected_by(&changed, Check::FindingDropped);
+    let kept = verdict(
+        "CT scan does not show positive lymph nodes or distant metastases.",
+        "CT: no positive lymph nodes or distant mets.",
+    );
+    assert_not_by(&kept, &[Check::FindingDropped]);
+}
+
+#[test]
+fn everyday_notions_are_no_findings() {
+    // MeSH lists `behaviors`, `feelings`, `caring` and `mental health` among its
+    // descriptors; a note's "caring for her children" names no finding.
+    let kept = verdict(
+        "Her condition makes caring for her two young children very difficult. She is \
+         seeking mental health treatment.",
+        "Her condition makes looking after her two young children very hard. She sees an \
+         outpatient psychiatrist.",
+    );
+    assert_not_by(&kept, &[Check::FindingDropped]);
+}
