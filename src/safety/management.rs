@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 
 use super::facts::Facts;
 use super::lexicon::{abbreviations, senses};
-use super::text::is_stopword;
+use super::text::{is_stopword, Token};
 use super::word_filter::WordSet;
 use super::{Check, Finding};
 
@@ -140,6 +140,21 @@ fn sets() -> &'static (WordSet, WordSet) {
     })
 }
 
+/// Whether `started` at `t` begins a treatment: after `is`/`was`/`been`… within two words,
+/// or followed by `on` within two words (`started him on`).
+fn treatment_started(tokens: &[Token], t: usize) -> bool {
+    let passive = tokens[t.saturating_sub(2)..t].iter().any(|w| {
+        matches!(
+            w.lower.as_ref(),
+            "is" | "was" | "are" | "were" | "been" | "be" | "being"
+        )
+    });
+    passive
+        || tokens[t + 1..(t + 3).min(tokens.len())]
+            .iter()
+            .any(|w| w.lower == "on")
+}
+
 /// One management statement: its content words (token indices) and its byte range.
 struct Statement {
     words: Vec<usize>,
@@ -160,10 +175,13 @@ fn statements(facts: &Facts) -> Vec<Statement> {
             .unwrap_or(tokens.len());
         let range = first..last;
         first = last;
-        // `as prescribed`, `as indicated`: how something was taken, not a plan.
+        // `as prescribed`, `as indicated`: how something was taken, not a plan. `started`
+        // is a treatment begun when passive or with `on` (`was started on insulin`), and
+        // an onset otherwise (`the rash started several weeks earlier`).
         let Some(action) = range.clone().find(|&t| {
             actions.contains(tokens[t].lower.as_ref())
                 && !(t > range.start && tokens[t - 1].lower == "as")
+                && (tokens[t].lower != "started" || treatment_started(tokens, t))
         }) else {
             continue;
         };

@@ -132,3 +132,17 @@ fn everyday_notions_are_no_findings() {
     );
     assert_not_by(&kept, &[Check::FindingDropped]);
 }
+
+#[test]
+fn an_onset_is_no_treatment_started() {
+    let kept = verdict(
+        "The episode started while he was sitting in class for an exam.",
+        "It came on during a class exam.",
+    );
+    assert_not_by(&kept, &[Check::Management]);
+    let changed = verdict(
+        "She was started on a low-carbohydrate diet by her physician.",
+        "Her physician advised her to walk for half an hour every day.",
+    );
+    assert_rejected_by(&changed, Check::Management);
+}
