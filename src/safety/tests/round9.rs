@@ -146,3 +146,19 @@ fn an_onset_is_no_treatment_started() {
     );
     assert_rejected_by(&changed, Check::Management);
 }
+
+#[test]
+fn sl_is_sublingual_and_everyday_is_daily() {
+    let note = "After 2 doses of sublingual nitroglycerin there is no improvement. He takes \
+                an antibiotic everyday.";
+    let kept = verdict(
+        note,
+        "No improvement after 2 doses of SL nitroglycerin. Takes an antibiotic every day.",
+    );
+    assert_not_by(&kept, &[Check::DoseRouteFrequency]);
+    let changed = verdict(
+        note,
+        "No improvement after 2 doses of IV nitroglycerin. Takes an antibiotic every day.",
+    );
+    assert_rejected_by(&changed, Check::DoseRouteFrequency);
+}
