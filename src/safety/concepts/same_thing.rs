@@ -71,6 +71,15 @@ pub(super) const SAME_THING: &[&[&str]] = &[
     &["edema", "swelling", "oedema"],
     &["illness", "disease", "disorder", "condition", "history"],
     &["urinalysis", "ua"],
+    // A vaccination said by what is given (`MMR vaccine given`, `vaccines up to date`).
+    &[
+        "vaccination",
+        "vaccinations",
+        "vaccine",
+        "vaccines",
+        "immunization",
+        "immunizations",
+    ],
     &["loss", "lose", "loses", "losing", "lost"],
     // The course of a finding: a worsening one and an improving one.
     &[

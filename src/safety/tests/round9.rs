@@ -162,3 +162,12 @@ fn sl_is_sublingual_and_everyday_is_daily() {
     );
     assert_rejected_by(&changed, Check::DoseRouteFrequency);
 }
+
+#[test]
+fn a_vaccination_said_by_the_vaccine_is_kept() {
+    let note = "She is brought in for a checkup and vaccinations.";
+    let kept = verdict(note, "Brought in for checkup + vaccines.");
+    assert_not_by(&kept, &[Check::ProcedureDropped]);
+    let changed = verdict(note, "Brought in for checkup + blood transfusion.");
+    assert_rejected_by(&changed, Check::ProcedureDropped);
+}
