@@ -171,3 +171,24 @@ fn a_vaccination_said_by_the_vaccine_is_kept() {
     let changed = verdict(note, "Brought in for checkup + blood transfusion.");
     assert_rejected_by(&changed, Check::ProcedureDropped);
 }
+
+#[test]
+fn minor_and_prominent_are_degrees() {
+    let note = "Pulmonary exam is notable for minor bibasilar crackles and a low-amplitude \
+                tremor of her hands.";
+    let kept = verdict(
+        note,
+        "Lungs: minor bibasilar crackles. Low-amplitude hand tremor.",
+    );
+    assert_not_by(&kept, &[Check::Severity]);
+    let changed = verdict(
+        note,
+        "Lungs: prominent bibasilar crackles. Low-amplitude hand tremor.",
+    );
+    assert_rejected_by(&changed, Check::Severity);
+    let changed = verdict(
+        note,
+        "Lungs: minor bibasilar crackles. High-amplitude hand tremor.",
+    );
+    assert_rejected_by(&changed, Check::Severity);
+}
