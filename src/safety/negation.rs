@@ -146,7 +146,31 @@ fn is_content(word: &str) -> bool {
         && word.ends_with(char::is_alphabetic)
         && !is_stopword(word)
         && !MODIFIERS.contains(&word)
+        && !PERSONS.contains(&word)
 }
+
+/// People a scope may start with but never denies: "neither parent smokes" denies the
+/// smoking, not the parents.
+const PERSONS: &[&str] = &[
+    "parent",
+    "parents",
+    "mother",
+    "father",
+    "patient",
+    "child",
+    "children",
+    "wife",
+    "husband",
+    "brother",
+    "brothers",
+    "sister",
+    "sisters",
+    "daughter",
+    "daughters",
+    "partner",
+    "siblings",
+    "relatives",
+];
 
 /// Whether token `i` opens a forward scope (right after its trigger and the auxiliaries
 /// that follow it: `has not had a bowel movement`) or an item of a list in one (after a

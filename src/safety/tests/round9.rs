@@ -192,3 +192,12 @@ fn minor_and_prominent_are_degrees() {
     );
     assert_rejected_by(&changed, Check::Severity);
 }
+
+#[test]
+fn a_person_is_not_what_a_scope_denies() {
+    let note = "Both parents are nonsmokers. The child was born at term.";
+    let kept = verdict(note, "Neither parent smokes. The child was born at term.");
+    assert_not_by(&kept, &[Check::NegationAdded, Check::NegationLost]);
+    let changed = verdict(note, "Both parents smoke. The child was born at term.");
+    assert_rejected_by(&changed, Check::NegationLost);
+}
