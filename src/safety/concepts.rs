@@ -17,6 +17,7 @@ use super::{Check, Finding};
 use plain_words::said_plainly;
 use same_thing::{class_of, narrower_in_both, narrower_in_place, said_as_its_virus, SAME_THING};
 use signs::said_apart;
+use typos::typo_of;
 
 /// The first mention of each concept of `kind`, by canonical name.
 fn concepts<'f>(facts: &'f Facts, kind: Kind) -> BTreeMap<&'static str, &'f Mention> {
@@ -199,12 +200,11 @@ fn same_word(a: &Key, b: &Key) -> bool {
     if inflected(a, b) || inflected(b, a) {
         return true;
     }
-    let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
-    short.len() >= 8 && long.len() == short.len() + 1 && one_dropped(short, long)
+    typo_of(x, y)
 }
 
 /// A cheap, exact pre-test of `same_word`: every rule of it but a class, senses, a hyphen,
-/// an empty word or a dropped letter (`one_dropped`) needs the two words' first letter.
+/// an empty word or a typo (`typo_of`: a dropped letter) needs the two words' first letter.
 fn may_be_same(a: &Key, b: &Key) -> bool {
     let (x, y) = (a.word.as_bytes(), b.word.as_bytes());
     x.first() == y.first() || a.loose || b.loose || x.len().abs_diff(y.len()) == 1
@@ -256,16 +256,6 @@ fn inflected(word: &Key, base: &Key) -> bool {
                     .strip_suffix('i')
                     .is_some_and(|s| base.word.strip_suffix('y') == Some(s))
         })
-}
-
-/// Whether `short` is `long` with one character left out.
-fn one_dropped(short: &str, long: &str) -> bool {
-    let at = short
-        .bytes()
-        .zip(long.bytes())
-        .position(|(x, y)| x != y)
-        .unwrap_or(short.len());
-    short.as_bytes()[at..] == long.as_bytes()[at + 1..]
 }
 
 /// Whether `words` stand in `other` close together: the first somewhere, each other one
@@ -592,3 +582,4 @@ mod same_thing;
 mod signs;
 #[cfg(test)]
 mod tests;
+mod typos;

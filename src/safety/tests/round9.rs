@@ -201,3 +201,12 @@ fn a_person_is_not_what_a_scope_denies() {
     let changed = verdict(note, "Both parents smoke. The child was born at term.");
     assert_rejected_by(&changed, Check::NegationLost);
 }
+
+#[test]
+fn a_misspelling_written_right_is_the_same_concept() {
+    let note = "Imaging shows a pancreatic psuedocyst after his bout of pancreatitis.";
+    let kept = verdict(note, "Imaging: pancreatic pseudocyst after pancreatitis.");
+    assert_not_by(&kept, &[Check::FindingAdded]);
+    let changed = verdict(note, "Imaging: pancreatic abscess after pancreatitis.");
+    assert_rejected_by(&changed, Check::FindingAdded);
+}
