@@ -210,3 +210,12 @@ fn a_misspelling_written_right_is_the_same_concept() {
     let changed = verdict(note, "Imaging: pancreatic abscess after pancreatitis.");
     assert_rejected_by(&changed, Check::FindingAdded);
 }
+
+#[test]
+fn a_denial_passes_over_seem_and_appear_to_the_verb_denied() {
+    let note = "The patient does not seem to recall the event.";
+    let kept = verdict(note, "The patient cannot recall the event.");
+    assert_not_by(&kept, &[Check::NegationAdded, Check::NegationLost]);
+    let changed = verdict(note, "The patient can recall the event.");
+    assert_rejected_by(&changed, Check::NegationLost);
+}
