@@ -15,7 +15,7 @@ const ROUTE: u8 = 4;
 const LAB: u8 = 5;
 const PROCEDURE: u8 = 6;
 /// A finding only the HPO sign table names (`signs.tsv`): read as a finding whose words
-/// may be said apart (`src/safety/concepts.rs`).
+/// may be said apart (`src/safety/concepts/signs.rs`).
 const SIGN: u8 = 8;
 
 #[allow(clippy::too_many_lines)] // the tables read in the order they apply, one after another
