@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
 use super::lexicon::senses;
-use super::text::{is_content_word, sentences, stem};
+use super::text::{is_content_word, stem};
 use super::{Check, Finding, SafetyConfig};
 
 /// Rejects a paraphrase whose word count is outside the configured multiples of the
@@ -126,6 +126,45 @@ pub(super) fn compare_coverage(
         }
     }
 }
+
+/// Sentences: split after `.`, `!`, `?`, `;` or a newline that ends a sentence (not the
+/// point of a decimal number).
+fn sentences(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    // From one byte that may end a sentence to the next, one table test a byte between.
+    while let Some(found) = bytes[i..]
+        .iter()
+        .position(|&b| SENTENCE_BYTES[usize::from(b)])
+    {
+        i += found;
+        let ends = bytes[i] != b'.' || bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace);
+        if ends {
+            if !text[start..=i].trim().is_empty() {
+                out.push(&text[start..=i]);
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if !text[start..].trim().is_empty() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Per byte: whether it may end a sentence (`.`, `!`, `?`, `;`, a newline).
+static SENTENCE_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b';' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
 
 /// Rejects a near-verbatim copy; returns the ROUGE-L F1 it measured.
 pub(super) fn compare_similarity(
