@@ -49,11 +49,16 @@ pub(super) fn compare_coverage(
     after: &Facts,
     rejections: &mut Vec<Finding>,
 ) {
-    let present: FxHashSet<&str> = paraphrase_words
-        .iter()
-        .filter(|w| is_content_word(w))
-        .map(|w| stem(w))
-        .collect();
+    // Room for every word up front: no rehash while the set grows (a filtered iterator
+    // gives `collect` no size to reserve).
+    let mut present: FxHashSet<&str> =
+        FxHashSet::with_capacity_and_hasher(paraphrase_words.len(), rustc_hash::FxBuildHasher);
+    present.extend(
+        paraphrase_words
+            .iter()
+            .filter(|w| is_content_word(w))
+            .map(|w| stem(w)),
+    );
     let mut named: Option<FxHashSet<&str>> = None;
     let mut spelled: Option<FxHashSet<&'static str>> = None;
     let offset = |part: &str| part.as_ptr() as usize - original_lower.as_ptr() as usize;
@@ -218,9 +223,14 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
     let mut ids: FxHashMap<&str, u32> =
         FxHashMap::with_capacity_and_hasher(a.len() + b.len(), rustc_hash::FxBuildHasher);
     let a = word_ids(a, &mut ids);
-    // The words of `a` have the ids below `known`; a word only `b` has, one above.
+    // The words of `a` have the ids below `known`; a word only `b` has is looked up, not
+    // added, and gets `known` (it matches no word of `a`).
     let known = ids.len();
-    let b = word_ids(b, &mut ids);
+    let unknown = u32::try_from(known).unwrap_or(u32::MAX);
+    let b: Vec<u32> = b
+        .iter()
+        .map(|w| ids.get(w).copied().unwrap_or(unknown))
+        .collect();
     let blocks = a.len().div_ceil(64);
     // Per word id of `a`: the bit mask of its places in `a`, `blocks` words each, in one
     // table (not one allocation per word).
