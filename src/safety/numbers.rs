@@ -78,6 +78,14 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 pub(super) fn time_unit(word: &str) -> Option<&'static str> {
     const TIME: &[&str] = &["minute", "hour", "day", "week", "month", "year"];
     static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
+    // Every spelling of a time unit in the table starts with one of these letters: the
+    // other words (most) need no lookup.
+    if !matches!(
+        word.as_bytes().first(),
+        Some(b'y' | b'm' | b'w' | b'd' | b'h')
+    ) {
+        return None;
+    }
     INDEX
         .get_or_init(|| spelling_index(UNITS, |(spelling, _)| spelling))
         .get(word)
