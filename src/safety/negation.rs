@@ -78,6 +78,11 @@ fn denied_word(lower: &str) -> Option<&str> {
     {
         return None;
     }
+    // Every form below is six letters or more but `wnl`: the short words that pass the
+    // test above (`and`, `a`, `no`, `was`, `with`) stop here.
+    if lower.len() < 6 {
+        return (lower == "wnl").then_some("abnormal");
+    }
     if let Some(&(_, word)) = DENYING_ADJECTIVES.iter().find(|(w, _)| *w == lower) {
         return Some(word);
     }
