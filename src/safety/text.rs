@@ -18,9 +18,10 @@ pub(super) fn words(lower: &str) -> Vec<&str> {
     let mut start = 0;
     let mut pos = 0;
     loop {
-        while pos < bytes.len() && WORD_BYTES[usize::from(bytes[pos])] {
-            pos += 1;
-        }
+        pos += bytes[pos..]
+            .iter()
+            .position(|&b| !WORD_BYTES[usize::from(b)])
+            .unwrap_or(bytes.len() - pos);
         if pos >= bytes.len() {
             break;
         }
