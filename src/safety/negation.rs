@@ -102,6 +102,10 @@ fn denied_word(lower: &str) -> Option<&str> {
 /// ending and then an `e` that leave four letters or more (`smoked` / `smoker` / `smokes`,
 /// `vomiting` / `vomited`), and `abnormality`/`abnormalities` as `abnormal` (what `normal` denies).
 fn canonical(word: &str) -> &str {
+    // No rule below changes a word under four letters (this runs for every token).
+    if word.len() < 4 {
+        return word;
+    }
     if matches!(word, "abnormality" | "abnormalities") {
         return "abnormal";
     }
