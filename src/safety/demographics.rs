@@ -103,6 +103,10 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
         // `mother's`, `parents'`, `parent's`. Each ending ends in `s`, `'` or the last
         // byte of `’`: most words end otherwise and try none of them.
         let lower: &str = &t.lower;
+        // Every relation has three letters or more (`mom`, `son`): shorter words are none.
+        if lower.len() < 3 {
+            continue;
+        }
         let word = if matches!(lower.as_bytes().last(), Some(b's' | b'\'' | 0x99)) {
             ["'s", "\u{2019}s", "'", "\u{2019}"]
                 .iter()
