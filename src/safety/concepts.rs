@@ -53,6 +53,10 @@ const ENDINGS: &[&str] = &[
 
 /// `word` without one of `ENDINGS`, when a stem of five letters or more is left.
 fn finding_stem(word: &str) -> &str {
+    // Five letters and an ending: a shorter word (many are) keeps its form.
+    if word.len() < 6 {
+        return word;
+    }
     ENDINGS
         .iter()
         .find_map(|e| word.strip_suffix(e).filter(|stem| stem.len() >= 5))
@@ -234,6 +238,10 @@ fn like(word: &Key, other: &str) -> bool {
 /// A word without its verb ending (`vomited`, `vomiting`, `vomits` → `vomit`), at least
 /// four letters left.
 fn verb_stem(w: &str) -> &str {
+    // Four letters and an ending: a shorter word keeps its form.
+    if w.len() < 5 {
+        return w;
+    }
     let stem = ["ing", "ed", "es", "s"]
         .iter()
         .find_map(|e| w.strip_suffix(e).filter(|s| s.len() >= 4))

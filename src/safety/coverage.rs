@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::Facts;
 use super::lexicon::senses;
-use super::text::{is_content_word, sentences, stem};
+use super::text::{is_content_word, stem};
 use super::{Check, Finding, SafetyConfig};
 
 /// Rejects a paraphrase whose word count is outside the configured multiples of the
@@ -49,11 +49,16 @@ pub(super) fn compare_coverage(
     after: &Facts,
     rejections: &mut Vec<Finding>,
 ) {
-    let present: FxHashSet<&str> = paraphrase_words
-        .iter()
-        .filter(|w| is_content_word(w))
-        .map(|w| stem(w))
-        .collect();
+    // Room for every word up front: no rehash while the set grows (a filtered iterator
+    // gives `collect` no size to reserve).
+    let mut present: FxHashSet<&str> =
+        FxHashSet::with_capacity_and_hasher(paraphrase_words.len(), rustc_hash::FxBuildHasher);
+    present.extend(
+        paraphrase_words
+            .iter()
+            .filter(|w| is_content_word(w))
+            .map(|w| stem(w)),
+    );
     let mut named: Option<FxHashSet<&str>> = None;
     let mut spelled: Option<FxHashSet<&'static str>> = None;
     let offset = |part: &str| part.as_ptr() as usize - original_lower.as_ptr() as usize;
@@ -127,6 +132,45 @@ pub(super) fn compare_coverage(
     }
 }
 
+/// Sentences: split after `.`, `!`, `?`, `;` or a newline that ends a sentence (not the
+/// point of a decimal number).
+fn sentences(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    // From one byte that may end a sentence to the next, one table test a byte between.
+    while let Some(found) = bytes[i..]
+        .iter()
+        .position(|&b| SENTENCE_BYTES[usize::from(b)])
+    {
+        i += found;
+        let ends = bytes[i] != b'.' || bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace);
+        if ends {
+            if !text[start..=i].trim().is_empty() {
+                out.push(&text[start..=i]);
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if !text[start..].trim().is_empty() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Per byte: whether it may end a sentence (`.`, `!`, `?`, `;`, a newline).
+static SENTENCE_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b';' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
+
 /// Rejects a near-verbatim copy; returns the ROUGE-L F1 it measured.
 pub(super) fn compare_similarity(
     config: &SafetyConfig,
@@ -179,9 +223,14 @@ fn rouge_l(a: &[&str], b: &[&str]) -> f64 {
     let mut ids: FxHashMap<&str, u32> =
         FxHashMap::with_capacity_and_hasher(a.len() + b.len(), rustc_hash::FxBuildHasher);
     let a = word_ids(a, &mut ids);
-    // The words of `a` have the ids below `known`; a word only `b` has, one above.
+    // The words of `a` have the ids below `known`; a word only `b` has is looked up, not
+    // added, and gets `known` (it matches no word of `a`).
     let known = ids.len();
-    let b = word_ids(b, &mut ids);
+    let unknown = u32::try_from(known).unwrap_or(u32::MAX);
+    let b: Vec<u32> = b
+        .iter()
+        .map(|w| ids.get(w).copied().unwrap_or(unknown))
+        .collect();
     let blocks = a.len().div_ceil(64);
     // Per word id of `a`: the bit mask of its places in `a`, `blocks` words each, in one
     // table (not one allocation per word).

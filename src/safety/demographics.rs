@@ -100,11 +100,21 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
     let tokens = &facts.tokens;
     let mut out = BTreeMap::new();
     for (i, t) in tokens.iter().enumerate() {
-        // `mother's`, `parents'`, `parent's`.
-        let word = ["'s", "\u{2019}s", "'", "\u{2019}"]
-            .iter()
-            .find_map(|e| t.lower.strip_suffix(e))
-            .unwrap_or(&t.lower);
+        // `mother's`, `parents'`, `parent's`. Each ending ends in `s`, `'` or the last
+        // byte of `’`: most words end otherwise and try none of them.
+        let lower: &str = &t.lower;
+        // Every relation has three letters or more (`mom`, `son`): shorter words are none.
+        if lower.len() < 3 {
+            continue;
+        }
+        let word = if matches!(lower.as_bytes().last(), Some(b's' | b'\'' | 0x99)) {
+            ["'s", "\u{2019}s", "'", "\u{2019}"]
+                .iter()
+                .find_map(|e| lower.strip_suffix(e))
+                .unwrap_or(lower)
+        } else {
+            lower
+        };
         // `maternal history`, `paternal history`: the mother's, the father's.
         let word = match (word, tokens.get(i + 1).map(|n| n.lower.as_ref())) {
             ("maternal", Some("history" | "hx")) => "mother",

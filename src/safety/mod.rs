@@ -18,8 +18,9 @@
 //! - `qualifiers.rs`: severity and temporal qualifiers attached to findings;
 //! - `timing.rs`: relative times (`13 days after`, `a few months ago`);
 //! - `demographics.rs`: the patient's sex and the relatives named;
-//! - `coverage.rs`: length, per-sentence content coverage and the ROUGE-L near-copy check;
-//! - `text.rs`: words, tokens with places, sentences and stopwords;
+//! - `coverage.rs`: length, per-sentence content coverage (sentences split there) and the
+//!   ROUGE-L near-copy check;
+//! - `text.rs`: words, tokens with places and stopwords;
 //! - `static_table.rs`: the compile-time hash tables the lexicons are read from;
 //! - `word_filter.rs`: the short word lists looked up per token, behind a one-bit test.
 

@@ -78,6 +78,11 @@ fn denied_word(lower: &str) -> Option<&str> {
     {
         return None;
     }
+    // Every form below is six letters or more but `wnl`: the short words that pass the
+    // test above (`and`, `a`, `no`, `was`, `with`) stop here.
+    if lower.len() < 6 {
+        return (lower == "wnl").then_some("abnormal");
+    }
     if let Some(&(_, word)) = DENYING_ADJECTIVES.iter().find(|(w, _)| *w == lower) {
         return Some(word);
     }
@@ -97,6 +102,10 @@ fn denied_word(lower: &str) -> Option<&str> {
 /// ending and then an `e` that leave four letters or more (`smoked` / `smoker` / `smokes`,
 /// `vomiting` / `vomited`), and `abnormality`/`abnormalities` as `abnormal` (what `normal` denies).
 fn canonical(word: &str) -> &str {
+    // No rule below changes a word under four letters (this runs for every token).
+    if word.len() < 4 {
+        return word;
+    }
     if matches!(word, "abnormality" | "abnormalities") {
         return "abnormal";
     }

@@ -78,6 +78,14 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 pub(super) fn time_unit(word: &str) -> Option<&'static str> {
     const TIME: &[&str] = &["minute", "hour", "day", "week", "month", "year"];
     static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
+    // Every spelling of a time unit in the table starts with one of these letters: the
+    // other words (most) need no lookup.
+    if !matches!(
+        word.as_bytes().first(),
+        Some(b'y' | b'm' | b'w' | b'd' | b'h')
+    ) {
+        return None;
+    }
     INDEX
         .get_or_init(|| spelling_index(UNITS, |(spelling, _)| spelling))
         .get(word)
@@ -113,6 +121,11 @@ const FREQUENCY_AFTER: &[&str] = &[
 
 /// `38.90` → `38.9`, `1,500` → `1500`, `.5` → `0.5`, `007` → `7`.
 fn canonical_number(text: &str) -> String {
+    // Most numbers are plain digits with no leading zero, canonical as written: one copy,
+    // not the copies and splits below.
+    if !text.is_empty() && !text.starts_with('0') && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_string();
+    }
     let plain: String = text.chars().filter(|c| *c != ',').collect();
     let (whole, fraction) = plain.split_once('.').unwrap_or((&plain, ""));
     let whole = whole.trim_start_matches('0');
@@ -179,6 +192,12 @@ pub(super) fn numbers(lower: &str) -> Vec<NumberMention> {
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
+        // Spaces and punctuation, a good part of a text, start nothing: neither a number
+        // (digits or a `.` before them) nor a word.
+        if !c.is_ascii_alphanumeric() && c != b'.' {
+            i += 1;
+            continue;
+        }
         let starts_number = (c.is_ascii_digit()
             || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)))
             && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'.');

@@ -164,6 +164,10 @@ fn qualified(facts: &Facts) -> Vec<Qualified> {
     for (i, token) in tokens.iter().enumerate() {
         // `acute-onset` as `acute onset`, `today's` as `today`.
         let lower: &str = token.lower.as_ref();
+        // Every qualifier has three letters or more: shorter words (`a`, `of`) are none.
+        if lower.len() < 3 {
+            continue;
+        }
         let found = index.get(lower).map(|&q| (q, None)).or_else(|| {
             // `split_once('-')` by bytes: a `-` is one byte, and this runs for every token.
             let hyphen = lower.bytes().position(|b| b == b'-');

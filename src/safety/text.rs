@@ -1,4 +1,4 @@
-//! Text utilities every check shares: words, sentences, stopwords, content words and a
+//! Text utilities every check shares: words, stopwords, content words and a
 //! light stem, all borrowing from a lower-cased copy of the text; and the tokens with
 //! their places that the fact tables are read from.
 
@@ -18,9 +18,10 @@ pub(super) fn words(lower: &str) -> Vec<&str> {
     let mut start = 0;
     let mut pos = 0;
     loop {
-        while pos < bytes.len() && WORD_BYTES[usize::from(bytes[pos])] {
-            pos += 1;
-        }
+        pos += bytes[pos..]
+            .iter()
+            .position(|&b| !WORD_BYTES[usize::from(b)])
+            .unwrap_or(bytes.len() - pos);
         if pos >= bytes.len() {
             break;
         }
@@ -72,31 +73,6 @@ fn trim_joiners(piece: &str) -> &str {
         .rposition(|b| !joiner(b))
         .map_or(start, |p| p + 1);
     &piece[start..end]
-}
-
-/// Sentences: split after `.`, `!`, `?`, `;` or a newline that ends a sentence (not the
-/// point of a decimal number).
-pub(super) fn sentences(text: &str) -> Vec<&str> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let ends = match b {
-            b'!' | b'?' | b';' | b'\n' => true,
-            b'.' => bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace),
-            _ => false,
-        };
-        if ends {
-            if !text[start..=i].trim().is_empty() {
-                out.push(&text[start..=i]);
-            }
-            start = i + 1;
-        }
-    }
-    if !text[start..].trim().is_empty() {
-        out.push(&text[start..]);
-    }
-    out
 }
 
 /// Words too common to say what a sentence is about.
@@ -323,7 +299,7 @@ pub(super) fn tokens<'a>(text: &'a str, lower: &'a str) -> Vec<Token<'a>> {
         // Spaces and punctuation, the most of what lies between words, byte by byte.
         while bytes
             .get(pos)
-            .is_some_and(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+            .is_some_and(|&b| BYTE_CLASS[usize::from(b)] == ASCII_OTHER)
         {
             pos += 1;
         }
@@ -338,10 +314,15 @@ pub(super) fn tokens<'a>(text: &'a str, lower: &'a str) -> Vec<Token<'a>> {
         // Whether the word is all ASCII, noted while it is read (not read again).
         let mut ascii = c.is_ascii();
         loop {
-            // ASCII letters and digits, the most of every word, byte by byte.
-            while let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
-                previous = char::from(b);
-                j += 1;
+            // ASCII letters and digits, the most of every word, one table test a byte (the
+            // last of them is the character before what follows).
+            let run = bytes[j..]
+                .iter()
+                .position(|&b| BYTE_CLASS[usize::from(b)] != ASCII_ALNUM)
+                .unwrap_or(bytes.len() - j);
+            if run > 0 {
+                j += run;
+                previous = char::from(bytes[j - 1]);
             }
             // An ASCII byte that is no joiner nor a decimal point ends the word (most
             // words end so): no look at the character after it.
@@ -400,6 +381,23 @@ pub(super) fn tokens<'a>(text: &'a str, lower: &'a str) -> Vec<Token<'a>> {
     }
     out
 }
+
+/// Per byte: `ASCII_ALNUM` (an ASCII letter or digit), `ASCII_OTHER` (another ASCII byte)
+/// or `NOT_ASCII` (a byte of a non-ASCII character), for the tokeniser's loops.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [NOT_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)] // below 128
+        let alnum = (b as u8).is_ascii_alphanumeric();
+        table[b] = if alnum { ASCII_ALNUM } else { ASCII_OTHER };
+        b += 1;
+    }
+    table
+};
+const ASCII_ALNUM: u8 = 0;
+const ASCII_OTHER: u8 = 1;
+const NOT_ASCII: u8 = 2;
 
 fn classify_gap(between: &str, previous_single: bool) -> Gap {
     let mut gap = Gap::Space;

@@ -131,3 +131,17 @@ fn changed_values_in_those_forms_still_fail() {
         );
     }
 }
+
+#[test]
+fn every_time_unit_spelling_starts_with_a_letter_time_unit_looks_up() {
+    // `time_unit` turns away words of other first letters before its lookup.
+    for (spelling, unit) in UNITS {
+        if ["minute", "hour", "day", "week", "month", "year"].contains(unit) {
+            assert!(
+                matches!(spelling.as_bytes()[0], b'y' | b'm' | b'w' | b'd' | b'h'),
+                "`{spelling}`"
+            );
+            assert_eq!(time_unit(spelling), Some(*unit), "`{spelling}`");
+        }
+    }
+}
