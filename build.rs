@@ -6,6 +6,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+#[path = "src/safety/table_hash.rs"]
+mod table_hash;
+use table_hash::hash;
+
 /// Kinds as the bytes `src/safety/lexicon.rs` reads back.
 const DRUG: u8 = 0;
 const FINDING: u8 = 1;
@@ -258,43 +262,6 @@ fn rows(table: &'static str) -> impl Iterator<Item = [&'static str; 3]> {
             let (canonical, kind) = rest.split_once('\t').unwrap_or((rest, ""));
             [variant, canonical, kind]
         })
-}
-
-/// A word-at-a-time hash, eight bytes a step (`FxHash`'s multiply), with a final mix:
-/// the same function as `static_table.rs`.
-fn hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    let mut h = step(0, key.len() as u64);
-    let mut chunks = key.chunks_exact(8);
-    for chunk in &mut chunks {
-        h = step(
-            h,
-            u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
-        );
-    }
-    // The last one to seven bytes as one word, read as two overlapping halves (or the
-    // first, middle and last byte): with the length hashed above, no two keys meet.
-    let rest = chunks.remainder();
-    let r = rest.len();
-    if r >= 4 {
-        let half = |at: usize| {
-            u64::from(u32::from_le_bytes(
-                rest[at..at + 4].try_into().expect("four bytes"),
-            ))
-        };
-        h = step(h, half(0) | half(r - 4) << 32);
-    } else if r > 0 {
-        h = step(
-            h,
-            u64::from(rest[0]) | u64::from(rest[r / 2]) << 8 | u64::from(rest[r - 1]) << 16,
-        );
-    }
-    // Spread the high bits the multiplications left well mixed into the low bits that
-    // pick the slot.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ h >> 33
 }
 
 /// Layout, all little-endian `u32`: `n`, `slots`, then `n + 1` key offsets into the key

@@ -39,6 +39,7 @@ mod numbers;
 mod qualifiers;
 mod scope;
 mod static_table;
+mod table_hash;
 #[cfg(test)]
 mod tests;
 mod text;
