@@ -344,9 +344,9 @@ fn words_kept<'f>(facts: &'f Facts, mention: &Mention, other: &OtherWords<'f>) -
 
 /// Whether `name` (a concept one text names and the other does not) is excused by a
 /// broader concept the other text names in its place ("diabetes mellitus, type 2" said as
-/// "diabetes mellitus", "cigarette smoking" as "smoking"): the broader concept must be one the first text does not name
-/// itself (else it stands for itself), and its mention must not carry a qualifying word
-/// the first text lacks ("epidural hematoma" is no stand-in for "subdural hematoma").
+/// "diabetes mellitus", "trigeminal neuralgia" as "neuralgia"): the broader concept must
+/// be one the first text does not name itself (else it stands for itself), and its
+/// mention must not carry a qualifying word the first text lacks ("epidural hematoma" is no stand-in for "subdural hematoma").
 fn broader_in_place(
     name: &str,
     others: &BTreeMap<&'static str, &Mention>,
@@ -358,7 +358,7 @@ fn broader_in_place(
         o.len() >= 6
             && name.len() > o.len()
             // MeSH's inverted names (`diabetes mellitus, type 2`) and names in English
-            // order by their head (`cigarette smoking` said as `smoking`).
+            // order by their head (`trigeminal neuralgia` said as `neuralgia`).
             && (name.starts_with(o) || name.strip_suffix(o).is_some_and(|q| q.ends_with(' ')))
             && !own.contains_key(o)
             && !new_qualifier(other_facts, m, own_facts)

@@ -44,6 +44,18 @@ const RELATIONS: &[(&str, &str)] = &[
     ("siblings", "sibling"),
     ("twin", "twin"),
 ];
+/// People a note names who are no relation (`the patient`, `his children`).
+const PEOPLE: &[&str] = &["patient", "child", "children", "partner", "relatives"];
+
+/// Whether `word` names a person: a relation (`mother`, `parents`, `sisters`) or one of
+/// `PEOPLE`. The negation check never takes one for what a scope denies.
+pub(super) fn is_person(word: &str) -> bool {
+    PEOPLE.contains(&word)
+        || RELATIONS
+            .iter()
+            .any(|&(w, _)| w == word || word.strip_suffix('s') == Some(w))
+}
+
 const RELATION_MODIFIERS: &[&str] = &["younger", "older", "elder", "maternal", "paternal", "twin"];
 
 /// The patient's sex and the token that says it.

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::demographics::is_person;
 use super::facts::Facts;
 use super::lexicon::Kind;
 use super::scope::{is_auxiliary, is_object_verb, CONTRASTS};
@@ -155,31 +156,9 @@ fn is_content(word: &str) -> bool {
         && word.ends_with(char::is_alphabetic)
         && !is_stopword(word)
         && !MODIFIERS.contains(&word)
-        && !PERSONS.contains(&word)
+        // A person: "neither parent smokes" denies the smoking, not the parents.
+        && !is_person(word)
 }
-
-/// People a scope may start with but never denies: "neither parent smokes" denies the
-/// smoking, not the parents.
-const PERSONS: &[&str] = &[
-    "parent",
-    "parents",
-    "mother",
-    "father",
-    "patient",
-    "child",
-    "children",
-    "wife",
-    "husband",
-    "brother",
-    "brothers",
-    "sister",
-    "sisters",
-    "daughter",
-    "daughters",
-    "partner",
-    "siblings",
-    "relatives",
-];
 
 /// Whether token `i` opens a forward scope (right after its trigger and the auxiliaries
 /// that follow it: `has not had a bowel movement`) or an item of a list in one (after a

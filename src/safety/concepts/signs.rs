@@ -10,11 +10,9 @@ use super::super::lexicon::{lexicon, Mention};
 use super::super::text::is_stopword;
 use super::OtherWords;
 
-/// Whether a sign's words (`knee pain`, `exertional SOB`) all stand somewhere in the other
-/// text, each as itself (`same_word`: `knee`, `exertion`) or as a concept the other text
-/// names in other words (`SOB` said `shortness of breath`). A sign of the HPO table is a
-/// finding with its site or manner in its name, which paraphrases say apart (`pain in the
-/// left knee`, `short of breath on exertion`); a sign none of whose words the other text
+/// Whether a sign's words (`knee pain`, `T-wave inversion`) all stand somewhere in the
+/// other text, each as itself (`same_word`: `knee`), its hyphen's parts (`T wave`), or a
+/// concept the other text names in other words; a sign none of whose words the other text
 /// has (`tenesmus`, `chemosis`) is still added or dropped.
 pub(super) fn said_apart<'f>(
     facts: &'f Facts,
