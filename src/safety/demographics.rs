@@ -50,10 +50,17 @@ const PEOPLE: &[&str] = &["patient", "child", "children", "partner", "relatives"
 /// Whether `word` names a person: a relation (`mother`, `parents`, `sisters`) or one of
 /// `PEOPLE`. The negation check never takes one for what a scope denies.
 pub(super) fn is_person(word: &str) -> bool {
-    PEOPLE.contains(&word)
-        || RELATIONS
-            .iter()
-            .any(|&(w, _)| w == word || word.strip_suffix('s') == Some(w))
+    PEOPLE.contains(&word) || relation(word).is_some()
+}
+
+/// The `RELATIONS` row of `word` or of its singular (`sisters`), by a hash lookup.
+fn relation(word: &str) -> Option<&'static (&'static str, &'static str)> {
+    static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| spelling_index(RELATIONS, |(w, _)| w));
+    index
+        .get(word)
+        .or_else(|| word.strip_suffix('s').and_then(|w| index.get(w)))
+        .map(|&r| &RELATIONS[r])
 }
 
 const RELATION_MODIFIERS: &[&str] = &["younger", "older", "elder", "maternal", "paternal", "twin"];
@@ -107,8 +114,6 @@ fn sex(facts: &Facts) -> Option<(&'static str, usize)> {
 
 /// The relations named, with a modifier (`younger brother`), and their token spans.
 fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
-    static INDEX: OnceLock<WordMap<&'static str, usize>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| spelling_index(RELATIONS, |(w, _)| w));
     let tokens = &facts.tokens;
     let mut out = BTreeMap::new();
     for (i, t) in tokens.iter().enumerate() {
@@ -133,11 +138,7 @@ fn relations(facts: &Facts) -> BTreeMap<String, (usize, usize)> {
             ("paternal", Some("history" | "hx")) => "father",
             _ => word,
         };
-        let Some((_, canonical)) = index
-            .get(word)
-            .or_else(|| word.strip_suffix('s').and_then(|w| index.get(w)))
-            .map(|&r| &RELATIONS[r])
-        else {
+        let Some((_, canonical)) = relation(word) else {
             continue;
         };
         // `little brother` = `younger brother`, `big sister` = `older sister`.
